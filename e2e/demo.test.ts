@@ -1,0 +1,178 @@
+/**
+ * The demo end to end in Debian Chromium, tried as a new visitor would:
+ * load, click, reload, export, delete, two tabs, and the WASM-only browser.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import type { CatalogItem, Recommender } from '../src/types';
+import { DIST, launch, openDemo, readStoredEvents, recordRequests, serveStatic, type StaticServer } from './harness';
+
+declare global {
+  interface Window {
+    __recs: Recommender;
+  }
+}
+
+const catalog = JSON.parse(readFileSync(join(DIST, 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[];
+const byId = new Map(catalog.map((c) => [c.id, c]));
+const genresOf = (id: string): string[] => (byId.get(id)?.tags ?? []).filter((t) => /^[A-Z]/.test(t));
+
+const HORROR = [
+  { id: '1258', query: 'shining' },
+  { id: '1997', query: 'exorcist' },
+  { id: '1982', query: 'halloween' },
+];
+
+async function clickViaSearch(page: Page, id: string, query: string): Promise<void> {
+  await page.fill('#search-input', query);
+  const button = page.locator(`#search-results .rec-card[data-item-id="${id}"] button[data-action="click"]`);
+  await button.waitFor({ timeout: 60_000 });
+  await button.click();
+  // the click is stored before history shows it
+  await page.waitForFunction((itemId) => window.__recs.history().then((h) => h.some((e) => e.itemId === itemId && e.type === 'click')), id, { timeout: 30_000, polling: 200 });
+}
+
+async function forYou(page: Page): Promise<{ id: string; reason: string }[]> {
+  return page.$$eval('#for-you .rec-card', (cards) => cards.map((c) => ({ id: c.getAttribute('data-item-id') ?? '', reason: c.querySelector('.reason')?.textContent ?? '' })));
+}
+
+async function waitForPersonalised(page: Page, titles: string[]): Promise<void> {
+  await page.waitForFunction(
+    (want) => {
+      const reasons = [...document.querySelectorAll('#for-you .rec-card .reason')].map((r) => r.textContent ?? '');
+      return reasons.length > 0 && reasons.every((r) => want.some((t) => r.includes(t)));
+    },
+    titles,
+    { timeout: 60_000, polling: 250 },
+  );
+}
+
+describe('demo in Chromium with WebGPU (SwiftShader)', () => {
+  let server: StaticServer;
+  let browser: Browser;
+  before(async () => {
+    server = await serveStatic();
+    browser = await launch({ webgpu: true });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('fresh visitor: progress, first recommendations, three horror clicks personalise For you, reload keeps it, export and delete', async () => {
+    const context = await browser.newContext();
+    const requests = recordRequests(context);
+    await context.addInitScript(() => {
+      const phases: string[] = [];
+      (window as unknown as { __phases: string[] }).__phases = phases;
+      new MutationObserver(() => {
+        const p = document.querySelector('#progress')?.getAttribute('data-phase');
+        if (p && phases[phases.length - 1] !== p) phases.push(p);
+      }).observe(document, { subtree: true, attributes: true, childList: true });
+    });
+    const page = await openDemo(context, server.url);
+    const phases = await page.evaluate(() => (window as unknown as { __phases: string[] }).__phases);
+    assert.ok(phases.includes('embed') || phases.includes('model'), `progress bar showed loading phases, saw ${phases.join(',')}`);
+    assert.equal(await page.locator('#progress').isHidden(), true, 'progress bar hides when ready');
+    assert.equal(await page.getAttribute('#backend-badge', 'data-backend'), 'webgpu');
+    const first = await forYou(page);
+    assert.ok(first.length >= 6, `first recommendations rendered (${first.length})`);
+
+    for (const m of HORROR) await clickViaSearch(page, m.id, m.query);
+    const titles = HORROR.map((m) => byId.get(m.id)?.title ?? '');
+    await waitForPersonalised(page, titles);
+    const recs = (await forYou(page)).slice(0, 10);
+    assert.equal(recs.length, 10);
+    const clickedGenres = new Set(HORROR.flatMap((m) => genresOf(m.id)));
+    const sharing = recs.filter((r) => genresOf(r.id).some((g) => clickedGenres.has(g)));
+    assert.ok(sharing.length >= 6, `${sharing.length}/10 share a genre with the clicked movies: ${recs.map((r) => byId.get(r.id)?.title).join('; ')}`);
+    for (const r of recs) assert.ok(titles.some((t) => r.reason.includes(t)), `reason "${r.reason}" names a clicked movie`);
+    assert.ok(recs.every((r) => !HORROR.some((m) => m.id === r.id)), 'clicked movies are not recommended again');
+    assert.equal(await page.locator('#because-viewed').isVisible(), true);
+
+    // reload: history and personalisation survive
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 120_000 });
+    await waitForPersonalised(page, titles);
+    const stored = await readStoredEvents(page);
+    assert.deepEqual(stored.map((e) => [e.type, e.itemId]), HORROR.map((m) => ['click', m.id]));
+
+    // export returns exactly the tracked events
+    const exported = await page.evaluate(() => window.__recs.exportData());
+    assert.equal(exported.format, 'on-device-recs/v1');
+    assert.deepEqual(exported.events.map((e) => [e.type, e.itemId]), HORROR.map((m) => ['click', m.id]));
+    assert.deepEqual(exported.events.map((e) => e.eventId).sort(), stored.map((e) => e.eventId).sort());
+
+    // delete empties IndexedDB and resets the UI
+    await page.evaluate(() => (document.body.dataset.noConfirm = 'true'));
+    await page.click('#delete-button');
+    await page.waitForFunction(() => document.querySelector('#privacy-events')?.textContent?.trim() === '0', undefined, { timeout: 30_000 });
+    assert.deepEqual(await readStoredEvents(page), []);
+    await page.waitForFunction(() => [...document.querySelectorAll('#for-you .rec-card .reason')].every((r) => !(r.textContent ?? '').startsWith('Because')), undefined, { timeout: 30_000 });
+    assert.equal(await page.locator('#because-viewed').isVisible(), false);
+
+    // every request went to our own origin, for static assets only, and carried no event data
+    const origin = new URL(server.url).origin;
+    for (const r of requests) {
+      assert.equal(new URL(r.url).origin, origin, `request to ${r.url} left the page's origin`);
+      assert.equal(r.method, 'GET', `${r.method} ${r.url}`);
+      assert.equal(r.postData, null);
+      assert.equal(new URL(r.url).search, '', `no query string on ${r.url}`);
+      assert.match(new URL(r.url).pathname, /(\/|\.(html|js|mjs|css|json|wasm|onnx|txt|bin|svg|ico|md))$/, `static asset: ${r.url}`);
+    }
+    assert.ok(server.log.every((l) => l.bodyBytes === 0 && l.method === 'GET'), 'the server received no request bodies');
+    await context.close();
+  });
+
+  test('two tabs track 200 events each at the same time; all 400 stored exactly once', async () => {
+    const context = await browser.newContext();
+    const [a, b] = await Promise.all([openDemo(context, server.url), openDemo(context, server.url)]);
+    const ids = catalog.slice(0, 200).map((c) => c.id);
+    await Promise.all(
+      [a, b].map((page, tab) =>
+        page.evaluate(
+          ({ ids, tab }) => Promise.all(ids.map((id) => window.__recs.track({ type: 'view', itemId: id, context: { tab } }))).then(() => undefined),
+          { ids, tab },
+        ),
+      ),
+    );
+    await b.close();
+    await a.reload();
+    await a.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 120_000 });
+    const stored = await readStoredEvents(a);
+    assert.equal(stored.length, 400);
+    assert.equal(new Set(stored.map((e) => e.eventId)).size, 400, 'no duplicates');
+    const stats = await a.evaluate(() => window.__recs.stats());
+    assert.equal(stats.events, 400);
+    await context.close();
+  });
+});
+
+describe('demo in Chromium without WebGPU', () => {
+  let server: StaticServer;
+  let browser: Browser;
+  before(async () => {
+    server = await serveStatic();
+    browser = await launch({ webgpu: false });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test('falls back to WASM and personalises the same way', async () => {
+    const context = await browser.newContext();
+    const page = await openDemo(context, server.url);
+    assert.equal(await page.getAttribute('#backend-badge', 'data-backend'), 'wasm');
+    for (const m of HORROR) await clickViaSearch(page, m.id, m.query);
+    const titles = HORROR.map((m) => byId.get(m.id)?.title ?? '');
+    await waitForPersonalised(page, titles);
+    const recs = (await forYou(page)).slice(0, 10);
+    const clickedGenres = new Set(HORROR.flatMap((m) => genresOf(m.id)));
+    assert.ok(recs.filter((r) => genresOf(r.id).some((g) => clickedGenres.has(g))).length >= 6);
+    await context.close();
+  });
+});

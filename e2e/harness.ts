@@ -1,0 +1,129 @@
+/**
+ * Shared e2e harness: serves the built demo (dist/) from a local static server
+ * on 127.0.0.1 and drives Debian's Chromium through playwright-core.
+ */
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, normalize, resolve } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+
+export const DIST = resolve(import.meta.dirname, '..', 'dist');
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan'];
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
+  '.css': 'text/css',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+  '.txt': 'text/plain; charset=utf-8',
+  '.md': 'text/markdown; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
+
+export interface StaticServer {
+  url: string;
+  server: Server;
+  /** Every request the server saw: method, path and body length. */
+  log: { method: string; path: string; bodyBytes: number }[];
+  close(): Promise<void>;
+}
+
+/** Content-Security-Policy the demo must run under (no unsafe-eval; wasm allowed). */
+export const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+
+export async function serveStatic(root = DIST, extraHeaders: Record<string, string> = {}): Promise<StaticServer> {
+  if (!existsSync(join(root, 'index.html'))) throw new Error(`${root}/index.html missing: run "vite build" first (npm run test:e2e does).`);
+  const log: StaticServer['log'] = [];
+  const server = createServer((req: IncomingMessage, res) => {
+    let bodyBytes = 0;
+    req.on('data', (c: Buffer) => (bodyBytes += c.length));
+    req.on('end', () => {
+      const path = decodeURIComponent((req.url ?? '/').split('?')[0]);
+      log.push({ method: req.method ?? 'GET', path, bodyBytes });
+      const file = normalize(join(root, path.endsWith('/') ? `${path}index.html` : path));
+      if (!file.startsWith(root) || !existsSync(file) || !statSync(file).isFile()) {
+        res.writeHead(404, { 'Content-Type': 'text/plain' });
+        res.end('not found');
+        return;
+      }
+      res.writeHead(200, {
+        'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Embedder-Policy': 'require-corp',
+        'Cache-Control': 'no-cache',
+        ...extraHeaders,
+      });
+      createReadStream(file).pipe(res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    server,
+    log,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+export async function launch(options: { webgpu?: boolean } = {}): Promise<Browser> {
+  const webgpu = options.webgpu ?? true;
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: [...BASE_FLAGS, ...(webgpu ? WEBGPU_FLAGS : [])] });
+}
+
+export interface RecordedRequest {
+  url: string;
+  method: string;
+  postData: string | null;
+}
+
+/** Records every request a context makes (pages and workers). */
+export function recordRequests(context: BrowserContext): RecordedRequest[] {
+  const seen: RecordedRequest[] = [];
+  context.on('request', (r: Request) => seen.push({ url: r.url(), method: r.method(), postData: r.postData() }));
+  return seen;
+}
+
+/** Opens the demo and waits until the first recommendations rendered. */
+export async function openDemo(context: BrowserContext, url: string, timeoutMs = 180_000): Promise<Page> {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
+  await page.goto(url);
+  await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: timeoutMs });
+  return page;
+}
+
+/** Reads the whole on-device IndexedDB events store from inside the page (not through the engine). */
+export async function readStoredEvents(page: Page, dbName = 'on-device-recs'): Promise<{ eventId: string; type: string; itemId?: string }[]> {
+  return page.evaluate(async (name) => {
+    const dbs = await indexedDB.databases();
+    if (!dbs.some((d) => d.name === name)) return [];
+    return new Promise((resolve, reject) => {
+      const open = indexedDB.open(name);
+      open.onerror = () => reject(open.error);
+      open.onsuccess = () => {
+        const db = open.result;
+        if (!db.objectStoreNames.contains('events')) {
+          db.close();
+          resolve([]);
+          return;
+        }
+        const req = db.transaction('events').objectStore('events').getAll();
+        req.onsuccess = () => {
+          db.close();
+          resolve(req.result);
+        };
+        req.onerror = () => reject(req.error);
+      };
+    });
+  }, dbName);
+}

@@ -1,0 +1,186 @@
+/**
+ * Candidate scoring, business filters, MMR diversity and "why this"
+ * explanations. Pure functions over the catalog matrix and the profile, shared
+ * by the worker and the Node evaluation tools.
+ */
+import type { CatalogItem, EventType, Reason, RecommendOptions } from '../types';
+import { dot, rowOf, similarities, topK, type ItemMatrix } from '../gpu/cpu-scoring';
+import type { Profile } from './profile';
+
+export interface CatalogIndex {
+  items: CatalogItem[];
+  indexOf: Map<string, number>;
+  matrix: ItemMatrix;
+  /** Prior per item in [0, 1] (popularity); catalog order when nothing better is known. */
+  prior: Float32Array;
+}
+
+export interface RankingConfig {
+  /** Weight of the popularity prior next to personal similarity. */
+  priorWeight: number;
+  /** How strongly items like dismissed ones are pushed down. */
+  negativeWeight: number;
+  /** MMR trade-off: 1 = relevance only, 0 = diversity only. */
+  mmrLambda: number;
+  /** Exclude everything the visitor already interacted with (not only purchases and dismissals). */
+  excludeSeen: boolean;
+}
+
+export const DEFAULT_RANKING_CONFIG: RankingConfig = {
+  priorWeight: 0.05,
+  negativeWeight: 0.6,
+  mmrLambda: 0.85,
+  excludeSeen: true,
+};
+
+/** Catalog-order prior: first item 1, last item close to 0. */
+export function catalogOrderPrior(count: number): Float32Array {
+  return Float32Array.from({ length: count }, (_, i) => 1 - i / Math.max(1, count));
+}
+
+/** Personal score of every item: best match to an interest (weighted by its share), minus likeness to dismissed items. */
+export function personalScores(index: CatalogIndex, profile: Profile, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
+  const n = index.matrix.count;
+  const scores = new Float32Array(n);
+  if (profile.interests.length === 0) {
+    scores.set(index.prior);
+  } else {
+    const queries = profile.interests.map((i) => i.vector);
+    const sims = similarities(index.matrix, queries);
+    const shares = profile.interests.map((i) => Math.sqrt(i.share));
+    for (let i = 0; i < n; i++) {
+      let best = -Infinity;
+      for (let q = 0; q < queries.length; q++) best = Math.max(best, shares[q] * sims[q][i]);
+      scores[i] = best + config.priorWeight * index.prior[i];
+    }
+  }
+  if (profile.negative) {
+    const [neg] = similarities(index.matrix, [profile.negative]);
+    for (let i = 0; i < n; i++) scores[i] -= config.negativeWeight * Math.max(0, neg[i]);
+  }
+  return scores;
+}
+
+/** Marks excluded items with -Infinity in place: filters, explicit excludes, unavailable, and seen items per config. */
+export function applyExclusions(
+  scores: Float32Array,
+  index: CatalogIndex,
+  options: RecommendOptions,
+  seen: Map<string, EventType>,
+  excludeSeen: boolean,
+): void {
+  const f = options.filters ?? {};
+  const categories = f.categories?.length ? new Set(f.categories) : null;
+  const tags = f.tags?.length ? new Set(f.tags) : null;
+  index.items.forEach((item, i) => {
+    if (!f.includeUnavailable && item.available === false) scores[i] = -Infinity;
+    else if (categories && (!item.category || !categories.has(item.category))) scores[i] = -Infinity;
+    else if (tags && !(item.tags ?? []).some((t) => tags.has(t))) scores[i] = -Infinity;
+    else if (f.minPrice !== undefined && !(item.price !== undefined && item.price >= f.minPrice)) scores[i] = -Infinity;
+    else if (f.maxPrice !== undefined && !(item.price !== undefined && item.price <= f.maxPrice)) scores[i] = -Infinity;
+  });
+  for (const id of options.exclude ?? []) {
+    const i = index.indexOf.get(id);
+    if (i !== undefined) scores[i] = -Infinity;
+  }
+  for (const [id, type] of seen) {
+    if (excludeSeen || type === 'purchase' || type === 'dismiss') {
+      const i = index.indexOf.get(id);
+      if (i !== undefined) scores[i] = -Infinity;
+    }
+  }
+}
+
+/**
+ * Maximal marginal relevance over the best candidates: each pick maximises
+ * lambda * score - (1 - lambda) * (highest similarity to an item already picked).
+ * Deterministic (ties by index).
+ */
+export function mmrSelect(scores: Float32Array, matrix: ItemMatrix, k: number, lambda: number, pool = Math.max(50, 5 * k)): number[] {
+  const candidates = topK(scores, pool);
+  if (lambda >= 1 || candidates.length <= 1) return candidates.slice(0, k);
+  const picked: number[] = [];
+  const maxSim = new Float32Array(candidates.length).fill(-Infinity);
+  const used = new Uint8Array(candidates.length);
+  while (picked.length < k && picked.length < candidates.length) {
+    let best = -1;
+    let bestValue = -Infinity;
+    for (let c = 0; c < candidates.length; c++) {
+      if (used[c]) continue;
+      const penalty = picked.length === 0 ? 0 : Math.max(0, maxSim[c]);
+      const value = lambda * scores[candidates[c]] - (1 - lambda) * penalty;
+      if (value > bestValue) {
+        bestValue = value;
+        best = c;
+      }
+    }
+    used[best] = 1;
+    const chosen = candidates[best];
+    picked.push(chosen);
+    const v = rowOf(matrix, chosen);
+    for (let c = 0; c < candidates.length; c++) {
+      if (!used[c]) maxSim[c] = Math.max(maxSim[c], dot(rowOf(matrix, candidates[c]), v, matrix.dims));
+    }
+  }
+  return picked;
+}
+
+/** Intra-list diversity: mean pairwise (1 - cosine) of a slate. */
+export function intraListDiversity(slate: number[], matrix: ItemMatrix): number {
+  let sum = 0;
+  let pairs = 0;
+  for (let a = 0; a < slate.length; a++) {
+    for (let b = a + 1; b < slate.length; b++) {
+      sum += 1 - dot(rowOf(matrix, slate[a]), rowOf(matrix, slate[b]), matrix.dims);
+      pairs++;
+    }
+  }
+  return pairs ? sum / pairs : 0;
+}
+
+const PAST_TENSE: Record<EventType, string> = {
+  view: 'viewed',
+  dwell: 'spent time on',
+  click: 'clicked',
+  like: 'liked',
+  add_to_cart: 'added to your cart',
+  purchase: 'bought',
+  dismiss: 'dismissed',
+  search: 'searched for',
+};
+
+/** The history items that make `itemIndex` a good match, most important first, with their share. */
+export function historyContributions(itemIndex: number, index: CatalogIndex, profile: Profile, limit = 3): { itemId: string; weight: number; type: EventType }[] {
+  const v = rowOf(index.matrix, itemIndex);
+  const parts: { itemId: string; weight: number; type: EventType }[] = [];
+  for (const h of profile.history) {
+    if (h.weight <= 0) continue;
+    const j = index.indexOf.get(h.itemId);
+    if (j === undefined || j === itemIndex) continue;
+    const sim = dot(v, rowOf(index.matrix, j), index.matrix.dims);
+    if (sim > 0) parts.push({ itemId: h.itemId, weight: h.weight * sim * sim, type: h.strongest });
+  }
+  const total = parts.reduce((s, p) => s + p.weight, 0);
+  return parts
+    .sort((a, b) => b.weight - a.weight || (a.itemId < b.itemId ? -1 : 1))
+    .slice(0, limit)
+    .map((p) => ({ ...p, weight: total > 0 ? p.weight / total : 0 }));
+}
+
+/** "Because you viewed X and Y" for a personal recommendation; "popular" when there is no history. */
+export function explainRecommendation(itemIndex: number, index: CatalogIndex, profile: Profile): Reason[] {
+  const parts = historyContributions(itemIndex, index, profile, 2);
+  if (parts.length === 0) {
+    return [{ kind: 'popular', text: profile.history.length ? 'Popular in this catalog' : 'Popular in this catalog: interact with items to personalise' }];
+  }
+  const titles = parts.map((p) => index.items[index.indexOf.get(p.itemId) as number].title);
+  const verb = PAST_TENSE[parts[0].type];
+  return [
+    {
+      kind: 'history',
+      text: `Because you ${verb} ${titles.join(' and ')}`,
+      itemIds: parts.map((p) => p.itemId),
+      weights: parts.map((p) => Math.round(p.weight * 1000) / 1000),
+    },
+  ];
+}

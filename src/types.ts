@@ -1,0 +1,190 @@
+/**
+ * Public types of the on-device recommender. Everything here crosses the
+ * page <-> worker boundary, so it is plain structured-cloneable data.
+ */
+
+/** One catalog item as the integrating site describes it. */
+export interface CatalogItem {
+  /** Stable catalog id (string, 1..256 chars). Rendered as `data-item-id`. */
+  id: string;
+  title: string;
+  /** Longer free text (description, synopsis). */
+  description?: string;
+  category?: string;
+  tags?: string[];
+  price?: number;
+  imageUrl?: string;
+  /** false hides the item from results (it still counts in history). Default true. */
+  available?: boolean;
+  /** Extra text fields the encoder should read, e.g. { genres: "Comedy|Drama" }. */
+  text?: Record<string, string>;
+}
+
+/** What a visitor did. `dwell` carries seconds in `value`. */
+export type EventType =
+  | 'view'
+  | 'click'
+  | 'like'
+  | 'add_to_cart'
+  | 'purchase'
+  | 'dwell'
+  | 'dismiss'
+  | 'search';
+
+export interface TrackEvent {
+  type: EventType;
+  /** Catalog id; required for every type except `search`. */
+  itemId?: string;
+  /** Query text for `search`. */
+  query?: string;
+  /** Dwell seconds, rating, or other numeric signal. */
+  value?: number;
+  /** Epoch ms; defaults to now. */
+  timestamp?: number;
+  /** Free-form context (page, slot, ...). Kept on the device only. */
+  context?: Record<string, string | number | boolean>;
+}
+
+/** An event as stored in the on-device log. */
+export interface StoredEvent extends TrackEvent {
+  /** Monotonic per-device key assigned by the store. */
+  seq?: number;
+  /** Unique id (tab id + counter) so concurrent tabs never collide. */
+  eventId: string;
+  timestamp: number;
+}
+
+export interface RecommendFilters {
+  categories?: string[];
+  tags?: string[];
+  minPrice?: number;
+  maxPrice?: number;
+  /** Include unavailable items (default false). */
+  includeUnavailable?: boolean;
+}
+
+export interface RecommendOptions {
+  k?: number;
+  context?: Record<string, string | number | boolean>;
+  filters?: RecommendFilters;
+  /** Item ids never to return. */
+  exclude?: string[];
+}
+
+export type ReasonKind =
+  | 'history'
+  | 'similar'
+  | 'search'
+  | 'popular'
+  | 'explore'
+  | 'content';
+
+export interface Reason {
+  kind: ReasonKind;
+  /** Human-readable sentence, e.g. "Because you viewed Heat (1995)". */
+  text: string;
+  /** History items that contributed most, most important first. */
+  itemIds?: string[];
+  /** Their share of the score, same order as itemIds. */
+  weights?: number[];
+}
+
+export interface Recommendation {
+  itemId: string;
+  score: number;
+  item: CatalogItem;
+  reasons: Reason[];
+}
+
+export type Backend = 'webgpu' | 'wasm' | 'js';
+
+export interface EncoderInfo {
+  name: string;
+  dimensions: number;
+  backend: Backend;
+  /** SHA-256 identifying the model files (manifest hash). */
+  modelHash: string;
+}
+
+export interface Progress {
+  phase: 'model' | 'catalog' | 'embed' | 'ready';
+  done: number;
+  total: number;
+}
+
+export interface CatalogReport {
+  loaded: number;
+  embedded: number;
+  fromCache: number;
+  problems: CatalogProblem[];
+}
+
+export interface CatalogProblem {
+  /** Position in the input array. */
+  index: number;
+  id?: string;
+  field: string;
+  message: string;
+}
+
+export interface EngineStats {
+  items: number;
+  events: number;
+  backend: Backend | null;
+  encoder: EncoderInfo | null;
+  storageBytes?: number;
+  cachedVectors: number;
+}
+
+export interface ExportedData {
+  format: 'on-device-recs/v1';
+  exportedAt: number;
+  events: StoredEvent[];
+  settings: Record<string, unknown>;
+}
+
+/** Options for {@link createRecommender}. */
+export interface RecommenderOptions {
+  /** Base URL of the models folder (default: `<base>/models/`). Must be same-origin unless the integrator opts in. */
+  modelsUrl?: string;
+  /** Encoder folder name inside modelsUrl (default 'glove-sif-100d'). */
+  encoder?: string;
+  /** Force a compute backend; default picks WebGPU when available, else WASM. */
+  backend?: Backend | 'auto';
+  /** URL of onnxruntime-web's .wasm files (default: `<base>/ort/`). */
+  wasmUrl?: string;
+  /** IndexedDB database name (default 'on-device-recs'). One per site by default. */
+  storeName?: string;
+  /** Exclude items the visitor already interacted with (default: purchased and dismissed always; viewed ones too when true). */
+  excludeSeen?: boolean;
+  /** Max events kept on the device (oldest dropped first). Default 10,000. */
+  maxEvents?: number;
+  /** Max event age in days. Default 365. */
+  maxEventAgeDays?: number;
+  /** Seed for anything random (exploration). */
+  seed?: number;
+}
+
+export type EngineEvent =
+  | { type: 'progress'; progress: Progress }
+  | { type: 'backend'; backend: Backend; reason: string }
+  | { type: 'error'; message: string }
+  | { type: 'change'; what: 'events' | 'catalog' | 'deleted' };
+
+/** The public API a page uses. Every method runs in the engine's Web Worker. */
+export interface Recommender {
+  setCatalog(items: CatalogItem[] | string): Promise<CatalogReport>;
+  track(event: TrackEvent): Promise<void>;
+  recommend(options?: RecommendOptions): Promise<Recommendation[]>;
+  similar(itemId: string, k?: number): Promise<Recommendation[]>;
+  search(query: string, k?: number): Promise<Recommendation[]>;
+  explain(itemId: string): Promise<Reason[]>;
+  history(limit?: number): Promise<StoredEvent[]>;
+  exportData(): Promise<ExportedData>;
+  deleteData(): Promise<void>;
+  stats(): Promise<EngineStats>;
+  /** Subscribe to progress/backend/change events; returns an unsubscribe function. */
+  on(listener: (event: EngineEvent) => void): () => void;
+  /** Flush pending writes and stop the worker. */
+  close(): Promise<void>;
+}

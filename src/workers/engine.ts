@@ -1,0 +1,508 @@
+/**
+ * The engine: owns the catalog index, the encoder, the on-device store and the
+ * visitor's profile. It runs inside the Web Worker (engine.worker.ts) and, for
+ * tests and tools, directly in Node with injected dependencies.
+ */
+import type {
+  Backend,
+  CatalogItem,
+  CatalogReport,
+  EngineEvent,
+  EngineStats,
+  ExportedData,
+  Reason,
+  Recommendation,
+  RecommendOptions,
+  RecommenderOptions,
+  StoredEvent,
+  TrackEvent,
+  EventType,
+} from '../types';
+import { RecommenderError } from '../errors';
+import { contentHash, itemText, validateCatalog } from '../catalog';
+import { emptyMatrix, matrixFromRows, rowOf, similarities } from '../gpu/cpu-scoring';
+import type { SentenceEncoder } from '../model/encoder';
+import { buildProfile, DEFAULT_PROFILE_CONFIG, type Profile } from '../model/profile';
+import {
+  applyExclusions,
+  catalogOrderPrior,
+  DEFAULT_RANKING_CONFIG,
+  explainRecommendation,
+  historyContributions,
+  mmrSelect,
+  personalScores,
+  type CatalogIndex,
+  type RankingConfig,
+} from '../model/ranking';
+import { LexicalIndex } from '../model/search';
+import type { RecommenderStore } from '../store';
+
+export const EVENT_TYPES: readonly EventType[] = ['view', 'click', 'like', 'add_to_cart', 'purchase', 'dwell', 'dismiss', 'search'];
+const MAX_QUERY_LENGTH = 1_000;
+const MAX_CONTEXT_KEYS = 32;
+const MAX_K = 500;
+const FLUSH_DELAY_MS = 25;
+const FLUSH_BATCH = 200;
+const MAX_PENDING = 10_000;
+
+export interface EngineDeps {
+  store: () => Promise<RecommenderStore>;
+  encoder: () => Promise<SentenceEncoder>;
+  fetchCatalog?: (url: string) => Promise<unknown>;
+  /** Cross-tab notifications (BroadcastChannel in browsers). */
+  channel?: { post(msg: unknown): void; onMessage(cb: (msg: unknown) => void): void; close(): void };
+  now?: () => number;
+  tabId?: string;
+}
+
+interface Pending {
+  event: StoredEvent;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
+interface LoadedCatalog extends CatalogIndex {
+  lexical: LexicalIndex;
+}
+
+export class Engine {
+  private listeners = new Set<(e: EngineEvent) => void>();
+  private store: RecommenderStore | null = null;
+  private storePromise: Promise<RecommenderStore> | null = null;
+  private encoderPromise: Promise<SentenceEncoder> | null = null;
+  private encoder: SentenceEncoder | null = null;
+  private catalog: LoadedCatalog | null = null;
+  private log: StoredEvent[] = [];
+  private historyLoaded: Promise<void> | null = null;
+  private profile: Profile | null = null;
+  private pending: Pending[] = [];
+  /** The batch being written right now. */
+  private inflight: Pending[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private flushing: Promise<void> | null = null;
+  private counter = 0;
+  private sinceLastPrune = 0;
+  private lostEvents = 0;
+  private readonly tabId: string;
+  private readonly now: () => number;
+  private readonly ranking: RankingConfig;
+
+  constructor(
+    private readonly options: RecommenderOptions,
+    private readonly deps: EngineDeps,
+  ) {
+    this.tabId = deps.tabId ?? randomId();
+    this.now = deps.now ?? Date.now;
+    this.ranking = { ...DEFAULT_RANKING_CONFIG, excludeSeen: options.excludeSeen ?? DEFAULT_RANKING_CONFIG.excludeSeen };
+    deps.channel?.onMessage((msg) => {
+      if (msg && typeof msg === 'object' && (msg as { type?: string }).type === 'events') void this.reloadHistory();
+      if (msg && typeof msg === 'object' && (msg as { type?: string }).type === 'deleted') this.resetMemory();
+    });
+  }
+
+  on(listener: (e: EngineEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emit(e: EngineEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        /* a listener's failure must not break the engine */
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ lifecycle
+
+  private async getStore(): Promise<RecommenderStore> {
+    if (this.store) return this.store;
+    this.storePromise ??= this.deps.store().then(
+      (s) => (this.store = s),
+      (e) => {
+        this.storePromise = null;
+        throw e;
+      },
+    );
+    return this.storePromise;
+  }
+
+  private async getEncoder(): Promise<SentenceEncoder> {
+    if (this.encoder) return this.encoder;
+    this.encoderPromise ??= (async () => {
+      this.emit({ type: 'progress', progress: { phase: 'model', done: 0, total: 1 } });
+      const enc = await this.deps.encoder();
+      this.encoder = enc;
+      this.emit({ type: 'backend', backend: enc.info.backend, reason: `encoder ${enc.info.name} runs on ${enc.info.backend}` });
+      this.emit({ type: 'progress', progress: { phase: 'model', done: 1, total: 1 } });
+      return enc;
+    })().catch((e) => {
+      this.encoderPromise = null;
+      throw e;
+    });
+    return this.encoderPromise;
+  }
+
+  /** Loads history (and applies retention) once; later calls reuse it. */
+  private ensureHistory(): Promise<void> {
+    this.historyLoaded ??= this.reloadHistory(true);
+    return this.historyLoaded;
+  }
+
+  private async reloadHistory(prune = false): Promise<void> {
+    const store = await this.getStore();
+    if (prune) await this.prune(store);
+    const stored = await store.events();
+    const storedIds = new Set(stored.map((e) => e.eventId));
+    const unwritten = [...this.inflight, ...this.pending].map((p) => p.event).filter((e) => !storedIds.has(e.eventId));
+    this.log = [...stored, ...unwritten];
+    this.profile = null;
+    this.emit({ type: 'change', what: 'events' });
+  }
+
+  private async prune(store: RecommenderStore): Promise<number> {
+    const maxEvents = this.options.maxEvents ?? 10_000;
+    const maxAgeMs = (this.options.maxEventAgeDays ?? 365) * 86_400_000;
+    this.sinceLastPrune = 0;
+    return store.pruneEvents({ maxEvents, maxAgeMs, now: this.now() });
+  }
+
+  // ------------------------------------------------------------ catalog
+
+  async setCatalog(input: CatalogItem[] | string): Promise<CatalogReport> {
+    let raw: unknown = input;
+    if (typeof input === 'string') {
+      if (!this.deps.fetchCatalog) throw new RecommenderError('invalid_options', 'A catalog URL was given but this engine cannot fetch.', 'Pass the items array instead.');
+      this.emit({ type: 'progress', progress: { phase: 'catalog', done: 0, total: 1 } });
+      raw = await this.deps.fetchCatalog(input);
+      if (raw && typeof raw === 'object' && !Array.isArray(raw) && Array.isArray((raw as { items?: unknown }).items)) raw = (raw as { items: unknown }).items;
+    }
+    const { items, problems } = validateCatalog(raw);
+    this.emit({ type: 'progress', progress: { phase: 'catalog', done: 1, total: 1 } });
+    const [encoder, store] = await Promise.all([this.getEncoder(), this.getStore()]);
+    const hashes = items.map(contentHash);
+    const modelHash = encoder.info.modelHash;
+    let cached = new Map<string, Float32Array>();
+    try {
+      cached = await store.getVectors(modelHash, hashes);
+    } catch (e) {
+      this.emit({ type: 'error', message: `Vector cache unreadable, embedding everything again: ${(e as Error).message}` });
+    }
+    const missing: number[] = [];
+    hashes.forEach((h, i) => {
+      if (!cached.has(h)) missing.push(i);
+    });
+    const dims = encoder.info.dimensions;
+    const rows: Float32Array[] = hashes.map((h) => cached.get(h) ?? new Float32Array(dims));
+    const total = missing.length;
+    this.emit({ type: 'progress', progress: { phase: 'embed', done: 0, total } });
+    const CHUNK = 512;
+    for (let start = 0; start < missing.length; start += CHUNK) {
+      const idx = missing.slice(start, start + CHUNK);
+      const vectors = await encoder.embed(idx.map((i) => itemText(items[i])));
+      idx.forEach((itemIdx, j) => (rows[itemIdx] = vectors[j]));
+      try {
+        await store.putVectors(modelHash, idx.map((itemIdx, j) => ({ contentHash: hashes[itemIdx], vector: vectors[j] })));
+      } catch (e) {
+        this.emit({ type: 'error', message: `Could not cache item vectors (${(e as Error).message}); they will be computed again next visit.` });
+      }
+      this.emit({ type: 'progress', progress: { phase: 'embed', done: Math.min(total, start + CHUNK), total } });
+    }
+    const indexOf = new Map(items.map((it, i) => [it.id, i] as const));
+    this.catalog = {
+      items,
+      indexOf,
+      matrix: items.length ? matrixFromRows(rows, dims) : emptyMatrix(dims),
+      prior: catalogOrderPrior(items.length),
+      lexical: new LexicalIndex(items),
+    };
+    this.profile = null;
+    void store.deleteVectorsExcept(modelHash).catch(() => undefined);
+    await this.ensureHistory();
+    this.emit({ type: 'change', what: 'catalog' });
+    this.emit({ type: 'progress', progress: { phase: 'ready', done: items.length, total: items.length } });
+    return { loaded: items.length, embedded: missing.length, fromCache: items.length - missing.length, problems };
+  }
+
+  private requireCatalog(): LoadedCatalog {
+    if (!this.catalog) throw new RecommenderError('not_ready', 'No catalog is loaded yet.', 'Call setCatalog(items or url) and wait for it before asking for recommendations.');
+    return this.catalog;
+  }
+
+  private requireItem(itemId: unknown, what: string): number {
+    const catalog = this.requireCatalog();
+    if (typeof itemId !== 'string') throw new RecommenderError('unknown_item', `${what} needs an item id string, got ${typeof itemId}.`, 'Pass the catalog id of an item.');
+    const i = catalog.indexOf.get(itemId);
+    if (i === undefined) throw new RecommenderError('unknown_item', `No item with id "${truncate(itemId)}" in the catalog.`, 'Use an id from the loaded catalog (check setCatalog problems for skipped items).');
+    return i;
+  }
+
+  // ------------------------------------------------------------ events
+
+  /** Validates and queues an event; resolves once it is stored in IndexedDB. */
+  async track(input: TrackEvent): Promise<void> {
+    const event = this.validateEvent(input);
+    this.log.push(event);
+    this.profile = null;
+    const done = new Promise<void>((resolve, reject) => this.pending.push({ event, waiters: [{ resolve, reject }] }));
+    if (this.pending.length > MAX_PENDING) {
+      const dropped = this.pending.splice(0, this.pending.length - MAX_PENDING);
+      this.lostEvents += dropped.length;
+      const err = new RecommenderError('storage', `${dropped.length} events could not be stored and were dropped (storage keeps failing).`, 'Free disk space or lower maxEvents.');
+      dropped.forEach((p) => p.waiters.forEach((w) => w.reject(err)));
+      this.emit({ type: 'error', message: err.message });
+    }
+    this.scheduleFlush(this.pending.length >= FLUSH_BATCH ? 0 : FLUSH_DELAY_MS);
+    return done;
+  }
+
+  private validateEvent(input: TrackEvent): StoredEvent {
+    if (!input || typeof input !== 'object') throw new RecommenderError('invalid_event', `track() needs an event object, got ${input === null ? 'null' : typeof input}.`, 'Call track({ type: "click", itemId: "sku-1" }).');
+    const { type, itemId, query, value, timestamp, context } = input;
+    if (typeof type !== 'string' || !EVENT_TYPES.includes(type as EventType)) {
+      throw new RecommenderError('invalid_event', `Unknown event type ${JSON.stringify(truncate(String(type)))}.`, `Use one of: ${EVENT_TYPES.join(', ')}.`);
+    }
+    const event: StoredEvent = { type, eventId: `${this.tabId}-${(this.counter++).toString(36)}`, timestamp: this.now() };
+    if (type === 'search') {
+      if (typeof query !== 'string' || query.trim() === '') throw new RecommenderError('invalid_event', 'A search event needs a non-empty query string.', 'Call track({ type: "search", query: "red shoes" }).');
+      event.query = query.slice(0, MAX_QUERY_LENGTH);
+    } else {
+      if (typeof itemId !== 'string' || itemId.length === 0 || itemId.length > 256) {
+        throw new RecommenderError('invalid_event', `A ${type} event needs the item's catalog id (a string), got ${typeof itemId === 'string' ? 'a string of length ' + itemId.length : typeof itemId}.`, `Call track({ type: "${type}", itemId: "<catalog id>" }).`);
+      }
+      if (this.catalog && !this.catalog.indexOf.has(itemId)) {
+        throw new RecommenderError('unknown_item', `track(): no item with id "${truncate(itemId)}" in the catalog; the event was not stored.`, 'Track ids of the loaded catalog, or load the catalog that contains it first.');
+      }
+      event.itemId = itemId;
+    }
+    if (value !== undefined) {
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new RecommenderError('invalid_event', `Event value must be a finite number, got ${String(value)}.`, 'Pass seconds for dwell, or leave value out.');
+      event.value = value;
+    }
+    if (timestamp !== undefined) {
+      if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) throw new RecommenderError('invalid_event', `Event timestamp must be epoch milliseconds, got ${String(timestamp)}.`, 'Leave timestamp out to use the current time.');
+      event.timestamp = timestamp;
+    }
+    if (context !== undefined) {
+      if (!context || typeof context !== 'object' || Array.isArray(context)) throw new RecommenderError('invalid_event', 'Event context must be a plain object of strings, numbers and booleans.', 'Pass e.g. { page: "home" }.');
+      const clean: Record<string, string | number | boolean> = {};
+      for (const [k, v] of Object.entries(context).slice(0, MAX_CONTEXT_KEYS)) {
+        if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+        if (typeof v === 'string') clean[k] = v.slice(0, 256);
+        else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') clean[k] = v;
+      }
+      event.context = clean;
+    }
+    return event;
+  }
+
+  private scheduleFlush(delay: number): void {
+    if (this.flushTimer !== null) {
+      if (delay > 0) return;
+      clearTimeout(this.flushTimer);
+    }
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flush();
+    }, delay);
+  }
+
+  /** Writes every queued event; on failure they stay queued and are retried. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.pending.length);
+    this.inflight = batch;
+    this.flushing = (async () => {
+      try {
+        const store = await this.getStore();
+        await store.appendEvents(batch.map((p) => p.event));
+        batch.forEach((p) => p.waiters.forEach((w) => w.resolve()));
+        this.deps.channel?.post({ type: 'events' });
+        this.sinceLastPrune += batch.length;
+        if (this.sinceLastPrune >= 500) {
+          const removed = await this.prune(store);
+          if (removed > 0) await this.reloadHistory();
+        }
+      } catch (e) {
+        this.pending.unshift(...batch);
+        const err = e instanceof RecommenderError ? e : new RecommenderError('storage', `Could not store ${batch.length} events (${(e as Error).message}); they are kept in memory and retried.`, 'Free storage space, or lower maxEvents.');
+        batch.forEach((p) => {
+          p.waiters.forEach((w) => w.reject(err));
+          p.waiters = [];
+        });
+        this.emit({ type: 'error', message: err.message });
+        this.scheduleRetry();
+      } finally {
+        this.inflight = [];
+        this.flushing = null;
+      }
+    })();
+    await this.flushing;
+  }
+
+  private retryDelay = 500;
+  private scheduleRetry(): void {
+    setTimeout(() => {
+      void this.flush().then(
+        () => (this.retryDelay = 500),
+        () => undefined,
+      );
+    }, this.retryDelay);
+    this.retryDelay = Math.min(30_000, this.retryDelay * 2);
+  }
+
+  private getProfile(): Profile {
+    if (this.profile) return this.profile;
+    const catalog = this.catalog;
+    this.profile = buildProfile(
+      this.log,
+      (id) => {
+        const i = catalog?.indexOf.get(id);
+        return i === undefined || !catalog ? undefined : rowOf(catalog.matrix, i);
+      },
+      this.now(),
+      DEFAULT_PROFILE_CONFIG,
+    );
+    return this.profile;
+  }
+
+  // ------------------------------------------------------------ ranking
+
+  async recommend(options: RecommendOptions = {}): Promise<Recommendation[]> {
+    const catalog = this.requireCatalog();
+    await this.ensureHistory();
+    const k = clampK(options.k, 10);
+    const profile = this.getProfile();
+    const scores = personalScores(catalog, profile, this.ranking);
+    applyExclusions(scores, catalog, options, profile.seen, this.ranking.excludeSeen);
+    const slate = mmrSelect(scores, catalog.matrix, k, this.ranking.mmrLambda);
+    return slate.map((i) => this.toRecommendation(i, scores[i], explainRecommendation(i, catalog, profile)));
+  }
+
+  async similar(itemId: string, k?: number): Promise<Recommendation[]> {
+    const catalog = this.requireCatalog();
+    const target = this.requireItem(itemId, 'similar()');
+    await this.ensureHistory();
+    const profile = this.getProfile();
+    const [sims] = similarities(catalog.matrix, [rowOf(catalog.matrix, target)]);
+    const personal = profile.interests.length ? personalScores(catalog, profile, this.ranking) : null;
+    const scores = Float32Array.from(sims, (s, i) => s + (personal ? 0.1 * personal[i] : 0));
+    scores[target] = -Infinity;
+    applyExclusions(scores, catalog, {}, profile.seen, false);
+    const slate = mmrSelect(scores, catalog.matrix, clampK(k, 10), 0.92);
+    const title = catalog.items[target].title;
+    return slate.map((i) => this.toRecommendation(i, scores[i], [{ kind: 'similar', text: `Similar to ${title}`, itemIds: [itemId] }]));
+  }
+
+  async search(query: string, k?: number): Promise<Recommendation[]> {
+    const catalog = this.requireCatalog();
+    if (typeof query !== 'string') throw new RecommenderError('invalid_event', `search() needs a query string, got ${typeof query}.`, 'Call search("red shoes").');
+    const q = query.slice(0, MAX_QUERY_LENGTH);
+    if (q.trim() === '') return [];
+    await this.ensureHistory();
+    const encoder = await this.getEncoder();
+    const [qv] = await encoder.embed([q]);
+    const [semantic] = similarities(catalog.matrix, [qv]);
+    const lexical = catalog.lexical.score(q);
+    const profile = this.getProfile();
+    const personal = profile.interests.length ? personalScores(catalog, profile, this.ranking) : null;
+    const scores = new Float32Array(catalog.items.length);
+    for (let i = 0; i < scores.length; i++) {
+      scores[i] = 0.5 * semantic[i] + 0.5 * lexical[i] + (personal ? 0.15 * Math.max(0, personal[i]) : 0);
+    }
+    applyExclusions(scores, catalog, {}, new Map([...profile.seen].filter(([, t]) => t === 'dismiss')), false);
+    const slate = mmrSelect(scores, catalog.matrix, clampK(k, 10), 0.95);
+    return slate.map((i) => {
+      const reasons: Reason[] = [{ kind: 'search', text: `Matches "${truncate(q, 60)}"` }];
+      if (personal) {
+        const parts = historyContributions(i, catalog, profile, 1);
+        if (parts.length) {
+          const t = catalog.items[catalog.indexOf.get(parts[0].itemId) as number].title;
+          reasons.push({ kind: 'history', text: `Ranked up because you engaged with ${t}`, itemIds: [parts[0].itemId], weights: [parts[0].weight] });
+        }
+      }
+      return this.toRecommendation(i, scores[i], reasons);
+    });
+  }
+
+  async explain(itemId: string): Promise<Reason[]> {
+    const catalog = this.requireCatalog();
+    const i = this.requireItem(itemId, 'explain()');
+    await this.ensureHistory();
+    return explainRecommendation(i, catalog, this.getProfile());
+  }
+
+  private toRecommendation(i: number, score: number, reasons: Reason[]): Recommendation {
+    const item = this.requireCatalog().items[i];
+    return { itemId: item.id, score: Math.round(score * 1e6) / 1e6, item, reasons };
+  }
+
+  // ------------------------------------------------------------ data rights
+
+  async history(limit?: number): Promise<StoredEvent[]> {
+    await this.ensureHistory();
+    const all = this.log;
+    return typeof limit === 'number' && limit >= 0 ? all.slice(-limit) : all.slice();
+  }
+
+  async exportData(): Promise<ExportedData> {
+    await this.flush();
+    return (await this.getStore()).exportAll();
+  }
+
+  async deleteData(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const err = new RecommenderError('storage', 'The event was discarded because all on-device data was deleted.', 'Nothing to do.');
+    this.pending.splice(0).forEach((p) => p.waiters.forEach((w) => w.reject(err)));
+    await (await this.getStore()).deleteAll();
+    this.resetMemory();
+    this.deps.channel?.post({ type: 'deleted' });
+    this.emit({ type: 'change', what: 'deleted' });
+  }
+
+  private resetMemory(): void {
+    this.log = [];
+    this.profile = null;
+    this.historyLoaded = Promise.resolve();
+  }
+
+  async stats(): Promise<EngineStats> {
+    const store = await this.getStore();
+    await this.ensureHistory();
+    const [events, cachedVectors, storageBytes] = await Promise.all([store.countEvents(), store.countVectors(), store.estimateBytes().catch(() => undefined)]);
+    return {
+      items: this.catalog?.items.length ?? 0,
+      events: events + this.pending.length,
+      backend: (this.encoder?.info.backend as Backend | undefined) ?? null,
+      encoder: this.encoder?.info ?? null,
+      storageBytes,
+      cachedVectors,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.flush().catch(() => undefined);
+    this.deps.channel?.close();
+    this.store?.close();
+    await this.encoder?.dispose();
+  }
+}
+
+function clampK(k: unknown, fallback: number): number {
+  if (k === undefined) return fallback;
+  if (typeof k !== 'number' || !Number.isFinite(k) || k < 0) throw new RecommenderError('invalid_options', `k must be a number from 0 to ${MAX_K}, got ${String(k)}.`, 'Pass e.g. { k: 10 }.');
+  return Math.min(MAX_K, Math.floor(k));
+}
+
+function truncate(s: string, n = 80): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+function randomId(): string {
+  const c = globalThis.crypto;
+  if (c?.randomUUID) return c.randomUUID().slice(0, 8);
+  return Math.floor(Math.random() * 2 ** 32).toString(36);
+}
