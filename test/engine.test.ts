@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { Engine } from '../src/workers/engine';
 import { openStore } from '../src/store';
@@ -18,12 +19,15 @@ const catalog = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public'
 const small = catalog.slice(0, 600);
 const genres = (it: CatalogItem): string[] => (it.tags ?? []).filter((t) => /^[A-Z]/.test(t));
 
+let shared: SentenceEncoder;
+/** Engines dispose their encoder on close; the tests share one, so hand out non-owning views. */
 let encoder: SentenceEncoder;
 before(async () => {
-  encoder = await loadNodeEncoder();
+  shared = await loadNodeEncoder();
+  encoder = { info: shared.info, embed: (texts, onProgress) => shared.embed(texts, onProgress), dispose: async () => undefined };
 });
 after(async () => {
-  await encoder.dispose();
+  await shared.dispose();
 });
 
 function makeEngine(factory = new IDBFactory(), now?: () => number): Engine {

@@ -18,6 +18,8 @@ export interface EmbedProgress {
 
 export interface SentenceEncoder {
   readonly info: EncoderInfo;
+  /** Why this backend runs: requested, a fallback, or the measurement that chose it. */
+  readonly backendReason?: string;
   /** Unit-length vectors, one per text, in input order. */
   embed(texts: readonly string[], onProgress?: (p: EmbedProgress) => void): Promise<Float32Array[]>;
   dispose(): Promise<void>;
@@ -77,32 +79,73 @@ export interface OnnxEncoderOptions {
   onFallback?: (from: Backend, to: Backend, reason: string) => void;
 }
 
-/** Creates an inference session, WebGPU first when asked for (or auto) and available, else WASM. */
+type Session = OrtModule.InferenceSession;
+type FallbackListener = (from: Backend, to: Backend, reason: string) => void;
+
+function hasWebGpu(): boolean {
+  return Boolean((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu);
+}
+
+async function sessionOn(ort: Ort, model: Uint8Array, backend: 'webgpu' | 'wasm'): Promise<Session> {
+  return ort.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all' });
+}
+
+/**
+ * Creates an inference session on the requested backend. 'webgpu' falls back to
+ * WASM (reported through onFallback) when WebGPU is missing or fails. 'auto'
+ * measures: with WebGPU available it times `probe` on both providers and keeps
+ * the faster one (a software adapter such as SwiftShader usually loses to WASM).
+ */
 export async function createSession(
   ort: Ort,
   model: Uint8Array,
   backend: Backend | 'auto',
-  onFallback?: (from: Backend, to: Backend, reason: string) => void,
-): Promise<{ session: OrtModule.InferenceSession; backend: Backend }> {
-  const gpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
-  if (backend === 'webgpu' || (backend === 'auto' && gpu)) {
-    if (!gpu) {
-      onFallback?.('webgpu', 'wasm', 'navigator.gpu is not available in this browser');
-    } else {
-      try {
-        const session = await ort.InferenceSession.create(model, { executionProviders: ['webgpu'], graphOptimizationLevel: 'all' });
-        return { session, backend: 'webgpu' };
-      } catch (e) {
-        onFallback?.('webgpu', 'wasm', `WebGPU session failed: ${(e as Error).message}`);
-      }
+  onFallback?: FallbackListener,
+  probe?: (session: Session) => Promise<void>,
+): Promise<{ session: Session; backend: Backend; reason: string }> {
+  const wasm = async (reason: string) => {
+    try {
+      return { session: await sessionOn(ort, model, 'wasm'), backend: 'wasm' as const, reason };
+    } catch (e) {
+      throw new RecommenderError('backend_unavailable', `Neither WebGPU nor WASM could run the model (${(e as Error).message}).`, "Serve onnxruntime-web's .wasm files (see wasmUrl) and allow 'wasm-unsafe-eval' in your Content-Security-Policy.");
     }
+  };
+  if (backend === 'wasm' || backend === 'js') return wasm(`${backend} requested`);
+  if (!hasWebGpu()) {
+    if (backend === 'webgpu') onFallback?.('webgpu', 'wasm', 'navigator.gpu is not available in this browser');
+    return wasm('no WebGPU in this browser');
   }
+  let gpu: Session;
   try {
-    const session = await ort.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
-    return { session, backend: 'wasm' };
+    gpu = await sessionOn(ort, model, 'webgpu');
   } catch (e) {
-    throw new RecommenderError('backend_unavailable', `Neither WebGPU nor WASM could run the model (${(e as Error).message}).`, 'Serve onnxruntime-web\'s .wasm files (see wasmUrl) and allow wasm-unsafe-eval in your Content-Security-Policy.');
+    const reason = `WebGPU session failed: ${(e as Error).message}`;
+    if (backend === 'webgpu') onFallback?.('webgpu', 'wasm', reason);
+    return wasm(reason);
   }
+  if (backend === 'webgpu' || !probe) return { session: gpu, backend: 'webgpu', reason: backend === 'webgpu' ? 'webgpu requested' : 'WebGPU available' };
+  const cpu = await wasm('measured');
+  const time = async (s: Session): Promise<number> => {
+    await probe(s); // warm-up: shader compilation, buffer allocation
+    const t0 = performance.now();
+    await probe(s);
+    await probe(s);
+    return (performance.now() - t0) / 2;
+  };
+  let gpuMs = Infinity;
+  try {
+    gpuMs = await time(gpu);
+  } catch {
+    /* a failing GPU run loses the measurement */
+  }
+  const cpuMs = await time(cpu.session);
+  const reason = `measured ${gpuMs.toFixed(1)} ms on WebGPU vs ${cpuMs.toFixed(1)} ms on WASM per probe batch`;
+  if (gpuMs <= cpuMs) {
+    await cpu.session.release();
+    return { session: gpu, backend: 'webgpu', reason };
+  }
+  await gpu.release();
+  return { session: cpu.session, backend: 'wasm', reason };
 }
 
 export class OnnxSentenceEncoder implements SentenceEncoder {
@@ -110,8 +153,10 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
     readonly info: EncoderInfo,
     readonly tokenizer: WordTokenizer,
     private readonly ort: Ort,
-    private readonly session: OrtModule.InferenceSession,
+    private readonly session: Session,
     private readonly batchSize: number,
+    /** Why this backend runs (requested, fallback, or the measurement that chose it). */
+    readonly backendReason: string,
   ) {}
 
   static async create(options: OnnxEncoderOptions): Promise<OnnxSentenceEncoder> {
@@ -126,9 +171,18 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
       maxTokens: manifest.tokenizer.maxTokens,
       maxChars: manifest.tokenizer.maxChars,
     });
-    const { session, backend } = await createSession(options.ort, model, options.backend ?? 'auto', options.onFallback);
+    const batchSize = options.batchSize ?? 128;
+    const probeIds = new BigInt64Array(batchSize * 16).map((_, i) => BigInt(1 + ((i * 7919) % (tokenizer.vocabSize - 1))));
+    const probe = async (s: Session): Promise<void> => {
+      const input = new options.ort.Tensor('int64', probeIds, [batchSize, 16]);
+      const out = await s.run({ input_ids: input });
+      await out.embeddings.getData();
+      input.dispose();
+      out.embeddings.dispose();
+    };
+    const { session, backend, reason } = await createSession(options.ort, model, options.backend ?? 'auto', options.onFallback, probe);
     const info: EncoderInfo = { name: manifest.name, dimensions: manifest.dimensions, backend, modelHash: manifest.hash };
-    return new OnnxSentenceEncoder(info, tokenizer, options.ort, session, options.batchSize ?? 128);
+    return new OnnxSentenceEncoder(info, tokenizer, options.ort, session, batchSize, reason);
   }
 
   async embed(texts: readonly string[], onProgress?: (p: EmbedProgress) => void): Promise<Float32Array[]> {

@@ -134,7 +134,7 @@ export class Engine {
       this.emit({ type: 'progress', progress: { phase: 'model', done: 0, total: 1 } });
       const enc = await this.deps.encoder();
       this.encoder = enc;
-      this.emit({ type: 'backend', backend: enc.info.backend, reason: `encoder ${enc.info.name} runs on ${enc.info.backend}` });
+      this.emit({ type: 'backend', backend: enc.info.backend, reason: enc.backendReason ?? `encoder ${enc.info.name} runs on ${enc.info.backend}` });
       this.emit({ type: 'progress', progress: { phase: 'model', done: 1, total: 1 } });
       return enc;
     })().catch((e) => {
