@@ -28,7 +28,7 @@ const HORROR = [
 
 async function clickViaSearch(page: Page, id: string, query: string): Promise<void> {
   await page.fill('#search-input', query);
-  const button = page.locator(`#search-results .rec-card[data-item-id="${id}"] button[data-action="click"]`);
+  const button = page.locator(`#search-results .rec-card[data-item-id="${id}"] .card-actions button[data-action="click"]`);
   await button.waitFor({ timeout: 60_000 });
   await button.click();
   // the click is stored before history shows it
@@ -39,13 +39,19 @@ async function forYou(page: Page): Promise<{ id: string; reason: string }[]> {
   return page.$$eval('#for-you .rec-card', (cards) => cards.map((c) => ({ id: c.getAttribute('data-item-id') ?? '', reason: c.querySelector('.reason')?.textContent ?? '' })));
 }
 
-async function waitForPersonalised(page: Page, titles: string[]): Promise<void> {
+/** Waits until "For you" reflects every click: no clicked item listed, and every reason names a clicked title. */
+async function waitForPersonalised(page: Page, titles: string[], clickedIds: string[]): Promise<void> {
   await page.waitForFunction(
-    (want) => {
-      const reasons = [...document.querySelectorAll('#for-you .rec-card .reason')].map((r) => r.textContent ?? '');
-      return reasons.length > 0 && reasons.every((r) => want.some((t) => r.includes(t)));
+    ({ want, ids }) => {
+      const cards = [...document.querySelectorAll('#for-you .rec-card')];
+      const reasons = cards.map((c) => c.querySelector('.reason')?.textContent ?? '');
+      return (
+        cards.length > 0 &&
+        cards.every((c) => !ids.includes(c.getAttribute('data-item-id') ?? '')) &&
+        reasons.every((r) => want.some((t) => r.includes(t)))
+      );
     },
-    titles,
+    { want: titles, ids: clickedIds },
     { timeout: 60_000, polling: 250 },
   );
 }
@@ -73,7 +79,8 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
         if (p && phases[phases.length - 1] !== p) phases.push(p);
       }).observe(document, { subtree: true, attributes: true, childList: true });
     });
-    const page = await openDemo(context, server.url);
+    // '#backend=webgpu' forces the WebGPU provider (auto mode measures and picks WASM on SwiftShader)
+    const page = await openDemo(context, `${server.url}#backend=webgpu`);
     const phases = await page.evaluate(() => (window as unknown as { __phases: string[] }).__phases);
     assert.ok(phases.includes('embed') || phases.includes('model'), `progress bar showed loading phases, saw ${phases.join(',')}`);
     assert.equal(await page.locator('#progress').isHidden(), true, 'progress bar hides when ready');
@@ -83,7 +90,7 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
 
     for (const m of HORROR) await clickViaSearch(page, m.id, m.query);
     const titles = HORROR.map((m) => byId.get(m.id)?.title ?? '');
-    await waitForPersonalised(page, titles);
+    await waitForPersonalised(page, titles, HORROR.map((m) => m.id));
     const recs = (await forYou(page)).slice(0, 10);
     assert.equal(recs.length, 10);
     const clickedGenres = new Set(HORROR.flatMap((m) => genresOf(m.id)));
@@ -96,7 +103,7 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
     // reload: history and personalisation survive
     await page.reload();
     await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 120_000 });
-    await waitForPersonalised(page, titles);
+    await waitForPersonalised(page, titles, HORROR.map((m) => m.id));
     const stored = await readStoredEvents(page);
     assert.deepEqual(stored.map((e) => [e.type, e.itemId]), HORROR.map((m) => ['click', m.id]));
 
@@ -169,7 +176,7 @@ describe('demo in Chromium without WebGPU', () => {
     assert.equal(await page.getAttribute('#backend-badge', 'data-backend'), 'wasm');
     for (const m of HORROR) await clickViaSearch(page, m.id, m.query);
     const titles = HORROR.map((m) => byId.get(m.id)?.title ?? '');
-    await waitForPersonalised(page, titles);
+    await waitForPersonalised(page, titles, HORROR.map((m) => m.id));
     const recs = (await forYou(page)).slice(0, 10);
     const clickedGenres = new Set(HORROR.flatMap((m) => genresOf(m.id)));
     assert.ok(recs.filter((r) => genresOf(r.id).some((g) => clickedGenres.has(g))).length >= 6);
