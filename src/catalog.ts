@@ -108,6 +108,7 @@ function validateItem(raw: unknown): ItemResult {
     if (entries.length > CATALOG_LIMITS.textFields) return bad('text', `text has ${entries.length} fields, the limit is ${CATALOG_LIMITS.textFields}`);
     const text: Record<string, string> = Object.create(null);
     for (const [k, v] of entries) {
+      if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue; // never copy prototype keys
       if (typeof v !== 'string' || v.length > CATALOG_LIMITS.textFieldLength) return bad(`text.${k}`, `text fields must be strings of at most ${CATALOG_LIMITS.textFieldLength} characters`);
       text[k] = v;
     }

@@ -110,7 +110,7 @@ export class WordTokenizer {
       }
       if (stop) break;
     }
-    if (!truncated && text.length > this.settings.maxChars) truncated = true;
+    if (!truncated && typeof text === 'string' && text.length > this.settings.maxChars) truncated = true;
     return { ids, unknown, truncated };
   }
 
