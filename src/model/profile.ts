@@ -65,6 +65,8 @@ export interface Profile {
   history: HistoryItem[];
   /** Every item the visitor interacted with, by strongest event. */
   seen: Map<string, EventType>;
+  /** Positively engaged items in the order of their last interaction (oldest first), with the strongest event's weight. */
+  sequence: { itemId: string; weight: number }[];
 }
 
 export function eventWeight(e: Pick<StoredEvent, 'type' | 'value'>): number {
@@ -114,10 +116,21 @@ export function buildProfile(
   // a dismissal outweighs earlier interest in the same item
   for (const h of byItem.values()) if (h.strongest === 'dismiss' && h.weight > 0) h.weight = -Math.abs(h.weight);
 
+  const last = new Map<string, { weight: number; position: number }>();
+  sorted.forEach((e, position) => {
+    const w = eventWeight(e);
+    const prev = last.get(e.itemId as string);
+    last.set(e.itemId as string, { weight: Math.max(w, prev?.weight ?? -Infinity), position });
+  });
+  const sequence = [...last.entries()]
+    .filter(([id, v]) => v.weight > 0 && seen.get(id) !== 'dismiss')
+    .sort((a, b) => a[1].position - b[1].position)
+    .map(([itemId, v]) => ({ itemId, weight: v.weight }));
+
   const history = [...byItem.values()].sort((a, b) => b.weight - a.weight || b.lastSeen - a.lastSeen || (a.itemId < b.itemId ? -1 : 1));
   const interests = clusterInterests(history.filter((h) => h.weight > 0), vectorOf, config);
   const negative = weightedUnitSum(history.filter((h) => h.weight < 0).map((h) => ({ v: vectorOf(h.itemId), w: -h.weight })));
-  return { interests, negative, history, seen };
+  return { interests, negative, history, seen, sequence };
 }
 
 function weightedUnitSum(parts: { v: Float32Array | undefined; w: number }[]): Float32Array | null {

@@ -6,6 +6,7 @@
 import type { CatalogItem, EventType, Reason, RecommendOptions } from '../types';
 import { dot, rowOf, similarities, topK, type ItemMatrix } from '../gpu/cpu-scoring';
 import type { Profile } from './profile';
+import { DEFAULT_SEQUENCE_CONFIG, globalScores, type GlobalModel, type SequenceConfig } from './global-model';
 
 export interface CatalogIndex {
   items: CatalogItem[];
@@ -18,6 +19,10 @@ export interface CatalogIndex {
 export interface RankingConfig {
   /** Weight of the popularity prior next to personal similarity. */
   priorWeight: number;
+  /** Weights of the score components when a global model is loaded. */
+  weights: { content: number; neighbour: number; next: number; popularity: number };
+  /** Position decay of the history for the global model's scores. */
+  sequence: SequenceConfig;
   /** How strongly items like dismissed ones are pushed down. */
   negativeWeight: number;
   /** MMR trade-off: 1 = relevance only, 0 = diversity only. */
@@ -28,6 +33,8 @@ export interface RankingConfig {
 
 export const DEFAULT_RANKING_CONFIG: RankingConfig = {
   priorWeight: 0.05,
+  weights: { content: 0.1, neighbour: 1, next: 0.3, popularity: 0.05 },
+  sequence: DEFAULT_SEQUENCE_CONFIG,
   negativeWeight: 0.6,
   mmrLambda: 0.85,
   excludeSeen: true,
@@ -38,27 +45,82 @@ export function catalogOrderPrior(count: number): Float32Array {
   return Float32Array.from({ length: count }, (_, i) => 1 - i / Math.max(1, count));
 }
 
-/** Personal score of every item: best match to an interest (weighted by its share), minus likeness to dismissed items. */
-export function personalScores(index: CatalogIndex, profile: Profile, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
+/** Content score of every item: best match to an interest (weighted by its share); the prior when there is no interest yet. */
+export function contentScores(index: CatalogIndex, profile: Profile, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
   const n = index.matrix.count;
   const scores = new Float32Array(n);
   if (profile.interests.length === 0) {
     scores.set(index.prior);
-  } else {
-    const queries = profile.interests.map((i) => i.vector);
-    const sims = similarities(index.matrix, queries);
-    const shares = profile.interests.map((i) => Math.sqrt(i.share));
-    for (let i = 0; i < n; i++) {
-      let best = -Infinity;
-      for (let q = 0; q < queries.length; q++) best = Math.max(best, shares[q] * sims[q][i]);
-      scores[i] = best + config.priorWeight * index.prior[i];
-    }
+    return scores;
   }
-  if (profile.negative) {
-    const [neg] = similarities(index.matrix, [profile.negative]);
-    for (let i = 0; i < n; i++) scores[i] -= config.negativeWeight * Math.max(0, neg[i]);
+  const queries = profile.interests.map((i) => i.vector);
+  const sims = similarities(index.matrix, queries);
+  const shares = profile.interests.map((i) => Math.sqrt(i.share));
+  for (let i = 0; i < n; i++) {
+    let best = -Infinity;
+    for (let q = 0; q < queries.length; q++) best = Math.max(best, shares[q] * sims[q][i]);
+    scores[i] = best + config.priorWeight * index.prior[i];
   }
   return scores;
+}
+
+/** Pushes down items like the dismissed ones, in place. */
+export function applyNegative(scores: Float32Array, index: CatalogIndex, profile: Profile, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
+  if (!profile.negative) return scores;
+  const [neg] = similarities(index.matrix, [profile.negative]);
+  for (let i = 0; i < scores.length; i++) scores[i] -= config.negativeWeight * Math.max(0, neg[i]);
+  return scores;
+}
+
+/** Content-only personal score (no global model): interests minus likeness to dismissed items. */
+export function personalScores(index: CatalogIndex, profile: Profile, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
+  return applyNegative(contentScores(index, profile, config), index, profile, config);
+}
+
+/** A global model placed onto a catalog. */
+export interface GlobalContext {
+  model: GlobalModel;
+  rowToCatalog: Int32Array;
+  rowOf: Map<string, number>;
+}
+
+export interface ScoreComponents {
+  content: Float32Array;
+  neighbour: Float32Array | null;
+  next: Float32Array | null;
+  popularity: Float32Array | null;
+}
+
+/** Each score component separately (the ranking heads take them as features). */
+export function scoreComponents(index: CatalogIndex, profile: Profile, global: GlobalContext | null, config: RankingConfig = DEFAULT_RANKING_CONFIG): ScoreComponents {
+  const content = contentScores(index, profile, config);
+  if (!global) return { content, neighbour: null, next: null, popularity: null };
+  const g = globalScores(global.model, global.rowToCatalog, index.items.length, profile.sequence, global.rowOf, config.sequence);
+  return { content, neighbour: scaleToMax(g.neighbour), next: scaleToMax(g.next), popularity: g.popularity };
+}
+
+function scaleToMax(v: Float32Array): Float32Array {
+  let max = 0;
+  for (let i = 0; i < v.length; i++) if (v[i] > max) max = v[i];
+  if (max > 0) for (let i = 0; i < v.length; i++) v[i] /= max;
+  return v;
+}
+
+/**
+ * The engine's relevance score: content similarity to the visitor's interests,
+ * plus, with a global model, recency-weighted item-to-item and next-item scores
+ * over their ordered history and popularity. Without history: popularity.
+ */
+export function rankingScores(index: CatalogIndex, profile: Profile, global: GlobalContext | null, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
+  const c = scoreComponents(index, profile, global, config);
+  if (!c.neighbour || !c.next || !c.popularity) return applyNegative(c.content, index, profile, config);
+  const w = config.weights;
+  const out = new Float32Array(index.items.length);
+  const personal = profile.sequence.length > 0;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = personal ? w.content * c.content[i] + w.neighbour * c.neighbour[i] + w.next * c.next[i] + w.popularity * c.popularity[i] : c.popularity[i] + 0.01 * index.prior[i];
+  }
+  return applyNegative(out, index, profile, config);
 }
 
 /** Marks excluded items with -Infinity in place: filters, explicit excludes, unavailable, and seen items per config. */

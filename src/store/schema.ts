@@ -1,6 +1,7 @@
 /**
  * The on-device database: versioned schema and ordered migrations. A new
- * version adds a function to MIGRATIONS; existing data is carried forward.
+ * version bumps SCHEMA_VERSION and adds MIGRATIONS[version]; existing data is
+ * carried forward by the upgrade transaction.
  */
 import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { StoredEvent } from '../types';
@@ -8,23 +9,28 @@ import type { StoredEvent } from '../types';
 export const DEFAULT_DB_NAME = 'on-device-recs';
 export const SCHEMA_VERSION = 1;
 
+/** One cached item vector, keyed by (modelHash, contentHash). */
 export interface VectorRecord {
   modelHash: string;
   contentHash: string;
   dims: number;
-  vector: Float32Array;
+  /** Written as a compact Float32Array; an ArrayBuffer is accepted on read. */
+  vector: Float32Array | ArrayBuffer;
 }
 
 export interface RecsDB extends DBSchema {
+  /** Append-only event log; `seq` is the auto-increment key (insertion order). */
   events: { key: number; value: StoredEvent; indexes: { eventId: string; timestamp: number } };
   vectors: { key: [string, string]; value: VectorRecord; indexes: { modelHash: string } };
+  /** Out-of-line keys: 'profile', 'bandit', 'settings', 'meta', ... */
   state: { key: string; value: unknown };
 }
 
-type UpgradeTx = IDBPTransaction<RecsDB, StoreNames<RecsDB>[], 'versionchange'>;
+export type UpgradeTransaction = IDBPTransaction<RecsDB, StoreNames<RecsDB>[], 'versionchange'>;
+export type Migration = (db: IDBPDatabase<RecsDB>, tx: UpgradeTransaction) => void;
 
 /** MIGRATIONS[v] upgrades a database from version v - 1 to v. */
-export const MIGRATIONS: Record<number, (db: IDBPDatabase<RecsDB>, tx: UpgradeTx) => void> = {
+export const MIGRATIONS: Record<number, Migration> = {
   1: (db) => {
     const events = db.createObjectStore('events', { keyPath: 'seq', autoIncrement: true });
     events.createIndex('eventId', 'eventId', { unique: true });
@@ -35,8 +41,10 @@ export const MIGRATIONS: Record<number, (db: IDBPDatabase<RecsDB>, tx: UpgradeTx
   },
 };
 
-export function upgrade(db: IDBPDatabase<RecsDB>, oldVersion: number, newVersion: number | null, tx: UpgradeTx): void {
-  for (let v = oldVersion + 1; v <= (newVersion ?? SCHEMA_VERSION); v++) {
+/** Runs every migration after oldVersion, in order, inside the upgrade transaction. */
+export function upgrade(db: IDBPDatabase<RecsDB>, oldVersion: number, newVersion: number | null, tx: UpgradeTransaction): void {
+  const target = newVersion ?? SCHEMA_VERSION;
+  for (let v = oldVersion + 1; v <= target; v++) {
     const step = MIGRATIONS[v];
     if (!step) throw new Error(`no migration to schema version ${v}`);
     step(db, tx);
