@@ -149,6 +149,8 @@ export interface RecommenderOptions {
   modelsUrl?: string;
   /** Encoder folder name inside modelsUrl (default 'glove-sif-100d'). */
   encoder?: string;
+  /** Folder (inside modelsUrl) of the site's non-personal global model built by build:global; none by default (content only). */
+  globalModel?: string;
   /** Force a compute backend; default picks WebGPU when available, else WASM. */
   backend?: Backend | 'auto';
   /** URL of onnxruntime-web's .wasm files (default: `<base>/ort/`). */

@@ -12,6 +12,7 @@
  * A weight of 0 marks an empty slot. items.json lists the row ids.
  */
 import { RecommenderError } from '../errors';
+import { openModelFolder, type ModelFileReader } from './encoder';
 
 export interface GlobalModel {
   itemIds: string[];
@@ -171,4 +172,23 @@ export function neighbourContributions(
   });
   const total = out.reduce((s, x) => s + x.weight, 0);
   return out.sort((a, b) => b.weight - a.weight).map((x) => ({ itemId: x.itemId, weight: total > 0 ? x.weight / total : 0 }));
+}
+
+/** Loads a global model folder (manifest.json, global.bin, items.json), checking every file's SHA-256. */
+export async function loadGlobalModel(reader: ModelFileReader, where: string): Promise<GlobalModel> {
+  const folder = await openModelFolder(reader, where);
+  if (folder.manifest.kind !== 'global-model') {
+    throw new RecommenderError('model_load_failed', `${where} is a ${folder.manifest.kind}, not a global model.`, 'Point globalModel at a folder written by npm run build:global.');
+  }
+  const [bin, items] = await Promise.all([folder.read(folder.manifest.model), folder.read('items.json')]);
+  let ids: unknown;
+  try {
+    ids = JSON.parse(new TextDecoder().decode(items));
+  } catch {
+    ids = null;
+  }
+  if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) {
+    throw new RecommenderError('model_load_failed', `${where}/items.json is not a list of item ids.`, 'Rebuild it with npm run build:global.');
+  }
+  return decodeGlobalModel(bin, ids);
 }

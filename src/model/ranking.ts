@@ -6,7 +6,7 @@
 import type { CatalogItem, EventType, Reason, RecommendOptions } from '../types';
 import { dot, rowOf, similarities, topK, type ItemMatrix } from '../gpu/cpu-scoring';
 import type { Profile } from './profile';
-import { DEFAULT_SEQUENCE_CONFIG, globalScores, type GlobalModel, type SequenceConfig } from './global-model';
+import { DEFAULT_SEQUENCE_CONFIG, globalScores, neighbourContributions, type GlobalModel, type SequenceConfig } from './global-model';
 
 export interface CatalogIndex {
   items: CatalogItem[];
@@ -112,8 +112,12 @@ function scaleToMax(v: Float32Array): Float32Array {
  * over their ordered history and popularity. Without history: popularity.
  */
 export function rankingScores(index: CatalogIndex, profile: Profile, global: GlobalContext | null, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
-  const c = scoreComponents(index, profile, global, config);
-  if (!c.neighbour || !c.next || !c.popularity) return applyNegative(c.content, index, profile, config);
+  return linearScore(scoreComponents(index, profile, global, config), index, profile, config);
+}
+
+/** The weighted blend of precomputed score components (see rankingScores). */
+export function linearScore(c: ScoreComponents, index: CatalogIndex, profile: Profile, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
+  if (!c.neighbour || !c.next || !c.popularity) return applyNegative(c.content.slice(), index, profile, config);
   const w = config.weights;
   const out = new Float32Array(index.items.length);
   const personal = profile.sequence.length > 0;
@@ -229,18 +233,28 @@ export function historyContributions(itemIndex: number, index: CatalogIndex, pro
     .map((p) => ({ ...p, weight: total > 0 ? p.weight / total : 0 }));
 }
 
-/** "Because you viewed X and Y" for a personal recommendation; "popular" when there is no history. */
-export function explainRecommendation(itemIndex: number, index: CatalogIndex, profile: Profile): Reason[] {
-  const parts = historyContributions(itemIndex, index, profile, 2);
+/**
+ * "Because you viewed X and Y" for a personal recommendation: the history items
+ * whose global-model neighbours include it, else those most similar in content;
+ * "popular" when there is no history.
+ */
+export function explainRecommendation(itemIndex: number, index: CatalogIndex, profile: Profile, global: GlobalContext | null = null): Reason[] {
+  let parts: { itemId: string; weight: number; type?: EventType }[] = [];
+  if (global) {
+    parts = neighbourContributions(global.model, global.rowOf, index.items[itemIndex].id, profile.sequence)
+      .filter((p) => index.indexOf.has(p.itemId))
+      .slice(0, 2);
+  }
+  if (parts.length === 0) parts = historyContributions(itemIndex, index, profile, 2);
   if (parts.length === 0) {
     return [{ kind: 'popular', text: profile.history.length ? 'Popular in this catalog' : 'Popular in this catalog: interact with items to personalise' }];
   }
   const titles = parts.map((p) => index.items[index.indexOf.get(p.itemId) as number].title);
-  const verb = PAST_TENSE[parts[0].type];
+  const strongest = profile.history.find((h) => h.itemId === parts[0].itemId)?.strongest ?? 'view';
   return [
     {
       kind: 'history',
-      text: `Because you ${verb} ${titles.join(' and ')}`,
+      text: `Because you ${PAST_TENSE[strongest]} ${titles.join(' and ')}`,
       itemIds: parts.map((p) => p.itemId),
       weights: parts.map((p) => Math.round(p.weight * 1000) / 1000),
     },

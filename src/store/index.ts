@@ -1,3 +1,3 @@
 export { openStore, isStoredEvent, type RecommenderStore, type RetentionPolicy, type StoreOptions } from './store';
 export { StoreError, type StoreErrorCode } from './errors';
-export { DEFAULT_DB_NAME, SCHEMA_VERSION, MIGRATIONS } from './schema';
+export { DEFAULT_DB_NAME, SCHEMA_VERSION, MIGRATIONS, type Migration, type VectorRecord } from './schema';

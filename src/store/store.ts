@@ -2,145 +2,256 @@
  * The only module that touches IndexedDB. An append-only event log written in
  * batches, an item-vector cache keyed by (model hash, content hash), and a
  * small key-value state area (profile, bandit posteriors, settings).
+ *
+ * The connection opens lazily and reopens after close(), deleteAll(), or when
+ * another tab's upgrade or deletion made this one step aside.
  */
-import { openDB, type IDBPDatabase } from 'idb';
+import { wrap, type IDBPDatabase, type IDBPObjectStore, type IDBPTransaction, type StoreNames } from 'idb';
 import type { ExportedData, StoredEvent } from '../types';
 import { StoreError, toStoreError } from './errors';
-import { DEFAULT_DB_NAME, SCHEMA_VERSION, upgrade, type RecsDB } from './schema';
+import { DEFAULT_DB_NAME, SCHEMA_VERSION, upgrade, type RecsDB, type UpgradeTransaction } from './schema';
 
 export interface StoreOptions {
+  /** Database name (default 'on-device-recs'). */
   name?: string;
-  /** An IDBFactory to use instead of the global one (tests pass fake-indexeddb). */
+  /**
+   * An IDBFactory to use instead of the global one (tests pass a fresh
+   * fake-indexeddb factory). idb recognises requests through the global
+   * IDBRequest/IDBKeyRange classes, so those must belong to the same
+   * implementation (`import 'fake-indexeddb/auto'` in Node).
+   */
   indexedDB?: IDBFactory;
 }
 
+/** Which events pruneEvents() drops: the oldest beyond maxEvents, and those older than maxAgeMs. */
 export interface RetentionPolicy {
   maxEvents?: number;
   maxAgeMs?: number;
+  /** Epoch ms the age is measured from (default Date.now()). */
   now?: number;
 }
 
 export interface RecommenderStore {
   readonly name: string;
-  /** Records skipped on read because they did not look like events. */
+  /** Distinct records skipped on read because they did not look like events. */
   readonly corruptRecords: number;
+  /** Writes a batch in one transaction; events whose eventId is already stored are skipped. */
   appendEvents(events: StoredEvent[]): Promise<{ written: number; duplicates: number }>;
+  /** Events in insertion (seq) order; with `limit`, the most recent ones, still oldest first. */
   events(options?: { limit?: number; sinceSeq?: number }): Promise<StoredEvent[]>;
   countEvents(): Promise<number>;
+  /** Returns how many events were deleted. */
   pruneEvents(policy: RetentionPolicy): Promise<number>;
+  /** Cached vectors for the given content hashes under this model; only hits are in the map. */
   getVectors(modelHash: string, contentHashes: string[]): Promise<Map<string, Float32Array>>;
   putVectors(modelHash: string, entries: { contentHash: string; vector: Float32Array }[]): Promise<void>;
   countVectors(): Promise<number>;
+  /** Drops vectors cached for every other model; returns how many. */
   deleteVectorsExcept(modelHash: string): Promise<number>;
   getState<T>(key: string): Promise<T | undefined>;
   putState(key: string, value: unknown): Promise<void>;
   deleteState(key: string): Promise<void>;
+  /** Every stored event plus every state entry, as one structured-cloneable object. */
   exportAll(): Promise<ExportedData>;
-  /** Deletes the whole database. The store reopens (empty) if used again. */
+  /** Closes the connection and deletes the whole database. The store reopens (empty) if used again. */
   deleteAll(): Promise<void>;
+  /** Bytes this origin uses (navigator.storage.estimate), when the browser tells. */
   estimateBytes(): Promise<number | undefined>;
+  /** Closes the connection; a later call reopens it. */
   close(): void;
 }
 
+/** True when a record looks like a stored event (what events() returns). */
 export function isStoredEvent(v: unknown): v is StoredEvent {
   if (!v || typeof v !== 'object') return false;
   const e = v as Partial<StoredEvent>;
   return typeof e.type === 'string' && typeof e.eventId === 'string' && typeof e.timestamp === 'number' && Number.isFinite(e.timestamp);
 }
 
+type Db = IDBPDatabase<RecsDB>;
+
+function globalFactory(): IDBFactory | undefined {
+  return (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+}
+
+/** A Float32Array that owns exactly its bytes, so cloning a view does not store the whole batch buffer. */
+function compact(v: Float32Array): Float32Array {
+  return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength ? v : v.slice();
+}
+
+type EventsStore = IDBPObjectStore<RecsDB, ArrayLike<StoreNames<RecsDB>>, 'events', IDBTransactionMode>;
+
+/** Reads events in seq order from an open transaction, reporting the seq of every record that is not an event. */
+async function readEvents(
+  store: EventsStore,
+  options: { limit?: number; sinceSeq?: number },
+  onCorrupt: (seq: number) => void,
+): Promise<StoredEvent[]> {
+  const range = options.sinceSeq !== undefined ? IDBKeyRange.lowerBound(options.sinceSeq, true) : undefined;
+  const out: StoredEvent[] = [];
+  if (options.limit === undefined) {
+    const [keys, values] = await Promise.all([store.getAllKeys(range), store.getAll(range)]);
+    values.forEach((v, i) => (isStoredEvent(v) ? out.push(v) : onCorrupt(keys[i] as number)));
+    return out;
+  }
+  const limit = Math.max(0, Math.floor(options.limit));
+  let cursor = limit > 0 ? await store.openCursor(range, 'prev') : null;
+  while (cursor && out.length < limit) {
+    if (isStoredEvent(cursor.value)) out.push(cursor.value);
+    else onCorrupt(cursor.primaryKey as number);
+    cursor = await cursor.continue();
+  }
+  return out.reverse();
+}
+
 class IdbRecommenderStore implements RecommenderStore {
-  private dbPromise: Promise<IDBPDatabase<RecsDB>> | null = null;
-  private corrupt = 0;
+  private conn: Db | null = null;
+  private opening: Promise<Db> | null = null;
+  private readonly corruptSeqs = new Set<number>();
 
   constructor(
     readonly name: string,
-    private readonly factory: IDBFactory | undefined,
+    private readonly factory: IDBFactory,
   ) {}
 
   get corruptRecords(): number {
-    return this.corrupt;
+    return this.corruptSeqs.size;
   }
 
-  private db(): Promise<IDBPDatabase<RecsDB>> {
-    if (this.dbPromise) return this.dbPromise;
-    const previous = this.factory ? (globalThis as { indexedDB?: IDBFactory }).indexedDB : undefined;
-    let rejectBlocked: ((e: StoreError) => void) | null = null;
-    const opening = new Promise<IDBPDatabase<RecsDB>>((resolve, reject) => {
-      rejectBlocked = reject;
-      // idb's openDB uses the global indexedDB; swap in the injected factory for the call.
-      if (this.factory) (globalThis as { indexedDB?: IDBFactory }).indexedDB = this.factory;
+  // ------------------------------------------------------------ connection
+
+  private db(): Promise<Db> {
+    if (this.conn) return Promise.resolve(this.conn);
+    this.opening ??= this.open();
+    return this.opening;
+  }
+
+  private open(): Promise<Db> {
+    const opening: Promise<Db> = new Promise<Db>((resolve, reject) => {
+      let settled = false;
+      const fail = (e: StoreError): void => {
+        settled = true;
+        if (this.opening === opening) this.opening = null;
+        reject(e);
+      };
+      let request: IDBOpenDBRequest;
       try {
-        openDB<RecsDB>(this.name, SCHEMA_VERSION, {
-          upgrade,
-          blocked: () =>
-            rejectBlocked?.(new StoreError('blocked', 'The on-device database upgrade is blocked by another open tab of this site running an older version: close the other tabs (or reload them) and try again.')),
-          blocking: () => this.close(),
-          terminated: () => (this.dbPromise = null),
-        }).then(resolve, (e) => reject(toStoreError(e, 'opening the database')));
-      } finally {
-        if (this.factory) (globalThis as { indexedDB?: IDBFactory }).indexedDB = previous;
+        request = this.factory.open(this.name, SCHEMA_VERSION);
+      } catch (e) {
+        fail(toStoreError(e, 'opening the on-device database'));
+        return;
       }
-    });
-    this.dbPromise = opening;
-    opening.catch(() => {
-      if (this.dbPromise === opening) this.dbPromise = null;
+      let migrationError: StoreError | null = null;
+      request.onupgradeneeded = (event) => {
+        const tx = request.transaction as IDBTransaction;
+        const upgradeTx = wrap(tx) as unknown as UpgradeTransaction;
+        upgradeTx.done.catch(() => undefined); // an aborted upgrade is reported through the open request
+        try {
+          upgrade(wrap(request.result) as Db, event.oldVersion, event.newVersion, upgradeTx);
+        } catch (e) {
+          migrationError = new StoreError(
+            'version_error',
+            `Migrating the on-device database from version ${event.oldVersion} to ${event.newVersion} failed (${(e as Error)?.message ?? e}): the stored data was left as it was; reload the page, and if it keeps failing delete this site's data.`,
+            { cause: e },
+          );
+          tx.abort();
+        }
+      };
+      request.onblocked = () =>
+        fail(
+          new StoreError(
+            'blocked',
+            'Opening the on-device database is blocked by another open tab of this site that still uses an older version: close or reload the other tabs, then try again.',
+          ),
+        );
+      request.onerror = (event) => {
+        event.preventDefault();
+        if (!settled) fail(migrationError ?? toStoreError(request.error, 'opening the on-device database'));
+      };
+      request.onsuccess = () => {
+        const raw = request.result;
+        // Rejected as blocked meanwhile, or close()/deleteAll() was called: step aside.
+        if (settled || this.opening !== opening) {
+          raw.close();
+          if (!settled) fail(new StoreError('unavailable', 'The on-device database was closed while it was opening: call the operation again; the store reopens.'));
+          return;
+        }
+        const db = wrap(raw) as Db;
+        // Another tab upgrades or deletes the database: close now so it is not blocked; reopen on next use.
+        raw.onversionchange = () => {
+          if (this.conn === db) this.conn = null;
+          raw.close();
+        };
+        // The browser closed it (storage cleared, disk error): reopen on next use.
+        raw.onclose = () => {
+          if (this.conn === db) this.conn = null;
+        };
+        this.conn = db;
+        this.opening = null;
+        settled = true;
+        resolve(db);
+      };
     });
     return opening;
   }
 
-  private async run<T>(doing: string, fn: (db: IDBPDatabase<RecsDB>) => Promise<T>): Promise<T> {
-    const db = await this.db();
-    try {
-      return await fn(db);
-    } catch (e) {
-      throw toStoreError(e, doing);
+  /** Runs fn on an open connection; retries once if the connection was closed under it by another tab. */
+  private async run<T>(doing: string, fn: (db: Db) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const db = await this.db();
+      try {
+        return await fn(db);
+      } catch (e) {
+        const closedUnderUs = (e as { name?: string } | null)?.name === 'InvalidStateError' && this.conn !== db;
+        if (closedUnderUs && attempt === 0) continue;
+        throw toStoreError(e, doing);
+      }
     }
   }
 
+  /** A transaction whose `done` never surfaces as an unhandled rejection (callers still await it). */
+  private tx<Name extends StoreNames<RecsDB>, Mode extends IDBTransactionMode>(db: Db, names: Name | Name[], mode: Mode): IDBPTransaction<RecsDB, Name[], Mode> {
+    const tx = db.transaction(Array.isArray(names) ? names : [names], mode);
+    tx.done.catch(() => undefined);
+    return tx;
+  }
+
+  // ------------------------------------------------------------ events
+
   appendEvents(events: StoredEvent[]): Promise<{ written: number; duplicates: number }> {
     if (events.length === 0) return Promise.resolve({ written: 0, duplicates: 0 });
+    const bad = events.findIndex((e) => !isStoredEvent(e));
+    if (bad >= 0) {
+      return Promise.reject(
+        new StoreError('corrupt_record', `appendEvents(): event ${bad} of ${events.length} is not storable (it needs a string type and eventId and a finite timestamp); nothing was written.`),
+      );
+    }
     return this.run(`writing ${events.length} events`, async (db) => {
-      const tx = db.transaction('events', 'readwrite');
-      const ids = tx.store.index('eventId');
-      let written = 0;
+      // Readwrite transactions over 'events' never overlap, even across tabs,
+      // so checking eventIds and adding inside one transaction is atomic.
+      const tx = this.tx(db, 'events', 'readwrite');
+      const store = tx.objectStore('events');
+      const existing = await Promise.all(events.map((e) => store.index('eventId').getKey(e.eventId)));
+      const seen = new Set<string>();
+      const adds: Promise<number>[] = [];
       let duplicates = 0;
-      for (const e of events) {
-        if ((await ids.getKey(e.eventId)) !== undefined) {
+      events.forEach((e, i) => {
+        if (existing[i] !== undefined || seen.has(e.eventId)) {
           duplicates++;
-          continue;
+          return;
         }
-        const { seq: _seq, ...record } = e;
-        void _seq;
-        await tx.store.add(record as StoredEvent);
-        written++;
-      }
-      await tx.done;
-      return { written, duplicates };
+        seen.add(e.eventId);
+        const record: StoredEvent = { ...e };
+        delete record.seq; // IndexedDB assigns it
+        adds.push(store.add(record));
+      });
+      await Promise.all([...adds, tx.done]);
+      return { written: adds.length, duplicates };
     });
   }
 
   events(options: { limit?: number; sinceSeq?: number } = {}): Promise<StoredEvent[]> {
-    return this.run('reading events', async (db) => {
-      const range = options.sinceSeq !== undefined ? IDBKeyRange.lowerBound(options.sinceSeq, true) : undefined;
-      const out: StoredEvent[] = [];
-      let bad = 0;
-      if (options.limit !== undefined) {
-        let cursor = await db.transaction('events').store.openCursor(range, 'prev');
-        while (cursor && out.length < options.limit) {
-          if (isStoredEvent(cursor.value)) out.push(cursor.value);
-          else bad++;
-          cursor = await cursor.continue();
-        }
-        out.reverse();
-      } else {
-        for (const v of await db.getAll('events', range)) {
-          if (isStoredEvent(v)) out.push(v);
-          else bad++;
-        }
-      }
-      this.corrupt = Math.max(this.corrupt, bad);
-      return out;
-    });
+    return this.run('reading events', (db) => readEvents(this.tx(db, 'events', 'readonly').objectStore('events'), options, (seq) => this.corruptSeqs.add(seq)));
   }
 
   countEvents(): Promise<number> {
@@ -148,26 +259,22 @@ class IdbRecommenderStore implements RecommenderStore {
   }
 
   pruneEvents(policy: RetentionPolicy): Promise<number> {
-    return this.run('applying the retention policy', async (db) => {
-      const tx = db.transaction('events', 'readwrite');
+    return this.run('applying the retention policy to events', async (db) => {
+      const tx = this.tx(db, 'events', 'readwrite');
+      const store = tx.objectStore('events');
       let removed = 0;
       if (policy.maxAgeMs !== undefined && Number.isFinite(policy.maxAgeMs)) {
         const cutoff = (policy.now ?? Date.now()) - policy.maxAgeMs;
-        let cursor = await tx.store.index('timestamp').openCursor(IDBKeyRange.upperBound(cutoff, true));
-        while (cursor) {
-          await cursor.delete();
-          removed++;
-          cursor = await cursor.continue();
-        }
+        const stale = await store.index('timestamp').getAllKeys(IDBKeyRange.upperBound(cutoff, true));
+        await Promise.all(stale.map((seq) => store.delete(seq)));
+        removed += stale.length;
       }
       if (policy.maxEvents !== undefined && Number.isFinite(policy.maxEvents)) {
-        let excess = (await tx.store.count()) - Math.max(0, policy.maxEvents);
-        let cursor = excess > 0 ? await tx.store.openCursor() : null;
-        while (cursor && excess > 0) {
-          await cursor.delete();
-          removed++;
-          excess--;
-          cursor = await cursor.continue();
+        const excess = (await store.count()) - Math.max(0, Math.floor(policy.maxEvents));
+        if (excess > 0) {
+          const oldest = await store.getAllKeys(undefined, excess);
+          await store.delete(IDBKeyRange.bound(oldest[0], oldest[oldest.length - 1]));
+          removed += oldest.length;
         }
       }
       await tx.done;
@@ -175,24 +282,32 @@ class IdbRecommenderStore implements RecommenderStore {
     });
   }
 
+  // ------------------------------------------------------------ vectors
+
   getVectors(modelHash: string, contentHashes: string[]): Promise<Map<string, Float32Array>> {
-    return this.run('reading cached vectors', async (db) => {
-      const tx = db.transaction('vectors');
-      const out = new Map<string, Float32Array>();
-      const records = await Promise.all(contentHashes.map((h) => tx.store.get([modelHash, h])));
+    if (contentHashes.length === 0) return Promise.resolve(new Map());
+    return this.run(`reading ${contentHashes.length} cached vectors`, async (db) => {
+      const store = this.tx(db, 'vectors', 'readonly').objectStore('vectors');
+      const records = await Promise.all(contentHashes.map((h) => store.get([modelHash, h])));
+      const hits = new Map<string, Float32Array>();
       records.forEach((r, i) => {
-        if (r && r.vector instanceof Float32Array && r.vector.length === r.dims) out.set(contentHashes[i], r.vector);
+        if (!r) return;
+        const vector = r.vector instanceof ArrayBuffer ? new Float32Array(r.vector) : r.vector;
+        if (vector instanceof Float32Array && vector.length === r.dims) hits.set(contentHashes[i], vector);
       });
-      await tx.done;
-      return out;
+      return hits;
     });
   }
 
   putVectors(modelHash: string, entries: { contentHash: string; vector: Float32Array }[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
     return this.run(`caching ${entries.length} item vectors`, async (db) => {
-      const tx = db.transaction('vectors', 'readwrite');
-      await Promise.all(entries.map((e) => tx.store.put({ modelHash, contentHash: e.contentHash, dims: e.vector.length, vector: e.vector })));
-      await tx.done;
+      const tx = this.tx(db, 'vectors', 'readwrite');
+      const store = tx.objectStore('vectors');
+      await Promise.all([
+        ...entries.map((e) => store.put({ modelHash, contentHash: e.contentHash, dims: e.vector.length, vector: compact(e.vector) })),
+        tx.done,
+      ]);
     });
   }
 
@@ -201,82 +316,103 @@ class IdbRecommenderStore implements RecommenderStore {
   }
 
   deleteVectorsExcept(modelHash: string): Promise<number> {
-    return this.run('dropping stale vectors', async (db) => {
-      const tx = db.transaction('vectors', 'readwrite');
-      let removed = 0;
-      let cursor = await tx.store.index('modelHash').openCursor();
-      while (cursor) {
-        if (cursor.value.modelHash !== modelHash) {
-          await cursor.delete();
-          removed++;
-        }
-        cursor = await cursor.continue();
-      }
-      await tx.done;
-      return removed;
+    return this.run('dropping vectors of other models', async (db) => {
+      const tx = this.tx(db, 'vectors', 'readwrite');
+      const store = tx.objectStore('vectors');
+      // Keys are [modelHash, contentHash]. In key order [m] sorts before every
+      // [m, string] and [m, []] after every one (arrays sort after strings), so
+      // these two ranges hold exactly the other models' vectors.
+      const others = [IDBKeyRange.upperBound([modelHash], true), IDBKeyRange.lowerBound([modelHash, []], true)];
+      const counts = await Promise.all(others.map((r) => store.count(r)));
+      await Promise.all([...others.map((r) => store.delete(r)), tx.done]);
+      return counts[0] + counts[1];
     });
   }
 
+  // ------------------------------------------------------------ state
+
   getState<T>(key: string): Promise<T | undefined> {
-    return this.run(`reading ${key}`, async (db) => (await db.get('state', key)) as T | undefined);
+    return this.run(`reading state "${key}"`, async (db) => (await db.get('state', key)) as T | undefined);
   }
 
   putState(key: string, value: unknown): Promise<void> {
-    return this.run(`writing ${key}`, async (db) => {
+    return this.run(`writing state "${key}"`, async (db) => {
       await db.put('state', value, key);
     });
   }
 
   deleteState(key: string): Promise<void> {
-    return this.run(`deleting ${key}`, (db) => db.delete('state', key));
+    return this.run(`deleting state "${key}"`, (db) => db.delete('state', key));
   }
 
+  // ------------------------------------------------------------ whole database
+
   exportAll(): Promise<ExportedData> {
-    return this.run('exporting', async (db) => {
-      const events = await this.events();
-      const tx = db.transaction('state');
+    return this.run('exporting the on-device data', async (db) => {
+      const tx = this.tx(db, ['events', 'state'], 'readonly');
+      const state = tx.objectStore('state');
+      const [events, keys, values] = await Promise.all([
+        readEvents(tx.objectStore('events'), {}, (seq) => this.corruptSeqs.add(seq)),
+        state.getAllKeys(),
+        state.getAll(),
+      ]);
       const settings: Record<string, unknown> = {};
-      let cursor = await tx.store.openCursor();
-      while (cursor) {
-        settings[String(cursor.key)] = cursor.value;
-        cursor = await cursor.continue();
-      }
+      keys.forEach((k, i) => (settings[String(k)] = values[i]));
       return { format: 'on-device-recs/v1', exportedAt: Date.now(), events, settings };
     });
   }
 
   async deleteAll(): Promise<void> {
     this.close();
-    const factory = this.factory ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-    if (!factory) throw new StoreError('unavailable', 'IndexedDB is not available, so there is nothing stored to delete.');
     await new Promise<void>((resolve, reject) => {
-      const req = factory.deleteDatabase(this.name);
-      req.onsuccess = () => resolve();
-      req.onerror = () => reject(toStoreError(req.error, 'deleting the database'));
-      req.onblocked = () => {
-        /* other tabs close their connections on versionchange; deletion completes then */
+      let request: IDBOpenDBRequest;
+      try {
+        request = this.factory.deleteDatabase(this.name);
+      } catch (e) {
+        reject(toStoreError(e, 'deleting the on-device database'));
+        return;
+      }
+      request.onsuccess = () => resolve();
+      request.onerror = (event) => {
+        event.preventDefault();
+        reject(toStoreError(request.error, 'deleting the on-device database'));
       };
+      request.onblocked = () =>
+        reject(
+          new StoreError(
+            'blocked',
+            'Deleting the on-device data waits for another open tab of this site that keeps the database open: close or reload the other tabs; the deletion completes as soon as they let go.',
+          ),
+        );
     });
-    this.corrupt = 0;
+    this.corruptSeqs.clear();
   }
 
   async estimateBytes(): Promise<number | undefined> {
     const storage = (globalThis as { navigator?: { storage?: { estimate?: () => Promise<{ usage?: number }> } } }).navigator?.storage;
-    if (!storage?.estimate) return undefined;
-    return (await storage.estimate()).usage;
+    if (typeof storage?.estimate !== 'function') return undefined;
+    try {
+      return (await storage.estimate()).usage;
+    } catch {
+      return undefined;
+    }
   }
 
   close(): void {
-    const p = this.dbPromise;
-    this.dbPromise = null;
-    void p?.then((db) => db.close()).catch(() => undefined);
+    const db = this.conn;
+    this.conn = null;
+    this.opening = null; // a pending open closes itself when it succeeds
+    db?.close();
   }
 }
 
+/** Opens (creating or migrating) the on-device database; failures surface here as StoreError. */
 export async function openStore(options: StoreOptions = {}): Promise<RecommenderStore> {
-  const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-  if (!factory) throw new StoreError('unavailable', 'IndexedDB is not available in this environment: the engine needs it to keep history on the device.');
-  const store = new IdbRecommenderStore(options.name ?? DEFAULT_DB_NAME, options.indexedDB);
-  await store.countEvents(); // opens (and migrates) now, so failures surface here
+  const factory = options.indexedDB ?? globalFactory();
+  if (!factory) {
+    throw new StoreError('unavailable', 'IndexedDB is not available in this environment: run the engine in a browser (or pass an IDBFactory); without it history cannot be kept on the device.');
+  }
+  const store = new IdbRecommenderStore(options.name ?? DEFAULT_DB_NAME, factory);
+  await store.countEvents();
   return store;
 }

@@ -31,10 +31,13 @@ import {
   historyContributions,
   mmrSelect,
   personalScores,
+  rankingScores,
+  type GlobalContext,
   type CatalogIndex,
   type RankingConfig,
 } from '../model/ranking';
 import { LexicalIndex } from '../model/search';
+import { mapToCatalog, type GlobalModel } from '../model/global-model';
 import type { RecommenderStore } from '../store';
 
 export const EVENT_TYPES: readonly EventType[] = ['view', 'click', 'like', 'add_to_cart', 'purchase', 'dwell', 'dismiss', 'search'];
@@ -48,6 +51,8 @@ const MAX_PENDING = 10_000;
 export interface EngineDeps {
   store: () => Promise<RecommenderStore>;
   encoder: () => Promise<SentenceEncoder>;
+  /** The site's non-personal global model, if it ships one (null: content only). */
+  globalModel?: () => Promise<GlobalModel | null>;
   fetchCatalog?: (url: string) => Promise<unknown>;
   /** Cross-tab notifications (BroadcastChannel in browsers). */
   channel?: { post(msg: unknown): void; onMessage(cb: (msg: unknown) => void): void; close(): void };
@@ -62,6 +67,7 @@ interface Pending {
 
 interface LoadedCatalog extends CatalogIndex {
   lexical: LexicalIndex;
+  global: GlobalContext | null;
 }
 
 export class Engine {
@@ -144,6 +150,18 @@ export class Engine {
     return this.encoderPromise;
   }
 
+  private globalPromise: Promise<GlobalModel | null> | null = null;
+  /** The global model is optional: failing to load it is reported and the engine ranks by content. */
+  private getGlobalModel(): Promise<GlobalModel | null> {
+    const load = this.deps.globalModel;
+    if (!load) return Promise.resolve(null);
+    this.globalPromise ??= load().catch((e: unknown) => {
+      this.emit({ type: 'error', message: `Global model not used: ${(e as Error).message}` });
+      return null;
+    });
+    return this.globalPromise;
+  }
+
   /** Loads history (and applies retention) once; later calls reuse it. */
   private ensureHistory(): Promise<void> {
     this.historyLoaded ??= this.reloadHistory(true);
@@ -180,7 +198,7 @@ export class Engine {
     }
     const { items, problems } = validateCatalog(raw);
     this.emit({ type: 'progress', progress: { phase: 'catalog', done: 1, total: 1 } });
-    const [encoder, store] = await Promise.all([this.getEncoder(), this.getStore()]);
+    const [encoder, store, globalModel] = await Promise.all([this.getEncoder(), this.getStore(), this.getGlobalModel()]);
     const hashes = items.map(contentHash);
     const modelHash = encoder.info.modelHash;
     let cached = new Map<string, Float32Array>();
@@ -210,12 +228,16 @@ export class Engine {
       this.emit({ type: 'progress', progress: { phase: 'embed', done: Math.min(total, start + CHUNK), total } });
     }
     const indexOf = new Map(items.map((it, i) => [it.id, i] as const));
+    const global: GlobalContext | null = globalModel
+      ? { model: globalModel, rowToCatalog: mapToCatalog(globalModel, indexOf), rowOf: new Map(globalModel.itemIds.map((id, r) => [id, r] as const)) }
+      : null;
     this.catalog = {
       items,
       indexOf,
       matrix: items.length ? matrixFromRows(rows, dims) : emptyMatrix(dims),
       prior: catalogOrderPrior(items.length),
       lexical: new LexicalIndex(items),
+      global,
     };
     this.profile = null;
     void store.deleteVectorsExcept(modelHash).catch(() => undefined);
@@ -375,10 +397,10 @@ export class Engine {
     await this.ensureHistory();
     const k = clampK(options.k, 10);
     const profile = this.getProfile();
-    const scores = personalScores(catalog, profile, this.ranking);
+    const scores = rankingScores(catalog, profile, catalog.global, this.ranking);
     applyExclusions(scores, catalog, options, profile.seen, this.ranking.excludeSeen);
     const slate = mmrSelect(scores, catalog.matrix, k, this.ranking.mmrLambda);
-    return slate.map((i) => this.toRecommendation(i, scores[i], explainRecommendation(i, catalog, profile)));
+    return slate.map((i) => this.toRecommendation(i, scores[i], explainRecommendation(i, catalog, profile, catalog.global)));
   }
 
   async similar(itemId: string, k?: number): Promise<Recommendation[]> {
@@ -431,7 +453,7 @@ export class Engine {
     const catalog = this.requireCatalog();
     const i = this.requireItem(itemId, 'explain()');
     await this.ensureHistory();
-    return explainRecommendation(i, catalog, this.getProfile());
+    return explainRecommendation(i, catalog, this.getProfile(), catalog.global);
   }
 
   private toRecommendation(i: number, score: number, reasons: Reason[]): Recommendation {

@@ -10,6 +10,7 @@ import { toWireError, type WorkerInit } from './protocol';
 import { openStore } from '../store';
 import { OnnxSentenceEncoder, fetchReader } from '../model/encoder';
 import { RecommenderError } from '../errors';
+import { loadGlobalModel } from '../model/global-model';
 import type { CatalogItem, EngineEvent, RecommendOptions, TrackEvent } from '../types';
 
 function configureOrt(wasmUrl: string): void {
@@ -51,6 +52,12 @@ class EngineWorker {
           backend: init.backend === 'js' ? 'wasm' : (init.backend ?? 'auto'),
           onFallback: (from, to, reason) => listener({ type: 'backend', backend: to, reason: `${from} unavailable: ${reason}` }),
         }),
+      globalModel: init.globalModel
+        ? () => {
+            const where = new URL(`${init.globalModel}/`, init.modelsUrl).href;
+            return loadGlobalModel(fetchReader(where), where);
+          }
+        : undefined,
       fetchCatalog: (url) => fetchJson(url, init.pageUrl),
       channel: bc
         ? {

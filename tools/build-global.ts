@@ -1,0 +1,97 @@
+/**
+ * npm run build:global -- <interactions> <out-dir> [--catalog <catalog.json>] [--name <name>] [--k 100] [--kt 30]
+ *
+ * Site-side builder of the non-personal global model from aggregate, anonymous
+ * interaction logs. <interactions> is a MovieLens-format directory (ratings.csv:
+ * userId,movieId,rating,timestamp) or a CSV file with columns user,item,timestamp.
+ * Writes global.bin, items.json, manifest.json (SHA-256 of each file) and
+ * MODEL_CARD.md. With --catalog, rows are limited to that catalog's items.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { encodeGlobalModel } from '../src/model/global-model';
+import { manifestHash, sha256Hex, type ModelManifest } from '../src/model/manifest';
+import { readCsvObjects } from './data/csv';
+import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, type LoggedInteraction } from './global/build';
+
+const args = process.argv.slice(2);
+const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const [input, out] = positional;
+if (!input || !out) {
+  process.stderr.write('usage: npm run build:global -- <movielens-dir | interactions.csv> <out-dir> [--catalog catalog.json] [--name name] [--k 100] [--kt 30]\n');
+  process.exit(2);
+}
+
+function readInteractions(path: string): LoggedInteraction[] {
+  if (statSync(path).isDirectory()) {
+    const file = join(path, 'ratings.csv');
+    if (!existsSync(file)) throw new Error(`${file} not found: a MovieLens directory needs ratings.csv`);
+    return readCsvObjects(file).map((r) => ({ user: r.userId, item: r.movieId, timestamp: Number(r.timestamp) }));
+  }
+  return readCsvObjects(path).map((r, i) => {
+    if (!r.user || !r.item || !Number.isFinite(Number(r.timestamp))) throw new Error(`${path} line ${i + 2}: expected columns user,item,timestamp`);
+    return { user: r.user, item: r.item, timestamp: Number(r.timestamp) };
+  });
+}
+
+const log = (msg: string): void => void process.stderr.write(`[build:global] ${msg}\n`);
+let interactions = readInteractions(resolve(input));
+const catalogPath = flag('catalog');
+if (catalogPath) {
+  const ids = new Set((JSON.parse(readFileSync(resolve(catalogPath), 'utf8')) as { id: string }[]).map((it) => String(it.id)));
+  interactions = interactions.filter((x) => ids.has(x.item));
+  log(`limited to the ${ids.size} items of ${catalogPath}`);
+}
+log(`${interactions.length} interactions from ${input}`);
+const options = { ...DEFAULT_GLOBAL_OPTIONS, k: Number(flag('k') ?? DEFAULT_GLOBAL_OPTIONS.k), kt: Number(flag('kt') ?? DEFAULT_GLOBAL_OPTIONS.kt), log };
+const model = buildGlobalModel(interactions, options);
+const dir = resolve(out);
+mkdirSync(dir, { recursive: true });
+const bin = encodeGlobalModel(model);
+const items = new TextEncoder().encode(`${JSON.stringify(model.itemIds)}\n`);
+writeFileSync(join(dir, 'global.bin'), bin);
+writeFileSync(join(dir, 'items.json'), items);
+const files: ModelManifest['files'] = {
+  'global.bin': { sha256: await sha256Hex(bin), bytes: bin.length },
+  'items.json': { sha256: await sha256Hex(items), bytes: items.length },
+};
+const name = flag('name') ?? basename(dir);
+const manifest: ModelManifest = {
+  format: 'on-device-recs-model/v1',
+  name,
+  kind: 'global-model',
+  model: 'global.bin',
+  inputs: {},
+  outputs: {},
+  rows: model.rows,
+  neighboursPerItem: model.k,
+  transitionsPerItem: model.kt,
+  build: { minCount: options.minCount, maxItems: options.maxItems, lambda: options.lambda, window: options.window, popularityHalfLifeDays: options.popularityHalfLifeDays, interactions: interactions.length },
+  files,
+  hash: await manifestHash(files),
+};
+writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+writeFileSync(
+  join(dir, 'MODEL_CARD.md'),
+  `# Global model: ${name}
+
+A non-personal asset the engine loads as static files. It was built by
+\`npm run build:global\` from ${interactions.length} aggregate, anonymous interactions
+(${input}${catalogPath ? `, limited to the items of ${catalogPath}` : ''}) and holds, for ${model.rows} items:
+
+- up to ${model.k} item-to-item neighbours with EASE weights (Steck 2019; lambda ${options.lambda},
+  items with at least ${options.minCount} interactions, at most ${options.maxItems});
+- up to ${model.kt} next-item transitions (what users interacted with in the next
+  ${options.window} steps of their time-ordered history, 1/distance weighted, normalised per item);
+- popularity with a ${options.popularityHalfLifeDays}-day half-life.
+
+No user id or per-user sequence is stored. Size: global.bin ${(bin.length / 1e6).toFixed(2)} MB.
+${input.includes('movielens') ? '\nSource data: MovieLens latest-small (GroupLens Research; research and non-commercial use only, see public/catalog/LICENSE-MovieLens.txt).\n' : ''}
+Quality on MovieLens latest-small under ../shared/EVALUATION.md: see \`npm run eval -- ranking\`.
+`,
+);
+log(`wrote ${dir}: ${model.rows} rows, global.bin ${(bin.length / 1e6).toFixed(2)} MB`);
