@@ -8,7 +8,6 @@
 import { itemText } from '../src/catalog';
 import { matrixFromRows, topK } from '../src/gpu/cpu-scoring';
 import { buildProfile, type Profile } from '../src/model/profile';
-import { mulberry32 } from '../src/model/random';
 import {
   applyExclusions,
   catalogOrderPrior,
@@ -23,67 +22,11 @@ import {
 import { mapToCatalog } from '../src/model/global-model';
 import type { StoredEvent } from '../src/types';
 import { loadMovieLens, movieToItem, type Interaction } from './data/movielens';
+import { coldItems, hitMetrics, rankOf, splitLeaveLastOut, type UserSplit } from './data/split';
 import { buildGlobalModel, type LoggedInteraction } from './global/build';
 import { loadNodeEncoder } from './lib/node-models';
 
 const log = (msg: string): void => void process.stderr.write(`[eval] ${msg}\n`);
-
-export interface UserSplit {
-  userId: number;
-  train: Interaction[];
-  validation: Interaction;
-  test: Interaction;
-}
-
-/** Leave-last-out by time (ties by movieId); users with fewer than 3 interactions are skipped. */
-export function splitLeaveLastOut(ratings: readonly Interaction[]): UserSplit[] {
-  const byUser = new Map<number, Interaction[]>();
-  for (const r of ratings) {
-    const list = byUser.get(r.userId);
-    if (list) list.push(r);
-    else byUser.set(r.userId, [r]);
-  }
-  const out: UserSplit[] = [];
-  for (const userId of [...byUser.keys()].sort((a, b) => a - b)) {
-    const list = (byUser.get(userId) as Interaction[]).sort((a, b) => a.timestamp - b.timestamp || a.movieId - b.movieId);
-    if (list.length < 3) continue;
-    out.push({ userId, train: list.slice(0, -2), validation: list[list.length - 2], test: list[list.length - 1] });
-  }
-  return out;
-}
-
-/** HR@k and NDCG@k from 0-based ranks (null = not ranked / excluded). */
-export function hitMetrics(ranks: (number | null)[], k = 10): { hr: number; ndcg: number } {
-  let hits = 0;
-  let ndcg = 0;
-  for (const r of ranks) {
-    if (r !== null && r < k) {
-      hits++;
-      ndcg += 1 / Math.log2(r + 2);
-    }
-  }
-  return { hr: ranks.length ? hits / ranks.length : 0, ndcg: ranks.length ? ndcg / ranks.length : 0 };
-}
-
-/** 0-based rank of `target` under the same order topK uses (score desc, then index asc). */
-export function rankOf(scores: Float32Array, target: number): number | null {
-  const s = scores[target];
-  if (!(s > -Infinity)) return null;
-  let rank = 0;
-  for (let i = 0; i < scores.length; i++) if (scores[i] > s || (scores[i] === s && i < target)) rank++;
-  return rank;
-}
-
-/** Items picked for the cold-start variant: 10% of the distinct test targets, seed 42. */
-export function coldItems(splits: readonly UserSplit[], seed = 42): Set<number> {
-  const targets = [...new Set(splits.map((s) => s.test.movieId))].sort((a, b) => a - b);
-  const rand = mulberry32(seed);
-  for (let i = targets.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [targets[i], targets[j]] = [targets[j], targets[i]];
-  }
-  return new Set(targets.slice(0, Math.round(targets.length * 0.1)));
-}
 
 interface Variant {
   name: string;
@@ -225,10 +168,12 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
     { name: '+ diversity (MMR, engine default lambda)', config: d, global: true, diversity: true },
   ];
   if (flags.has('--tune')) {
-    for (const decay of [0.8, 0.85, 0.9, 0.95]) {
-      for (const next of [0, 0.3, 1]) {
-        for (const content of [0, 0.1, 0.3]) {
-          variants.push({ name: `tune decay=${decay} next=${next} content=${content}`, config: withConfig({ weights: { next, content }, sequence: { decay } }), global: true, diversity: false });
+    for (const next of [1, 2, 4]) {
+      for (const content of [0.3, 0.6]) {
+        for (const popularity of [0.05, 0.2]) {
+          for (const recentForNext of [1, 3]) {
+            variants.push({ name: `tune next=${next} content=${content} pop=${popularity} recent=${recentForNext}`, config: withConfig({ weights: { next, content, popularity }, sequence: { recentForNext } }), global: true, diversity: false });
+          }
         }
       }
     }
