@@ -151,6 +151,8 @@ export interface RecommenderOptions {
   encoder?: string;
   /** Folder (inside modelsUrl) of the site's non-personal global model built by build:global; none by default (content only). */
   globalModel?: string;
+  /** Folder (inside modelsUrl) of the multi-task ranking heads built by build:heads; none by default. */
+  rankingHeads?: string;
   /** Force a compute backend; default picks WebGPU when available, else WASM. */
   backend?: Backend | 'auto';
   /** URL of onnxruntime-web's .wasm files (default: `<base>/ort/`). */

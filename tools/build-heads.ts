@@ -189,7 +189,7 @@ const manifest: ModelManifest = {
   inputs: { features: `float32 [candidates, ${FEATURE_COUNT}]` },
   outputs: { click: 'float32 [candidates]: p(next interaction)', conversion: 'float32 [candidates]: p(like, rating >= 4)' },
   features: [...HEAD_FEATURES],
-  quantization: 'int8 per-tensor symmetric weights (DequantizeLinear), float32 biases',
+  quantization: 'int8 per-tensor symmetric weights (Cast + Mul by scale), float32 biases',
   training: { data: 'MovieLens latest-small training interactions (each user\'s last two excluded)', cuts: CUTS, pool: POOL, hidden: HIDDEN, epochs: EPOCHS, rows: data.rows, positives: data.click.reduce((a, b) => a + b, 0) },
   files,
   hash: await manifestHash(files),
@@ -219,7 +219,7 @@ sequence; the global model behind the features was built from the interactions b
 those positions. Adam, ${EPOCHS} epochs, binary cross-entropy on both tasks.
 
 ## Size and quantization
-int8 per-tensor weights through DequantizeLinear, float32 biases; model.onnx ${onnx.length} bytes.
+int8 per-tensor weights (Cast + Mul by scale), float32 biases; model.onnx ${onnx.length} bytes.
 
 ## Quality
 See the ablation of \`npm run eval -- ranking ../shared/data/movielens-latest-small\` (row "+ heads").

@@ -5,26 +5,25 @@
  * the engine's own ranking code (src/model) and its shipped encoder on WASM.
  * Other protocols (ope, replay) are subcommands of the same command.
  */
-import { itemText } from '../src/catalog';
-import { matrixFromRows, topK } from '../src/gpu/cpu-scoring';
-import { buildProfile, type Profile } from '../src/model/profile';
+import { join } from 'node:path';
+import { topK } from '../src/gpu/cpu-scoring';
+import { OnnxRankingHeads, rerankWithHeads, type RankingHeads } from '../src/model/heads';
 import {
   applyExclusions,
-  catalogOrderPrior,
   DEFAULT_RANKING_CONFIG,
   intraListDiversity,
+  linearScore,
   mmrSelect,
-  rankingScores,
+  scoreComponents,
   type CatalogIndex,
   type GlobalContext,
   type RankingConfig,
 } from '../src/model/ranking';
-import { mapToCatalog } from '../src/model/global-model';
-import type { StoredEvent } from '../src/types';
-import { loadMovieLens, movieToItem, type Interaction } from './data/movielens';
+import { globalContext, movieLensIndex, profileFor } from './data/ml-index';
+import { loadMovieLens } from './data/movielens';
 import { coldItems, hitMetrics, rankOf, splitLeaveLastOut, type UserSplit } from './data/split';
 import { buildGlobalModel, type LoggedInteraction } from './global/build';
-import { loadNodeEncoder } from './lib/node-models';
+import { fileReader, MODELS_DIR, nodeOrt } from './lib/node-models';
 
 const log = (msg: string): void => void process.stderr.write(`[eval] ${msg}\n`);
 
@@ -34,6 +33,7 @@ interface Variant {
   global: boolean;
   diversity: boolean;
   popularityOnly?: boolean;
+  heads?: boolean;
 }
 
 interface VariantResult {
@@ -43,36 +43,34 @@ interface VariantResult {
   ild: number;
 }
 
-function toEvents(history: readonly Interaction[]): StoredEvent[] {
-  return history.map((r, i) => ({ type: 'view', itemId: String(r.movieId), timestamp: r.timestamp * 1000, eventId: `e${i}`, seq: i }));
-}
-
-function evaluate(
+async function evaluate(
   variants: Variant[],
   splits: readonly UserSplit[],
   index: CatalogIndex,
   global: GlobalContext,
   target: 'validation' | 'test',
   cold: ReadonlySet<number>,
-): VariantResult[] {
+  heads: RankingHeads | null,
+): Promise<VariantResult[]> {
   const ranks = variants.map(() => [] as (number | null)[]);
   const ild = variants.map(() => 0);
   const t0 = Date.now();
-  splits.forEach((u, n) => {
+  for (const [n, u] of splits.entries()) {
     // for the test figure the validation interaction joins the history (unless it is a cold item)
     const history = target === 'test' && !cold.has(u.validation.movieId) ? [...u.train, u.validation] : u.train;
-    const events = toEvents(history);
-    const now = (history[history.length - 1]?.timestamp ?? 0) * 1000;
-    const profile: Profile = buildProfile(events, (id) => {
-      const i = index.indexOf.get(id);
-      return i === undefined ? undefined : index.matrix.data.subarray(i * index.matrix.dims, (i + 1) * index.matrix.dims);
-    }, now);
+    const profile = profileFor(history, index);
     const targetIndex = index.indexOf.get(String((target === 'test' ? u.test : u.validation).movieId));
-    variants.forEach((v, vi) => {
-      const scores = v.popularityOnly
-        ? Float32Array.from(global.model.itemIds.length ? index.items.map((_, i) => popularityOf(global, i)) : [])
-        : rankingScores(index, profile, v.global ? global : null, v.config);
-      // the protocol: items already in the user's history are excluded
+    for (const [vi, v] of variants.entries()) {
+      let scores: Float32Array;
+      if (v.popularityOnly) {
+        scores = Float32Array.from(index.items, (_, i) => popularityOf(global, i));
+      } else {
+        const c = scoreComponents(index, profile, v.global ? global : null, v.config);
+        scores = linearScore(c, index, profile, v.config);
+        // the protocol: items already in the user's history are excluded
+        applyExclusions(scores, index, {}, profile.seen, true);
+        if (v.heads && heads) scores = await rerankWithHeads(heads, index, profile, c, scores);
+      }
       applyExclusions(scores, index, {}, profile.seen, true);
       let slate: number[];
       if (v.diversity) {
@@ -84,9 +82,9 @@ function evaluate(
         ranks[vi].push(targetIndex === undefined ? null : rankOf(scores, targetIndex));
       }
       ild[vi] += intraListDiversity(slate, index.matrix);
-    });
+    }
     if ((n + 1) % 100 === 0) log(`${target}: ${n + 1}/${splits.length} users (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  });
+  }
   return variants.map((v, vi) => {
     const m = hitMetrics(ranks[vi]);
     return { name: v.name, hr10: round(m.hr), ndcg10: round(m.ndcg), ild: round(ild[vi] / Math.max(1, splits.length)) };
@@ -128,20 +126,16 @@ function table(rows: VariantResult[], title: string): string {
 async function ranking(dir: string, flags: Set<string>): Promise<void> {
   const started = Date.now();
   const ml = loadMovieLens(dir);
-  const rated = new Set(ml.ratings.map((r) => r.movieId));
-  const movies = ml.movies.filter((m) => rated.has(m.movieId));
-  const items = movies.map((m) => movieToItem(m, ml.tags.get(m.movieId) ?? []));
-  log(`${dir}: ${ml.ratings.length} interactions, ${items.length} candidate items`);
-
-  const encoder = await loadNodeEncoder();
-  const vectors = await encoder.embed(items.map(itemText));
-  await encoder.dispose();
-  const index: CatalogIndex = {
-    items,
-    indexOf: new Map(items.map((it, i) => [it.id, i] as const)),
-    matrix: matrixFromRows(vectors, vectors[0]?.length ?? 100),
-    prior: catalogOrderPrior(items.length),
-  };
+  const index = await movieLensIndex(ml);
+  log(`${dir}: ${ml.ratings.length} interactions, ${index.items.length} candidate items`);
+  let heads: RankingHeads | null = null;
+  if (!flags.has('--no-heads')) {
+    const where = join(MODELS_DIR, 'ranking-heads');
+    heads = await OnnxRankingHeads.create({ ort: nodeOrt(), reader: fileReader(where), where, backend: 'wasm' }).catch((e: Error) => {
+      log(`ranking heads not used: ${e.message}`);
+      return null;
+    });
+  }
 
   let splits = splitLeaveLastOut(ml.ratings);
   const coldStart = flags.has('--cold-start');
@@ -157,7 +151,7 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   for (const s of allSplits) for (const r of s.train) if (!cold.has(r.movieId)) training.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
   log(`building the global model from ${training.length} training interactions`);
   const model = buildGlobalModel(training, { log });
-  const global: GlobalContext = { model, rowToCatalog: mapToCatalog(model, index.indexOf), rowOf: new Map(model.itemIds.map((id, r) => [id, r] as const)) };
+  const global = globalContext(model, index);
 
   const d = DEFAULT_RANKING_CONFIG;
   const variants: Variant[] = [
@@ -165,7 +159,8 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
     { name: 'content only', config: d, global: false, diversity: false },
     { name: '+ global asset (order-blind)', config: withConfig({ weights: { next: 0 }, sequence: { decay: 1, floor: 1 } }), global: true, diversity: false },
     { name: '+ sequence weighting (default engine ranking)', config: d, global: true, diversity: false },
-    { name: '+ diversity (MMR, engine default lambda)', config: d, global: true, diversity: true },
+    ...(heads ? [{ name: '+ heads (multi-task re-ranking)', config: d, global: true, diversity: false, heads: true }] : []),
+    { name: `+ diversity (MMR, lambda ${d.mmrLambda})${heads ? ', with heads' : ''}`, config: d, global: true, diversity: true, heads: Boolean(heads) },
   ];
   if (flags.has('--tune')) {
     for (const next of [1, 2, 4]) {
@@ -178,13 +173,14 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
       }
     }
   }
-  const validation = evaluate(variants, splits, index, global, 'validation', cold);
-  const test = flags.has('--tune') ? [] : evaluate(variants, splits, index, global, 'test', cold);
+  const validation = await evaluate(variants, splits, index, global, 'validation', cold, heads);
+  const test = flags.has('--tune') ? [] : await evaluate(variants, splits, index, global, 'test', cold, heads);
   const seconds = Math.round((Date.now() - started) / 100) / 10;
 
   console.log(table(validation, `\nValidation (${splits.length} users${coldStart ? ', cold-start' : ''})`));
   if (test.length) console.log(table(test, `\nTest (${splits.length} users${coldStart ? ', cold-start' : ''}; validation interaction joins the history)`));
-  const main = (test.length ? test : validation).find((r) => r.name.startsWith('+ sequence')) as VariantResult;
+  // the engine's default pipeline: heads when shipped, then MMR diversity
+  const main = (test.length ? test : validation).find((r) => r.name.startsWith('+ diversity')) as VariantResult;
   const popularity = (test.length ? test : validation)[0];
   console.log(`\nengine ranking: HR@10 ${main.hr10}, NDCG@10 ${main.ndcg10}; popularity on the same users: HR@10 ${popularity.hr10}; ${seconds} s`);
   if (flags.has('--json')) {
@@ -193,7 +189,7 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
         protocol: coldStart ? 'ranking-cold-start' : 'ranking',
         dataset: dir,
         users: splits.length,
-        items: items.length,
+        items: index.items.length,
         hr10: main.hr10,
         ndcg10: main.ndcg10,
         popularity: { hr10: popularity.hr10, ndcg10: popularity.ndcg10 },

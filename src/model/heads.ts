@@ -8,7 +8,7 @@
 import type * as OrtModule from 'onnxruntime-web';
 import type { Backend } from '../types';
 import { RecommenderError } from '../errors';
-import { dot, rowOf } from '../gpu/cpu-scoring';
+import { dot, rowOf, topK as topKIndices } from '../gpu/cpu-scoring';
 import { createSession, openModelFolder, type ModelFileReader, type Ort } from './encoder';
 import type { Profile } from './profile';
 import type { CatalogIndex, ScoreComponents } from './ranking';
@@ -90,7 +90,14 @@ export class OnnxRankingHeads implements RankingHeads {
       throw new RecommenderError('model_load_failed', `${where} expects features [${String(features)}], this engine builds [${HEAD_FEATURES.join(', ')}].`, 'Rebuild the heads with npm run build:heads for this engine version.');
     }
     const model = await folder.read(folder.manifest.model);
-    const { session, backend, reason } = await createSession(options.ort, model, options.backend ?? 'auto');
+    const probeFeatures = Float32Array.from({ length: 200 * FEATURE_COUNT }, (_, i) => ((i * 7919) % 1000) / 1000);
+    const probe = async (s: OrtModule.InferenceSession): Promise<void> => {
+      const input = new options.ort.Tensor('float32', probeFeatures, [200, FEATURE_COUNT]);
+      const out = await s.run({ features: input });
+      await out.click.getData();
+      input.dispose();
+    };
+    const { session, backend, reason } = await createSession(options.ort, model, options.backend ?? 'auto', undefined, probe);
     return new OnnxRankingHeads(backend, folder.manifest.hash, reason, options.ort, session);
   }
 
@@ -122,4 +129,27 @@ export const DEFAULT_TASK_WEIGHTS: TaskWeights = { click: 1, conversion: 0.3 };
 /** Combines the heads' task predictions into one score per candidate. */
 export function combineTasks(outputs: HeadOutputs, weights: TaskWeights = DEFAULT_TASK_WEIGHTS): Float32Array {
   return Float32Array.from(outputs.click, (c, i) => weights.click * c + weights.conversion * outputs.conversion[i]);
+}
+
+/**
+ * Re-ranks the best `pool` candidates of the linear score with the heads.
+ * Returns a full-catalog score array: the multi-objective score inside the pool
+ * (plus a tiny share of the linear score to break ties), -Infinity outside it.
+ */
+export async function rerankWithHeads(
+  heads: RankingHeads,
+  index: CatalogIndex,
+  profile: Profile,
+  components: ScoreComponents,
+  base: Float32Array,
+  pool = 200,
+  weights: TaskWeights = DEFAULT_TASK_WEIGHTS,
+): Promise<Float32Array> {
+  const candidates = topKIndices(base, pool);
+  const out = new Float32Array(base.length).fill(-Infinity);
+  if (candidates.length === 0) return out;
+  const outputs = await heads.predict(headFeatures(index, profile, components, base, candidates), candidates.length);
+  const combined = combineTasks(outputs, weights);
+  candidates.forEach((item, r) => (out[item] = combined[r] + 1e-3 * base[item]));
+  return out;
 }

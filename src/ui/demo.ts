@@ -33,7 +33,7 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: { className?: 
 
 const hashBackend = new URLSearchParams(location.hash.slice(1)).get('backend');
 const backend = hashBackend === 'webgpu' || hashBackend === 'wasm' || hashBackend === 'js' ? hashBackend : 'auto';
-const recs = createRecommender({ backend, globalModel: 'global-movielens' });
+const recs = createRecommender({ backend, globalModel: 'global-movielens', rankingHeads: 'ranking-heads' });
 window.__recs = recs;
 
 let catalog: CatalogItem[] = [];

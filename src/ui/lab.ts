@@ -5,6 +5,7 @@
 import * as ort from 'onnxruntime-web';
 import { OnnxSentenceEncoder, fetchReader } from '../model/encoder';
 import type { Backend } from '../types';
+import { OnnxRankingHeads } from '../model/heads';
 
 ort.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
 ort.env.wasm.numThreads = 1;
@@ -23,13 +24,30 @@ function encoder(backend: 'webgpu' | 'wasm', name = 'glove-sif-100d'): Promise<O
   return e;
 }
 
+const headsByBackend = new Map<string, Promise<OnnxRankingHeads>>();
+function heads(backend: 'webgpu' | 'wasm'): Promise<OnnxRankingHeads> {
+  let h = headsByBackend.get(backend);
+  if (!h) {
+    const folder = new URL('models/ranking-heads/', document.baseURI).href;
+    h = OnnxRankingHeads.create({ ort, reader: fetchReader(folder), where: folder, backend });
+    headsByBackend.set(backend, h);
+  }
+  return h;
+}
+
 export interface Lab {
+  heads(features: number[], rows: number, backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; click: number[]; conversion: number[] }>;
   gpuAdapter(): Promise<{ vendor: string; architecture: string; features: string[] } | null>;
   embed(texts: string[], backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; vectors: number[][] }>;
   benchEncoder(texts: string[], backend: 'webgpu' | 'wasm', batchSize?: number): Promise<{ backend: Backend; items: number; seconds: number; itemsPerSecond: number }>;
 }
 
 const lab: Lab = {
+  async heads(features, rows, backend) {
+    const h = await heads(backend);
+    const out = await h.predict(Float32Array.from(features), rows);
+    return { backend: h.backend, click: Array.from(out.click), conversion: Array.from(out.conversion) };
+  },
   async gpuAdapter() {
     const gpu = navigator.gpu;
     if (!gpu) return null;

@@ -30,14 +30,16 @@ import {
   explainRecommendation,
   historyContributions,
   mmrSelect,
+  linearScore,
   personalScores,
-  rankingScores,
+  scoreComponents,
   type GlobalContext,
   type CatalogIndex,
   type RankingConfig,
 } from '../model/ranking';
 import { LexicalIndex } from '../model/search';
 import { mapToCatalog, type GlobalModel } from '../model/global-model';
+import { rerankWithHeads, type RankingHeads } from '../model/heads';
 import type { RecommenderStore } from '../store';
 
 export const EVENT_TYPES: readonly EventType[] = ['view', 'click', 'like', 'add_to_cart', 'purchase', 'dwell', 'dismiss', 'search'];
@@ -53,6 +55,8 @@ export interface EngineDeps {
   encoder: () => Promise<SentenceEncoder>;
   /** The site's non-personal global model, if it ships one (null: content only). */
   globalModel?: () => Promise<GlobalModel | null>;
+  /** Multi-task ranking heads (null: rank by the linear score). */
+  rankingHeads?: () => Promise<RankingHeads | null>;
   fetchCatalog?: (url: string) => Promise<unknown>;
   /** Cross-tab notifications (BroadcastChannel in browsers). */
   channel?: { post(msg: unknown): void; onMessage(cb: (msg: unknown) => void): void; close(): void };
@@ -162,6 +166,18 @@ export class Engine {
     return this.globalPromise;
   }
 
+  private headsPromise: Promise<RankingHeads | null> | null = null;
+  /** The heads are optional too: without them the linear score ranks. */
+  private getHeads(): Promise<RankingHeads | null> {
+    const load = this.deps.rankingHeads;
+    if (!load) return Promise.resolve(null);
+    this.headsPromise ??= load().catch((e: unknown) => {
+      this.emit({ type: 'error', message: `Ranking heads not used: ${(e as Error).message}` });
+      return null;
+    });
+    return this.headsPromise;
+  }
+
   /** Loads history (and applies retention) once; later calls reuse it. */
   private ensureHistory(): Promise<void> {
     this.historyLoaded ??= this.reloadHistory(true);
@@ -198,7 +214,7 @@ export class Engine {
     }
     const { items, problems } = validateCatalog(raw);
     this.emit({ type: 'progress', progress: { phase: 'catalog', done: 1, total: 1 } });
-    const [encoder, store, globalModel] = await Promise.all([this.getEncoder(), this.getStore(), this.getGlobalModel()]);
+    const [encoder, store, globalModel] = await Promise.all([this.getEncoder(), this.getStore(), this.getGlobalModel(), this.getHeads()]);
     const hashes = items.map(contentHash);
     const modelHash = encoder.info.modelHash;
     let cached = new Map<string, Float32Array>();
@@ -397,8 +413,14 @@ export class Engine {
     await this.ensureHistory();
     const k = clampK(options.k, 10);
     const profile = this.getProfile();
-    const scores = rankingScores(catalog, profile, catalog.global, this.ranking);
+    const components = scoreComponents(catalog, profile, catalog.global, this.ranking);
+    let scores = linearScore(components, catalog, profile, this.ranking);
     applyExclusions(scores, catalog, options, profile.seen, this.ranking.excludeSeen);
+    const heads = await this.getHeads();
+    if (heads && profile.sequence.length > 0) {
+      scores = await rerankWithHeads(heads, catalog, profile, components, scores, Math.max(200, 5 * k));
+      applyExclusions(scores, catalog, options, profile.seen, this.ranking.excludeSeen);
+    }
     const slate = mmrSelect(scores, catalog.matrix, k, this.ranking.mmrLambda);
     return slate.map((i) => this.toRecommendation(i, scores[i], explainRecommendation(i, catalog, profile, catalog.global)));
   }

@@ -11,6 +11,7 @@ import { openStore } from '../store';
 import { OnnxSentenceEncoder, fetchReader } from '../model/encoder';
 import { RecommenderError } from '../errors';
 import { loadGlobalModel } from '../model/global-model';
+import { OnnxRankingHeads } from '../model/heads';
 import type { CatalogItem, EngineEvent, RecommendOptions, TrackEvent } from '../types';
 
 function configureOrt(wasmUrl: string): void {
@@ -56,6 +57,12 @@ class EngineWorker {
         ? () => {
             const where = new URL(`${init.globalModel}/`, init.modelsUrl).href;
             return loadGlobalModel(fetchReader(where), where);
+          }
+        : undefined,
+      rankingHeads: init.rankingHeads
+        ? () => {
+            const where = new URL(`${init.rankingHeads}/`, init.modelsUrl).href;
+            return OnnxRankingHeads.create({ ort, reader: fetchReader(where), where, backend: init.backend === 'js' ? 'wasm' : (init.backend ?? 'auto') });
           }
         : undefined,
       fetchCatalog: (url) => fetchJson(url, init.pageUrl),

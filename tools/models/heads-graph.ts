@@ -1,6 +1,6 @@
 /**
  * ONNX graph of the multi-task ranking heads: a shared ReLU layer over the
- * features and one logistic output per task, int8 weights (DequantizeLinear).
+ * features and one logistic output per task, int8 weights (Cast + Mul by a per-tensor scale).
  */
 import { DataType, GraphBuilder } from '../../src/model/onnx-proto';
 
@@ -37,13 +37,17 @@ export function buildHeadsGraph(w: HeadWeights, meta: Record<string, string>): U
   g.floatTensor('w1_scale', [], [q1.scale]);
   g.int8Tensor('w2_int8', [w.hidden, 2], q2.q);
   g.floatTensor('w2_scale', [], [q2.scale]);
-  g.int8Tensor('zero_point', [], new Int8Array([0]));
   g.floatTensor('b1', [w.hidden], w.b1);
   g.floatTensor('b2', [2], w.b2);
   g.int64Tensor('task_click', [], [0]);
   g.int64Tensor('task_conversion', [], [1]);
-  g.node('DequantizeLinear', ['w1_int8', 'w1_scale', 'zero_point'], ['w1']);
-  g.node('DequantizeLinear', ['w2_int8', 'w2_scale', 'zero_point'], ['w2']);
+  // Cast + Mul rather than DequantizeLinear: onnxruntime-web's WebGPU DequantizeLinear gave wrong
+  // results for int8 weights here (the e2e parity test caught it); Cast from int8 runs on the CPU,
+  // once per call over 160 weights.
+  g.node('Cast', ['w1_int8'], ['w1_steps'], { to: DataType.FLOAT });
+  g.node('Mul', ['w1_steps', 'w1_scale'], ['w1']);
+  g.node('Cast', ['w2_int8'], ['w2_steps'], { to: DataType.FLOAT });
+  g.node('Mul', ['w2_steps', 'w2_scale'], ['w2']);
   g.node('MatMul', ['features', 'w1'], ['h_linear']);
   g.node('Add', ['h_linear', 'b1'], ['h_bias']);
   g.node('Relu', ['h_bias'], ['hidden']);

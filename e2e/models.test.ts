@@ -1,11 +1,13 @@
 /**
- * The shipped encoder in Debian Chromium: WebGPU (SwiftShader) and WASM agree
+ * The shipped models in Debian Chromium: WebGPU (SwiftShader) and WASM agree
  * with each other and with Node, and the page fetches nothing off-origin.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { loadNodeEncoder } from '../tools/lib/node-models';
+import { join } from 'node:path';
+import { FEATURE_COUNT, OnnxRankingHeads } from '../src/model/heads';
+import { fileReader, loadNodeEncoder, MODELS_DIR, nodeOrt } from '../tools/lib/node-models';
 import { FIXED_TEXTS } from './fixtures';
 import { launch, recordRequests, serveStatic, type StaticServer } from './harness';
 
@@ -57,5 +59,32 @@ test('encoder: WebGPU and WASM in Chromium agree (< 1e-3) and match Node (< 1e-4
   const origin = new URL(server.url).origin;
   assert.ok(requests.length > 0);
   for (const r of requests) assert.equal(new URL(r.url).origin, origin, `request left the origin: ${r.url}`);
+  await page.context().close();
+});
+
+test('ranking heads: WebGPU and WASM in Chromium agree with Node (WASM) within 1e-3', async () => {
+  const { page } = await openLab();
+  const rows = 64;
+  const features = Array.from({ length: rows * FEATURE_COUNT }, (_, i) => (((i * 2654435761) % 1000) / 1000) * (i % 3 === 0 ? 1 : 0.5));
+  const gpu = await page.evaluate(({ f, r }) => window.lab.heads(f, r, 'webgpu'), { f: features, r: rows });
+  const wasm = await page.evaluate(({ f, r }) => window.lab.heads(f, r, 'wasm'), { f: features, r: rows });
+  assert.equal(gpu.backend, 'webgpu');
+  assert.equal(wasm.backend, 'wasm');
+  const where = join(MODELS_DIR, 'ranking-heads');
+  const heads = await OnnxRankingHeads.create({ ort: nodeOrt(), reader: fileReader(where), where, backend: 'wasm' });
+  const node = await heads.predict(Float32Array.from(features), rows);
+  await heads.dispose();
+  let maxDiff = 0;
+  for (let i = 0; i < rows; i++) {
+    for (const [a, b] of [
+      [gpu.click[i], node.click[i]],
+      [wasm.click[i], node.click[i]],
+      [gpu.conversion[i], node.conversion[i]],
+      [wasm.conversion[i], node.conversion[i]],
+    ]) maxDiff = Math.max(maxDiff, Math.abs(a - b));
+  }
+  const diff = (a: number[], b: Float32Array): number => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
+  assert.ok(maxDiff < 1e-3, `max abs diff ${maxDiff} (webgpu click ${diff(gpu.click, node.click)}, wasm click ${diff(wasm.click, node.click)}, webgpu conversion ${diff(gpu.conversion, node.conversion)}, wasm conversion ${diff(wasm.conversion, node.conversion)}); gpu ${gpu.click.slice(0, 3)} node ${Array.from(node.click.slice(0, 3))}`);
+  assert.ok(node.click.some((p) => p > 0 && p < 1));
   await page.context().close();
 });
