@@ -80,6 +80,18 @@ export interface OnnxEncoderOptions {
 }
 
 type Session = OrtModule.InferenceSession;
+
+let inferenceQueue: Promise<unknown> = Promise.resolve();
+/**
+ * Runs onnxruntime-web work one call at a time. Its WebGPU backend hung when two
+ * sessions (encoder and heads) ran at once in one worker, so every session
+ * creation and run in this engine goes through this queue.
+ */
+export function runExclusive<T>(fn: () => Promise<T>): Promise<T> {
+  const result = inferenceQueue.then(fn, fn);
+  inferenceQueue = result.catch(() => undefined);
+  return result;
+}
 type FallbackListener = (from: Backend, to: Backend, reason: string) => void;
 
 function hasWebGpu(): boolean {
@@ -180,7 +192,7 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
       input.dispose();
       out.embeddings.dispose();
     };
-    const { session, backend, reason } = await createSession(options.ort, model, options.backend ?? 'auto', options.onFallback, probe);
+    const { session, backend, reason } = await runExclusive(() => createSession(options.ort, model, options.backend ?? 'auto', options.onFallback, probe));
     const info: EncoderInfo = { name: manifest.name, dimensions: manifest.dimensions, backend, modelHash: manifest.hash };
     return new OnnxSentenceEncoder(info, tokenizer, options.ort, session, batchSize, reason);
   }
@@ -192,12 +204,15 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
       const batch = texts.slice(start, start + this.batchSize).map((t) => (typeof t === 'string' ? t : ''));
       const { ids, rows, cols } = this.tokenizer.encodeBatch(batch);
       const input = new this.ort.Tensor('int64', ids, [rows, cols]);
-      const result = await this.session.run({ input_ids: input });
-      const tensor = result.embeddings;
-      const data = (tensor.location === 'gpu-buffer' ? await tensor.getData() : tensor.data) as Float32Array;
+      const data = await runExclusive(async () => {
+        const result = await this.session.run({ input_ids: input });
+        const tensor = result.embeddings;
+        const values = (await tensor.getData()) as Float32Array;
+        tensor.dispose();
+        return values;
+      });
       for (let r = 0; r < rows; r++) out.push(data.slice(r * dims, (r + 1) * dims));
       input.dispose();
-      tensor.dispose();
       onProgress?.({ done: out.length, total: texts.length });
     }
     if (texts.length === 0) onProgress?.({ done: 0, total: 0 });

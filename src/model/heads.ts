@@ -9,7 +9,7 @@ import type * as OrtModule from 'onnxruntime-web';
 import type { Backend } from '../types';
 import { RecommenderError } from '../errors';
 import { dot, rowOf, topK as topKIndices } from '../gpu/cpu-scoring';
-import { createSession, openModelFolder, type ModelFileReader, type Ort } from './encoder';
+import { createSession, openModelFolder, runExclusive, type ModelFileReader, type Ort } from './encoder';
 import type { Profile } from './profile';
 import type { CatalogIndex, ScoreComponents } from './ranking';
 
@@ -97,20 +97,23 @@ export class OnnxRankingHeads implements RankingHeads {
       await out.click.getData();
       input.dispose();
     };
-    const { session, backend, reason } = await createSession(options.ort, model, options.backend ?? 'auto', undefined, probe);
+    const { session, backend, reason } = await runExclusive(() => createSession(options.ort, model, options.backend ?? 'auto', undefined, probe));
     return new OnnxRankingHeads(backend, folder.manifest.hash, reason, options.ort, session);
   }
 
   async predict(features: Float32Array, rows: number): Promise<HeadOutputs> {
     if (rows === 0) return { click: new Float32Array(0), conversion: new Float32Array(0) };
     const input = new this.ort.Tensor('float32', features, [rows, FEATURE_COUNT]);
-    const out = await this.session.run({ features: input });
-    const click = (await out.click.getData()) as Float32Array;
-    const conversion = (await out.conversion.getData()) as Float32Array;
+    const outputs = await runExclusive(async () => {
+      const out = await this.session.run({ features: input });
+      const click = ((await out.click.getData()) as Float32Array).slice();
+      const conversion = ((await out.conversion.getData()) as Float32Array).slice();
+      out.click.dispose();
+      out.conversion.dispose();
+      return { click, conversion };
+    });
     input.dispose();
-    out.click.dispose();
-    out.conversion.dispose();
-    return { click: click.slice(), conversion: conversion.slice() };
+    return outputs;
   }
 
   async dispose(): Promise<void> {

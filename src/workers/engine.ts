@@ -171,10 +171,15 @@ export class Engine {
   private getHeads(): Promise<RankingHeads | null> {
     const load = this.deps.rankingHeads;
     if (!load) return Promise.resolve(null);
-    this.headsPromise ??= load().catch((e: unknown) => {
-      this.emit({ type: 'error', message: `Ranking heads not used: ${(e as Error).message}` });
-      return null;
-    });
+    // after the encoder: onnxruntime-web's WebGPU backend must not initialise two sessions at once
+    // (concurrent creation hung in Chromium); the encoder's failure must not block the heads either.
+    this.headsPromise ??= this.getEncoder()
+      .catch(() => undefined)
+      .then(() => load())
+      .catch((e: unknown) => {
+        this.emit({ type: 'error', message: `Ranking heads not used: ${(e as Error).message}` });
+        return null;
+      });
     return this.headsPromise;
   }
 
