@@ -5,7 +5,10 @@
  * the engine's own ranking code (src/model) and its shipped encoder on WASM.
  * Other protocols (ope, replay) are subcommands of the same command.
  */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeGlobalModel, encodeGlobalModel, type GlobalModel } from '../src/model/global-model';
 import { topK } from '../src/gpu/cpu-scoring';
 import { OnnxRankingHeads, rerankWithHeads, type RankingHeads } from '../src/model/heads';
 import {
@@ -22,7 +25,7 @@ import {
 import { globalContext, movieLensIndex, profileFor } from './data/ml-index';
 import { loadMovieLens } from './data/movielens';
 import { coldItems, hitMetrics, rankOf, splitLeaveLastOut, type UserSplit } from './data/split';
-import { buildGlobalModel, type LoggedInteraction } from './global/build';
+import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, type LoggedInteraction } from './global/build';
 import { fileReader, MODELS_DIR, nodeOrt } from './lib/node-models';
 
 const log = (msg: string): void => void process.stderr.write(`[eval] ${msg}\n`);
@@ -123,6 +126,24 @@ function table(rows: VariantResult[], title: string): string {
   return lines.join('\n');
 }
 
+/** The global model for these training interactions, cached under .cache/ (the EASE inverse takes minutes). */
+function cachedGlobalModel(training: LoggedInteraction[]): GlobalModel {
+  const key = createHash('sha256');
+  for (const x of training) key.update(`${x.user},${x.item},${x.timestamp}\n`);
+  key.update(JSON.stringify(DEFAULT_GLOBAL_OPTIONS));
+  const dir = join(import.meta.dirname, '..', '.cache');
+  const file = join(dir, `global-${key.digest('hex').slice(0, 16)}`);
+  if (existsSync(`${file}.bin`)) {
+    log(`global model from cache ${file}.bin`);
+    return decodeGlobalModel(new Uint8Array(readFileSync(`${file}.bin`)), JSON.parse(readFileSync(`${file}.json`, 'utf8')) as string[]);
+  }
+  const model = buildGlobalModel(training, { log });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(`${file}.bin`, encodeGlobalModel(model));
+  writeFileSync(`${file}.json`, JSON.stringify(model.itemIds));
+  return model;
+}
+
 async function ranking(dir: string, flags: Set<string>): Promise<void> {
   const started = Date.now();
   const ml = loadMovieLens(dir);
@@ -150,7 +171,7 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   const training: LoggedInteraction[] = [];
   for (const s of allSplits) for (const r of s.train) if (!cold.has(r.movieId)) training.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
   log(`building the global model from ${training.length} training interactions`);
-  const model = buildGlobalModel(training, { log });
+  const model = cachedGlobalModel(training);
   const global = globalContext(model, index);
 
   const d = DEFAULT_RANKING_CONFIG;
@@ -163,14 +184,8 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
     { name: `+ diversity (MMR, lambda ${d.mmrLambda})${heads ? ', with heads' : ''}`, config: d, global: true, diversity: true, heads: Boolean(heads) },
   ];
   if (flags.has('--tune')) {
-    for (const next of [1, 2, 4]) {
-      for (const content of [0.3, 0.6]) {
-        for (const popularity of [0.05, 0.2]) {
-          for (const recentForNext of [1, 3]) {
-            variants.push({ name: `tune next=${next} content=${content} pop=${popularity} recent=${recentForNext}`, config: withConfig({ weights: { next, content, popularity }, sequence: { recentForNext } }), global: true, diversity: false });
-          }
-        }
-      }
+    for (const mmrLambda of [0.7, 0.8, 0.9, 0.95]) {
+      variants.push({ name: `tune mmr=${mmrLambda} heads`, config: withConfig({ mmrLambda }), global: true, diversity: true, heads: Boolean(heads) });
     }
   }
   const validation = await evaluate(variants, splits, index, global, 'validation', cold, heads);

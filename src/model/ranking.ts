@@ -165,6 +165,11 @@ export function applyExclusions(
 export function mmrSelect(scores: Float32Array, matrix: ItemMatrix, k: number, lambda: number, pool = Math.max(50, 5 * k)): number[] {
   const candidates = topK(scores, pool);
   if (lambda >= 1 || candidates.length <= 1) return candidates.slice(0, k);
+  // relevance rescaled to [0, 1] over the pool, so lambda means the same whatever the scorer's scale
+  const top = scores[candidates[0]];
+  const bottom = scores[candidates[candidates.length - 1]];
+  const span = top - bottom > 0 ? top - bottom : 1;
+  const relevance = candidates.map((c) => (scores[c] - bottom) / span);
   const picked: number[] = [];
   const maxSim = new Float32Array(candidates.length).fill(-Infinity);
   const used = new Uint8Array(candidates.length);
@@ -174,7 +179,7 @@ export function mmrSelect(scores: Float32Array, matrix: ItemMatrix, k: number, l
     for (let c = 0; c < candidates.length; c++) {
       if (used[c]) continue;
       const penalty = picked.length === 0 ? 0 : Math.max(0, maxSim[c]);
-      const value = lambda * scores[candidates[c]] - (1 - lambda) * penalty;
+      const value = lambda * relevance[c] - (1 - lambda) * penalty;
       if (value > bestValue) {
         bestValue = value;
         best = c;

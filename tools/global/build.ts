@@ -91,12 +91,15 @@ function topEntries(values: Map<number, number> | Float64Array, k: number, skip 
 export function buildGlobalModel(interactions: readonly LoggedInteraction[], opts: Partial<GlobalBuildOptions> = {}): GlobalModel {
   const o = { ...DEFAULT_GLOBAL_OPTIONS, ...opts };
   const log = o.log ?? (() => undefined);
-  const sequences = userSequences(interactions);
+  // a canonical order (users sorted, each in time order) makes the output independent of input order
+  const byUser = userSequences(interactions);
+  const sequences = new Map([...byUser.keys()].sort(compareIds).map((u) => [u, byUser.get(u) as LoggedInteraction[]] as const));
+  const ordered = [...sequences.values()].flat();
 
   // rows: every item seen, most frequent first (ties by id) so the output is deterministic
   const counts = new Map<string, number>();
   let tMax = -Infinity;
-  for (const x of interactions) {
+  for (const x of ordered) {
     counts.set(x.item, (counts.get(x.item) ?? 0) + 1);
     tMax = Math.max(tMax, x.timestamp);
   }
@@ -107,7 +110,7 @@ export function buildGlobalModel(interactions: readonly LoggedInteraction[], opt
   // popularity, time-decayed (timestamps in seconds or ms: detect by magnitude)
   const perDay = tMax > 1e11 ? 86_400_000 : 86_400;
   const popularity = new Float32Array(rows);
-  for (const x of interactions) popularity[rowOf.get(x.item) as number] += Math.pow(0.5, (tMax - x.timestamp) / (o.popularityHalfLifeDays * perDay));
+  for (const x of ordered) popularity[rowOf.get(x.item) as number] += Math.pow(0.5, (tMax - x.timestamp) / (o.popularityHalfLifeDays * perDay));
   const maxPop = Math.max(1e-12, ...popularity);
   for (let r = 0; r < rows; r++) popularity[r] /= maxPop;
 
