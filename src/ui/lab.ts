@@ -6,6 +6,27 @@ import * as ort from 'onnxruntime-web';
 import { OnnxSentenceEncoder, fetchReader } from '../model/encoder';
 import type { Backend } from '../types';
 import { OnnxRankingHeads } from '../model/heads';
+import { mulberry32 } from '../model/random';
+import { quantizeItems, quantizeQueries, scoreQuantized, topKInt } from '../gpu/quantized-scoring';
+import { WebGpuScorer } from '../gpu/webgpu-scoring';
+
+/** Random unit vectors (seeded); `dupEvery` > 0 repeats rows so exact ties occur. */
+function randomUnitRows(n: number, dims: number, seed: number, dupEvery = 0): Float32Array {
+  const rand = mulberry32(seed);
+  const data = new Float32Array(n * dims);
+  for (let i = 0; i < n; i++) {
+    if (dupEvery > 0 && i % dupEvery === dupEvery - 1) {
+      data.copyWithin(i * dims, (i - 1) * dims, i * dims);
+      continue;
+    }
+    let norm = 0;
+    for (let d = 0; d < dims; d++) norm += (data[i * dims + d] = rand() * 2 - 1) ** 2;
+    for (let d = 0; d < dims; d++) data[i * dims + d] /= Math.sqrt(norm);
+  }
+  return data;
+}
+
+let scorer: Promise<WebGpuScorer | null> | null = null;
 
 ort.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
 ort.env.wasm.numThreads = 1;
@@ -35,7 +56,15 @@ function heads(backend: 'webgpu' | 'wasm'): Promise<OnnxRankingHeads> {
   return h;
 }
 
+export interface ScoringRun {
+  gpu: { indices: number[]; scores: number[] } | null;
+  js: { indices: number[]; scores: number[] };
+  adapter: string;
+}
+
 export interface Lab {
+  /** Scores `items` random (or given) unit vectors against `queries` on WebGPU and with the TypeScript twin. */
+  scoringParity(options: { items?: number[]; count: number; dims: number; queries: number; k: number; seed: number; dupEvery?: number; exclude?: number[] }): Promise<ScoringRun>;
   heads(features: number[], rows: number, backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; click: number[]; conversion: number[] }>;
   gpuAdapter(): Promise<{ vendor: string; architecture: string; features: string[] } | null>;
   embed(texts: string[], backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; vectors: number[][] }>;
@@ -43,6 +72,25 @@ export interface Lab {
 }
 
 const lab: Lab = {
+  async scoringParity({ items, count, dims, queries, k, seed, dupEvery = 0, exclude = [] }) {
+    const data = items ? Float32Array.from(items) : randomUnitRows(count, dims, seed, dupEvery);
+    const q = randomUnitRows(queries, dims, seed + 1);
+    const matrix = { count, dims, data };
+    const qItems = quantizeItems(matrix);
+    const qQueries = quantizeQueries(Array.from({ length: queries }, (_, j) => q.subarray(j * dims, (j + 1) * dims)), Array.from({ length: queries }, (_, j) => 1 - j * 0.2), qItems.paddedDims);
+    const excluded = new Uint8Array(count);
+    for (const e of exclude) excluded[e] = 1;
+    const scores = scoreQuantized(qItems, qQueries);
+    const jsTop = topKInt(scores, k, excluded);
+    scorer ??= WebGpuScorer.create();
+    const gpuScorer = await scorer;
+    let gpu: ScoringRun['gpu'] = null;
+    if (gpuScorer) {
+      gpuScorer.upload(qItems);
+      gpu = await gpuScorer.topK(qQueries, k, excluded);
+    }
+    return { gpu, js: { indices: jsTop, scores: jsTop.map((i) => scores[i]) }, adapter: gpuScorer?.adapterInfo ?? 'none' };
+  },
   async heads(features, rows, backend) {
     const h = await heads(backend);
     const out = await h.predict(Float32Array.from(features), rows);
