@@ -46,7 +46,16 @@ class EngineWorker {
     this.engine = new Engine(init, {
       store: () => openStore({ name: storeName }),
       encoder: () =>
-        OnnxSentenceEncoder.create({
+        init.huggingFaceModel
+          ? import('../model/hf-encoder').then(({ createHuggingFaceEncoder }) =>
+              createHuggingFaceEncoder({
+                ...init.huggingFaceModel!,
+                localModelPath: init.huggingFaceModel!.localModelPath ?? init.modelsUrl,
+                device: init.backend === 'webgpu' || init.backend === 'wasm' ? init.backend : 'auto',
+                wasmPaths: init.wasmUrl,
+              }),
+            )
+          : OnnxSentenceEncoder.create({
           ort,
           reader: fetchReader(new URL(`${init.encoder ?? 'glove-sif-100d'}/`, init.modelsUrl).href),
           where: new URL(init.encoder ?? 'glove-sif-100d', init.modelsUrl).href,
