@@ -1,4 +1,4 @@
-/** WGSL catalog scoring + top k on WebGPU (SwiftShader) equals the TypeScript twin, ties included. */
+/** Catalog scoring + top k on WebGPU (SwiftShader, WGSL) and WASM (onnxruntime) equals the TypeScript twin, ties included. */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -30,6 +30,8 @@ test('GPU top k equals CPU top k on 10k random vectors with exact ties and exclu
     assert.ok(run.gpu, `WebGPU adapter available (${run.adapter})`);
     assert.deepEqual(run.gpu.indices, run.js.indices, `k=${k} queries=${queries}`);
     assert.deepEqual(run.gpu.scores, run.js.scores);
+    assert.deepEqual(run.wasm.indices, run.js.indices, 'WASM (onnxruntime MatMulInteger + TopK) equals the twin');
+    assert.deepEqual(run.wasm.scores, run.js.scores);
     assert.ok(!run.js.indices.some((i) => [1, 2, 3, 500].includes(i)), 'excluded items never returned');
     // duplicated rows produce equal scores: the lower index must come first
     for (let t = 1; t < run.js.scores.length; t++) if (run.js.scores[t] === run.js.scores[t - 1]) assert.ok(run.js.indices[t] > run.js.indices[t - 1]);
@@ -47,4 +49,5 @@ test('GPU top k equals CPU top k on real data: the demo catalog embedded with th
   assert.ok(run.gpu);
   assert.deepEqual(run.gpu.indices, run.js.indices);
   assert.deepEqual(run.gpu.scores, run.js.scores);
+  assert.deepEqual(run.wasm.indices, run.js.indices);
 });

@@ -19,15 +19,23 @@ export type DataTypeCode = (typeof DataType)[keyof typeof DataType];
 const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const;
 
 class ProtoWriter {
-  private chunks: number[] = [];
+  /** Finished parts; small writes collect in `pending` first. */
+  private parts: Uint8Array[] = [];
+  private pending: number[] = [];
 
+  private flush(): void {
+    if (this.pending.length) {
+      this.parts.push(Uint8Array.from(this.pending));
+      this.pending = [];
+    }
+  }
   private varint(value: number | bigint): void {
     let v = BigInt.asUintN(64, BigInt(value));
     while (v >= 0x80n) {
-      this.chunks.push(Number(v & 0x7fn) | 0x80);
+      this.pending.push(Number(v & 0x7fn) | 0x80);
       v >>= 7n;
     }
-    this.chunks.push(Number(v));
+    this.pending.push(Number(v));
   }
   private tag(field: number, wire: number): void {
     this.varint((field << 3) | wire);
@@ -41,16 +49,17 @@ class ProtoWriter {
     this.tag(field, 5);
     const b = new Uint8Array(4);
     new DataView(b.buffer).setFloat32(0, value, true);
-    this.chunks.push(...b);
+    this.pending.push(...b);
     return this;
   }
   bytes(field: number, value: Uint8Array): this {
     this.tag(field, 2);
     this.varint(value.length);
-    // push in slices to avoid call-stack limits on large tensors
-    for (let i = 0; i < value.length; i += 8192) {
-      const end = Math.min(value.length, i + 8192);
-      for (let j = i; j < end; j++) this.chunks.push(value[j]);
+    if (value.length < 1024) {
+      for (let j = 0; j < value.length; j++) this.pending.push(value[j]);
+    } else {
+      this.flush();
+      this.parts.push(value); // large tensors are referenced, not copied byte by byte
     }
     return this;
   }
@@ -63,7 +72,15 @@ class ProtoWriter {
     return this.bytes(field, inner.finish());
   }
   finish(): Uint8Array {
-    return Uint8Array.from(this.chunks);
+    this.flush();
+    if (this.parts.length === 1) return this.parts[0];
+    const out = new Uint8Array(this.parts.reduce((n, p) => n + p.length, 0));
+    let o = 0;
+    for (const p of this.parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
   }
 }
 

@@ -9,6 +9,8 @@ import { OnnxRankingHeads } from '../model/heads';
 import { mulberry32 } from '../model/random';
 import { quantizeItems, quantizeQueries, scoreQuantized, topKInt } from '../gpu/quantized-scoring';
 import { WebGpuScorer } from '../gpu/webgpu-scoring';
+import { WasmScorer } from '../gpu/wasm-scoring';
+import type { QuantizedItems, QuantizedQueries } from '../gpu/quantized-scoring';
 
 /** Random unit vectors (seeded); `dupEvery` > 0 repeats rows so exact ties occur. */
 function randomUnitRows(n: number, dims: number, seed: number, dupEvery = 0): Float32Array {
@@ -58,11 +60,14 @@ function heads(backend: 'webgpu' | 'wasm'): Promise<OnnxRankingHeads> {
 
 export interface ScoringRun {
   gpu: { indices: number[]; scores: number[] } | null;
+  wasm: { indices: number[]; scores: number[] };
   js: { indices: number[]; scores: number[] };
   adapter: string;
 }
 
 export interface Lab {
+  /** Latency of scoring + top k over `count` items for `queries` interest vectors, per path. */
+  benchScoring(options: { count: number; dims: number; queries: number; k: number; runs: number }): Promise<Record<string, { p50_ms: number; p95_ms: number } | null>>;
   /** Scores `items` random (or given) unit vectors against `queries` on WebGPU and with the TypeScript twin. */
   scoringParity(options: { items?: number[]; count: number; dims: number; queries: number; k: number; seed: number; dupEvery?: number; exclude?: number[] }): Promise<ScoringRun>;
   heads(features: number[], rows: number, backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; click: number[]; conversion: number[] }>;
@@ -89,7 +94,45 @@ const lab: Lab = {
       gpuScorer.upload(qItems);
       gpu = await gpuScorer.topK(qQueries, k, excluded);
     }
-    return { gpu, js: { indices: jsTop, scores: jsTop.map((i) => scores[i]) }, adapter: gpuScorer?.adapterInfo ?? 'none' };
+    const wasmScorer = await WasmScorer.create(ort, qItems);
+    const wasm = await wasmScorer.topK(qQueries, k, excluded);
+    await wasmScorer.dispose();
+    return { gpu, wasm, js: { indices: jsTop, scores: jsTop.map((i) => scores[i]) }, adapter: gpuScorer?.adapterInfo ?? 'none' };
+  },
+  async benchScoring({ count, dims, queries, k, runs }) {
+    const rows = randomUnitRows(Math.min(count, 50_000), dims, 5);
+    const data = new Float32Array(count * dims);
+    for (let o = 0; o < data.length; o += rows.length) data.set(rows.subarray(0, Math.min(rows.length, data.length - o)), o);
+    const qItems: QuantizedItems = quantizeItems({ count, dims, data });
+    const qv = randomUnitRows(queries, dims, 6);
+    const qQueries: QuantizedQueries = quantizeQueries(Array.from({ length: queries }, (_, j) => qv.subarray(j * dims, (j + 1) * dims)), Array.from({ length: queries }, () => 1), qItems.paddedDims);
+    const excluded = new Uint8Array(count);
+    for (let i = 0; i < 50; i++) excluded[(i * 7919) % count] = 1;
+    const stats = async (fn: () => Promise<unknown>): Promise<{ p50_ms: number; p95_ms: number }> => {
+      await fn();
+      const times: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const t0 = performance.now();
+        await fn();
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      const at = (p: number): number => Math.round(times[Math.min(times.length - 1, Math.floor(p * times.length))] * 100) / 100;
+      return { p50_ms: at(0.5), p95_ms: at(0.95) };
+    };
+    const out: Record<string, { p50_ms: number; p95_ms: number } | null> = {};
+    out.js = await stats(async () => topKInt(scoreQuantized(qItems, qQueries), k, excluded));
+    const wasmScorer = await WasmScorer.create(ort, qItems);
+    out.wasm = await stats(() => wasmScorer.topK(qQueries, k, excluded));
+    await wasmScorer.dispose();
+    scorer ??= WebGpuScorer.create();
+    const gpuScorer = await scorer;
+    if (gpuScorer) {
+      gpuScorer.upload(qItems);
+      out.webgpu = await stats(() => gpuScorer.topK(qQueries, k, excluded));
+      out.gpu_item_bytes = { p50_ms: gpuScorer.itemBytes, p95_ms: gpuScorer.itemBytes };
+    } else out.webgpu = null;
+    return out;
   },
   async heads(features, rows, backend) {
     const h = await heads(backend);
