@@ -124,9 +124,19 @@ function describe(v: unknown): string {
   return Array.isArray(v) ? 'array' : typeof v;
 }
 
+/**
+ * Asks the WHATWG URL parser, the one the browser will use: it drops leading
+ * control characters and tabs/newlines anywhere, so "\x01javascript:..." and
+ * "java\nscript:..." are javascript: URLs and must be refused too.
+ */
 function isSafeUrl(url: string): boolean {
-  const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url.trim());
-  return scheme === null || /^https?$/i.test(scheme[1]);
+  let protocol: string;
+  try {
+    protocol = new URL(url, 'https://catalog.invalid/').protocol;
+  } catch {
+    return false;
+  }
+  return protocol === 'http:' || protocol === 'https:';
 }
 
 /** The text the encoder reads for an item. */
@@ -145,7 +155,8 @@ export function fnv1a64(text: string): string {
     h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
     h2 ^= h2 >>> 13;
   }
-  return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
+  // `h2 ^= h2 >>> 13` leaves a signed int32: read it unsigned, or half the hashes print as "-1a2b3c4" instead of hex
+  return h1.toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
 /** Hash of exactly what the encoder reads: an item is re-embedded only when this changes. */

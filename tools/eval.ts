@@ -184,8 +184,12 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
     { name: `+ diversity (MMR, lambda ${d.mmrLambda})${heads ? ', with heads' : ''}`, config: d, global: true, diversity: true, heads: Boolean(heads) },
   ];
   if (flags.has('--tune')) {
-    for (const mmrLambda of [0.7, 0.8, 0.9, 0.95]) {
-      variants.push({ name: `tune mmr=${mmrLambda} heads`, config: withConfig({ mmrLambda }), global: true, diversity: true, heads: Boolean(heads) });
+    for (const floor of [0.02, 0.05, 0.15]) {
+      for (const popularity of [0, 0.05]) {
+        for (const decay of [0.85, 0.9, 0.93]) {
+          variants.push({ name: `tune floor=${floor} pop=${popularity} decay=${decay}`, config: withConfig({ weights: { popularity }, sequence: { floor, decay } }), global: true, diversity: false });
+        }
+      }
     }
   }
   const validation = await evaluate(variants, splits, index, global, 'validation', cold, heads);

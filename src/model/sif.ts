@@ -76,6 +76,7 @@ export function firstPrincipalDirection(rows: Float32Array[], dims: number, iter
       next[i] = s;
     }
     const n = Math.hypot(...next);
+    if (!(n > 0)) break; // no signal (all rows zero): keep the unit start vector instead of dividing by 0 (NaN)
     for (let i = 0; i < dims; i++) next[i] /= n;
     v = next;
   }

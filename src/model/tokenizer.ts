@@ -124,7 +124,9 @@ export class WordTokenizer {
   /** Encodes a batch into a zero-padded row-major id matrix [texts, maxLen] (maxLen >= 1). */
   encodeBatch(texts: readonly string[]): { ids: BigInt64Array; rows: number; cols: number; tokenized: Tokenized[] } {
     const tokenized = texts.map((t) => this.encode(t));
-    const cols = Math.max(1, ...tokenized.map((t) => t.ids.length));
+    // a loop, not Math.max(...lengths): spreading ~125k+ arguments overflows the call stack
+    let cols = 1;
+    for (const t of tokenized) if (t.ids.length > cols) cols = t.ids.length;
     const ids = new BigInt64Array(texts.length * cols);
     tokenized.forEach((t, r) => t.ids.forEach((id, c) => (ids[r * cols + c] = BigInt(id))));
     return { ids, rows: texts.length, cols, tokenized };
