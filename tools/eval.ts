@@ -184,12 +184,8 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
     { name: `+ diversity (MMR, lambda ${d.mmrLambda})${heads ? ', with heads' : ''}`, config: d, global: true, diversity: true, heads: Boolean(heads) },
   ];
   if (flags.has('--tune')) {
-    for (const floor of [0.02, 0.05, 0.15]) {
-      for (const popularity of [0, 0.05]) {
-        for (const decay of [0.85, 0.9, 0.93]) {
-          variants.push({ name: `tune floor=${floor} pop=${popularity} decay=${decay}`, config: withConfig({ weights: { popularity }, sequence: { floor, decay } }), global: true, diversity: false });
-        }
-      }
+    for (const coldContent of [0.25, 0.5, 0.75, 1, 1.5]) {
+      variants.push({ name: `tune coldContent=${coldContent}`, config: withConfig({ weights: { coldContent } }), global: true, diversity: false });
     }
   }
   const validation = await evaluate(variants, splits, index, global, 'validation', cold, heads);

@@ -20,7 +20,7 @@ export interface RankingConfig {
   /** Weight of the popularity prior next to personal similarity. */
   priorWeight: number;
   /** Weights of the score components when a global model is loaded. */
-  weights: { content: number; neighbour: number; next: number; popularity: number };
+  weights: { content: number; neighbour: number; next: number; popularity: number; coldContent: number };
   /** Position decay of the history for the global model's scores. */
   sequence: SequenceConfig;
   /** How strongly items like dismissed ones are pushed down. */
@@ -33,7 +33,7 @@ export interface RankingConfig {
 
 export const DEFAULT_RANKING_CONFIG: RankingConfig = {
   priorWeight: 0.05,
-  weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05 },
+  weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05, coldContent: 0 },
   sequence: DEFAULT_SEQUENCE_CONFIG,
   negativeWeight: 0.6,
   mmrLambda: 0.85,
@@ -89,14 +89,18 @@ export interface ScoreComponents {
   neighbour: Float32Array | null;
   next: Float32Array | null;
   popularity: Float32Array | null;
+  /** 1 for items the global model knows (has a row for); null without a global model. */
+  known: Uint8Array | null;
 }
 
 /** Each score component separately (the ranking heads take them as features). */
 export function scoreComponents(index: CatalogIndex, profile: Profile, global: GlobalContext | null, config: RankingConfig = DEFAULT_RANKING_CONFIG): ScoreComponents {
   const content = contentScores(index, profile, config);
-  if (!global) return { content, neighbour: null, next: null, popularity: null };
+  if (!global) return { content, neighbour: null, next: null, popularity: null, known: null };
   const g = globalScores(global.model, global.rowToCatalog, index.items.length, profile.sequence, global.rowOf, config.sequence);
-  return { content, neighbour: scaleToMax(g.neighbour), next: scaleToMax(g.next), popularity: g.popularity };
+  const known = new Uint8Array(index.items.length);
+  for (const c of global.rowToCatalog) if (c >= 0) known[c] = 1;
+  return { content, neighbour: scaleToMax(g.neighbour), next: scaleToMax(g.next), popularity: g.popularity, known };
 }
 
 function scaleToMax(v: Float32Array): Float32Array {
@@ -123,6 +127,8 @@ export function linearScore(c: ScoreComponents, index: CatalogIndex, profile: Pr
   const personal = profile.sequence.length > 0;
   for (let i = 0; i < out.length; i++) {
     out[i] = personal ? w.content * c.content[i] + w.neighbour * c.neighbour[i] + w.next * c.next[i] + w.popularity * c.popularity[i] : c.popularity[i] + 0.01 * index.prior[i];
+    // items the global model has never seen (new items: cold start) can only be ranked by their content
+    if (personal && c.known && !c.known[i]) out[i] += w.coldContent * Math.max(0, c.content[i]);
   }
   return applyNegative(out, index, profile, config);
 }
