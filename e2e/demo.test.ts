@@ -5,10 +5,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
 import type { CatalogItem, Recommender } from '../src/types';
-import { DIST, launch, openDemo, readStoredEvents, recordRequests, serveStatic, type StaticServer } from './harness';
+import { DIST, openDemo, readStoredEvents, recordRequests, useBrowser } from './harness';
 
 declare global {
   interface Window {
@@ -57,19 +57,10 @@ async function waitForPersonalised(page: Page, titles: string[], clickedIds: str
 }
 
 describe('demo in Chromium with WebGPU (SwiftShader)', () => {
-  let server: StaticServer;
-  let browser: Browser;
-  before(async () => {
-    server = await serveStatic();
-    browser = await launch({ webgpu: true });
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = useBrowser({ webgpu: true });
 
   test('fresh visitor: progress, first recommendations, three horror clicks personalise For you, reload keeps it, export and delete', async () => {
-    const context = await browser.newContext();
+    const context = await env.browser().newContext();
     const requests = recordRequests(context);
     await context.addInitScript(() => {
       const phases: string[] = [];
@@ -80,7 +71,7 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
       }).observe(document, { subtree: true, attributes: true, childList: true });
     });
     // '#backend=webgpu' forces the WebGPU provider (auto mode measures and picks WASM on SwiftShader)
-    const page = await openDemo(context, `${server.url}#backend=webgpu`);
+    const page = await openDemo(context, `${env.server().url}#backend=webgpu`);
     const phases = await page.evaluate(() => (window as unknown as { __phases: string[] }).__phases);
     assert.ok(phases.includes('embed') || phases.includes('model'), `progress bar showed loading phases, saw ${phases.join(',')}`);
     assert.equal(await page.locator('#progress').isHidden(), true, 'progress bar hides when ready');
@@ -122,7 +113,7 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
     assert.equal(await page.locator('#because-viewed').isVisible(), false);
 
     // every request went to our own origin, for static assets only, and carried no event data
-    const origin = new URL(server.url).origin;
+    const origin = new URL(env.server().url).origin;
     for (const r of requests) {
       assert.equal(new URL(r.url).origin, origin, `request to ${r.url} left the page's origin`);
       assert.equal(r.method, 'GET', `${r.method} ${r.url}`);
@@ -130,13 +121,13 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
       assert.equal(new URL(r.url).search, '', `no query string on ${r.url}`);
       assert.match(new URL(r.url).pathname, /(\/|\.(html|js|mjs|css|json|wasm|onnx|txt|bin|svg|ico|md))$/, `static asset: ${r.url}`);
     }
-    assert.ok(server.log.every((l) => l.bodyBytes === 0 && l.method === 'GET'), 'the server received no request bodies');
+    assert.ok(env.server().log.every((l) => l.bodyBytes === 0 && l.method === 'GET'), 'the server received no request bodies');
     await context.close();
   });
 
   test('two tabs track 200 events each at the same time; all 400 stored exactly once', async () => {
-    const context = await browser.newContext();
-    const [a, b] = await Promise.all([openDemo(context, server.url), openDemo(context, server.url)]);
+    const context = await env.browser().newContext();
+    const [a, b] = await Promise.all([openDemo(context, env.server().url), openDemo(context, env.server().url)]);
     const ids = catalog.slice(0, 200).map((c) => c.id);
     await Promise.all(
       [a, b].map((page, tab) =>
@@ -159,20 +150,11 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
 });
 
 describe('demo in Chromium without WebGPU', () => {
-  let server: StaticServer;
-  let browser: Browser;
-  before(async () => {
-    server = await serveStatic();
-    browser = await launch({ webgpu: false });
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
+  const env = useBrowser({ webgpu: false });
 
   test('falls back to WASM and personalises the same way', async () => {
-    const context = await browser.newContext();
-    const page = await openDemo(context, server.url);
+    const context = await env.browser().newContext();
+    const page = await openDemo(context, env.server().url);
     assert.equal(await page.getAttribute('#backend-badge', 'data-backend'), 'wasm');
     for (const m of HORROR) await clickViaSearch(page, m.id, m.query);
     const titles = HORROR.map((m) => byId.get(m.id)?.title ?? '');

@@ -2,31 +2,29 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { itemText } from '../src/catalog';
 import type { CatalogItem } from '../src/types';
 import { loadNodeEncoder } from '../tools/lib/node-models';
-import { DIST, launch, serveStatic, type StaticServer } from './harness';
+import { DIST, useBrowser } from './harness';
 
-let server: StaticServer;
-let browser: Browser;
-let page: Page;
-before(async () => {
-  server = await serveStatic();
-  browser = await launch({ webgpu: true });
-  page = await browser.newPage();
-  await page.goto(new URL('lab.html', server.url).href);
-  await page.waitForFunction(() => document.body.dataset.labReady === 'true');
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useBrowser({ webgpu: true });
+let opened: Promise<Page> | null = null;
+/** The lab page, opened on first use (after the browser hook ran). */
+function lab(): Promise<Page> {
+  opened ??= (async () => {
+    const page = await env.browser().newPage();
+    await page.goto(new URL('lab.html', env.server().url).href);
+    await page.waitForFunction(() => document.body.dataset.labReady === 'true');
+    return page;
+  })();
+  return opened;
+}
 
 test('GPU top k equals CPU top k on 10k random vectors with exact ties and exclusions', async () => {
   for (const [k, queries] of [[10, 1], [32, 4]] as const) {
-    const run = await page.evaluate((o) => window.lab.scoringParity(o), { count: 10_000, dims: 100, queries, k, seed: 3, dupEvery: 7, exclude: [1, 2, 3, 500] });
+    const run = await (await lab()).evaluate((o) => window.lab.scoringParity(o), { count: 10_000, dims: 100, queries, k, seed: 3, dupEvery: 7, exclude: [1, 2, 3, 500] });
     assert.ok(run.gpu, `WebGPU adapter available (${run.adapter})`);
     assert.deepEqual(run.gpu.indices, run.js.indices, `k=${k} queries=${queries}`);
     assert.deepEqual(run.gpu.scores, run.js.scores);
@@ -45,7 +43,7 @@ test('GPU top k equals CPU top k on real data: the demo catalog embedded with th
   await encoder.dispose();
   // repeat the catalog to 10k items: repeated movies are exact ties
   const rows = Array.from({ length: 10_000 }, (_, i) => Array.from(vectors[i % vectors.length])).flat();
-  const run = await page.evaluate((o) => window.lab.scoringParity(o), { items: rows, count: 10_000, dims: 100, queries: 3, k: 20, seed: 11 });
+  const run = await (await lab()).evaluate((o) => window.lab.scoringParity(o), { items: rows, count: 10_000, dims: 100, queries: 3, k: 20, seed: 11 });
   assert.ok(run.gpu);
   assert.deepEqual(run.gpu.indices, run.js.indices);
   assert.deepEqual(run.gpu.scores, run.js.scores);

@@ -6,6 +6,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
+import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 
 export const DIST = resolve(import.meta.dirname, '..', 'dist');
@@ -126,4 +127,26 @@ export async function readStoredEvents(page: Page, dbName = 'on-device-recs'): P
       };
     });
   }, dbName);
+}
+
+/**
+ * Registers before/after hooks (in the current describe block or file) that
+ * serve dist/ and launch Chromium; returns getters for both.
+ */
+export function useBrowser(options: { webgpu?: boolean } = {}): { server: () => StaticServer; browser: () => Browser } {
+  let server: StaticServer | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    server = await serveStatic();
+    browser = await launch(options);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  const need = <T>(v: T | undefined): T => {
+    if (!v) throw new Error('useBrowser: used before its before() hook ran');
+    return v;
+  };
+  return { server: () => need(server), browser: () => need(browser) };
 }

@@ -3,30 +3,21 @@
  * with each other and with Node, and the page fetches nothing off-origin.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
+import { test } from 'node:test';
+import type { Page } from 'playwright-core';
 import { join } from 'node:path';
 import { FEATURE_COUNT, OnnxRankingHeads } from '../src/model/heads';
 import { fileReader, loadNodeEncoder, MODELS_DIR, nodeOrt } from '../tools/lib/node-models';
 import { FIXED_TEXTS } from './fixtures';
-import { launch, recordRequests, serveStatic, type StaticServer } from './harness';
+import { recordRequests, useBrowser } from './harness';
 
-let server: StaticServer;
-let browser: Browser;
-before(async () => {
-  server = await serveStatic();
-  browser = await launch({ webgpu: true });
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const env = useBrowser({ webgpu: true });
 
 async function openLab(): Promise<{ page: Page; requests: ReturnType<typeof recordRequests> }> {
-  const context = await browser.newContext();
+  const context = await env.browser().newContext();
   const requests = recordRequests(context);
   const page = await context.newPage();
-  await page.goto(new URL('lab.html', server.url).href);
+  await page.goto(new URL('lab.html', env.server().url).href);
   await page.waitForFunction(() => document.body.dataset.labReady === 'true');
   return { page, requests };
 }
@@ -56,7 +47,7 @@ test('encoder: WebGPU and WASM in Chromium agree (< 1e-3) and match Node (< 1e-4
   // non-trivial output: unit vectors except texts with no known word
   const norms = wasm.vectors.map((v) => Math.hypot(...v));
   assert.ok(norms.filter((n) => Math.abs(n - 1) < 1e-4).length >= FIXED_TEXTS.length - 2);
-  const origin = new URL(server.url).origin;
+  const origin = new URL(env.server().url).origin;
   assert.ok(requests.length > 0);
   for (const r of requests) assert.equal(new URL(r.url).origin, origin, `request left the origin: ${r.url}`);
   await page.context().close();

@@ -33,7 +33,7 @@ export interface RankingConfig {
 
 export const DEFAULT_RANKING_CONFIG: RankingConfig = {
   priorWeight: 0.05,
-  weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05, coldContent: 0 },
+  weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05, coldContent: 1 },
   sequence: DEFAULT_SEQUENCE_CONFIG,
   negativeWeight: 0.6,
   mmrLambda: 0.85,

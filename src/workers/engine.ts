@@ -154,32 +154,28 @@ export class Engine {
     return this.encoderPromise;
   }
 
-  private globalPromise: Promise<GlobalModel | null> | null = null;
-  /** The global model is optional: failing to load it is reported and the engine ranks by content. */
-  private getGlobalModel(): Promise<GlobalModel | null> {
-    const load = this.deps.globalModel;
+  /** Loads an optional model after `after` settles; a failure is reported and the engine ranks without it. */
+  private optionalModel<T>(what: string, load: (() => Promise<T | null>) | undefined, after: Promise<unknown> = Promise.resolve()): Promise<T | null> {
     if (!load) return Promise.resolve(null);
-    this.globalPromise ??= load().catch((e: unknown) => {
-      this.emit({ type: 'error', message: `Global model not used: ${(e as Error).message}` });
-      return null;
-    });
+    return after
+      .catch(() => undefined)
+      .then(() => load())
+      .catch((e: unknown) => {
+        this.emit({ type: 'error', message: `${what} not used: ${(e as Error).message}` });
+        return null;
+      });
+  }
+
+  private globalPromise: Promise<GlobalModel | null> | null = null;
+  private getGlobalModel(): Promise<GlobalModel | null> {
+    this.globalPromise ??= this.optionalModel('Global model', this.deps.globalModel);
     return this.globalPromise;
   }
 
   private headsPromise: Promise<RankingHeads | null> | null = null;
-  /** The heads are optional too: without them the linear score ranks. */
+  /** After the encoder: onnxruntime-web's WebGPU backend hung when two sessions were created at once. */
   private getHeads(): Promise<RankingHeads | null> {
-    const load = this.deps.rankingHeads;
-    if (!load) return Promise.resolve(null);
-    // after the encoder: onnxruntime-web's WebGPU backend must not initialise two sessions at once
-    // (concurrent creation hung in Chromium); the encoder's failure must not block the heads either.
-    this.headsPromise ??= this.getEncoder()
-      .catch(() => undefined)
-      .then(() => load())
-      .catch((e: unknown) => {
-        this.emit({ type: 'error', message: `Ranking heads not used: ${(e as Error).message}` });
-        return null;
-      });
+    this.headsPromise ??= this.optionalModel('Ranking heads', this.deps.rankingHeads, this.getEncoder());
     return this.headsPromise;
   }
 
