@@ -153,6 +153,28 @@ export async function rerankWithHeads(
   if (candidates.length === 0) return out;
   const outputs = await heads.predict(headFeatures(index, profile, components, base, candidates), candidates.length);
   const combined = combineTasks(outputs, weights);
-  candidates.forEach((item, r) => (out[item] = combined[r] + 1e-3 * base[item]));
+  // Items the global model has never seen (cold start) have no behavioural features, so the heads,
+  // trained on known items, cannot judge them: they keep their slot from the linear ranking and the
+  // known items are re-ordered by the heads around them.
+  const cold = components.known ? candidates.map((item) => !components.known?.[item]) : candidates.map(() => false);
+  const known = candidates.map((item, r) => ({ item, score: combined[r] + 1e-3 * base[item] })).filter((_, r) => !cold[r]);
+  known.sort((a, b) => b.score - a.score || a.item - b.item);
+  if (known.length === 0) {
+    for (const item of candidates) out[item] = base[item];
+    return out;
+  }
+  let next = 0;
+  let previous = Infinity;
+  candidates.forEach((item, slot) => {
+    if (cold[slot]) {
+      const following = known[next]?.score ?? previous - 1e-3;
+      out[item] = Number.isFinite(previous) ? (previous + following) / 2 : following + 1e-3;
+      previous = out[item];
+    } else {
+      const k = known[next++];
+      out[k.item] = k.score;
+      previous = k.score;
+    }
+  });
   return out;
 }
