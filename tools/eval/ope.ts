@@ -1,0 +1,614 @@
+/**
+ * Off-policy evaluation on logged bandit feedback (Open Bandit format), per
+ * ../shared/EVALUATION.md section 2.
+ *
+ *   node --import tsx tools/eval-ope.ts <dir> --campaign <name> [--json]
+ *
+ * Reads <dir>/random/<campaign>.csv, <dir>/bts/<campaign>.csv and the item
+ * context (<dir>/item_context.csv, or the copy beside the random log). Each row
+ * is one (impression, position) with the logged item and the logging policy's
+ * propensity of that item at that position, so every estimator works per
+ * position-aware action: pi(item | context, position).
+ *
+ * Estimators (kept apart from the policies, as in Open Bandit Pipeline):
+ *   IPS   = mean(w r),  w = pi_e(a|x,k) / pi_b(a|x,k)
+ *   SNIPS = sum(w r) / sum(w)
+ *   DR    = mean( sum_a pi_e(a|x,k) q(a,k) + w (r - q(a_i,k)) )
+ * each with a percentile bootstrap interval (1,000 resamples, seed 42).
+ *
+ * Policies: (a) the uniform random policy (sanity check: its interval must hold
+ * its observed CTR); (b) the engine's contextual policy, the LinTS bandit of
+ * src/model/bandit.ts over user/item context features, learned on the first half
+ * of the random log in time order and frozen, estimated on the second half; the
+ * slate is built by the engine's `epsilonGreedySlate` and its propensities.
+ * Variants in the table: greedy (no exploration), LinUCB, online learning through
+ * the evaluation half (replay), learning also from the bts rows logged before the
+ * evaluation half (`--learn-from random+bts` makes that the main policy), and
+ * Thompson sampling itself with Monte Carlo propensities.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  estimateSlatePropensities,
+  greedyOrder,
+  LinearThompsonBandit,
+  LinUCBBandit,
+  type LinearBandit,
+  type RandomSource,
+} from '../../src/model/bandit';
+import { mulberry32 } from '../../src/model/random';
+import { parseCsv } from '../data/csv';
+
+const log = (msg: string): void => void process.stderr.write(`[ope] ${msg}\n`);
+
+// ---------------------------------------------------------------------------
+// Estimators (pure)
+// ---------------------------------------------------------------------------
+
+/** Per-row inputs of the estimators, aligned arrays over the evaluation rows. */
+export interface OpeInputs {
+  /** Observed reward r_i (a click: 0/1). */
+  reward: ArrayLike<number>;
+  /** Logging policy's probability of the logged action, pi_b(a_i | x_i, k_i). */
+  loggingPropensity: ArrayLike<number>;
+  /** Evaluated policy's probability of the logged action, pi_e(a_i | x_i, k_i). */
+  targetPropensity: ArrayLike<number>;
+  /** Reward model at the logged action, q(x_i, a_i, k_i) (DR only; 0 when absent). */
+  rewardHat?: ArrayLike<number>;
+  /** Reward model averaged over the evaluated policy, sum_a pi_e(a|x_i,k_i) q(x_i,a,k_i) (DR only). */
+  targetRewardHat?: ArrayLike<number>;
+}
+
+export interface OpeEstimates {
+  ips: number;
+  snips: number;
+  dr: number;
+}
+
+export type Interval = [number, number];
+
+export interface OpeIntervals {
+  ips: Interval;
+  snips: Interval;
+  dr: Interval;
+}
+
+/**
+ * IPS, SNIPS and DR over `indices` (all rows when omitted; repeated indices count
+ * repeatedly, which is how the bootstrap resamples). SNIPS is 0 when no row has
+ * positive weight.
+ */
+export function opeEstimates(inputs: OpeInputs, indices?: ArrayLike<number>): OpeEstimates {
+  const n = indices ? indices.length : inputs.reward.length;
+  const { reward, loggingPropensity: pb, targetPropensity: pe, rewardHat, targetRewardHat } = inputs;
+  let ips = 0;
+  let weights = 0;
+  let dr = 0;
+  for (let t = 0; t < n; t++) {
+    const i = indices ? indices[t] : t;
+    const w = pe[i] / pb[i];
+    const r = reward[i];
+    ips += w * r;
+    weights += w;
+    const q = rewardHat ? rewardHat[i] : 0;
+    const qe = targetRewardHat ? targetRewardHat[i] : 0;
+    dr += qe + w * (r - q);
+  }
+  if (n === 0) return { ips: 0, snips: 0, dr: 0 };
+  return { ips: ips / n, snips: weights > 0 ? ips / weights : 0, dr: dr / n };
+}
+
+export const ipsEstimate = (inputs: OpeInputs, indices?: ArrayLike<number>): number => opeEstimates(inputs, indices).ips;
+export const snipsEstimate = (inputs: OpeInputs, indices?: ArrayLike<number>): number => opeEstimates(inputs, indices).snips;
+export const drEstimate = (inputs: OpeInputs, indices?: ArrayLike<number>): number => opeEstimates(inputs, indices).dr;
+
+/** Linear-interpolated quantile (numpy's default) of an ascending array. */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return NaN;
+  const h = (n - 1) * Math.min(1, Math.max(0, q));
+  const lo = Math.floor(h);
+  const hi = Math.min(n - 1, lo + 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+export interface BootstrapOptions {
+  /** Number of resamples. Default 1000. */
+  resamples?: number;
+  /** Seed of the resampling (mulberry32). Default 42. */
+  seed?: number;
+  /** Coverage of the interval. Default 0.95. */
+  level?: number;
+}
+
+export interface BootstrapResult {
+  /** Percentile intervals, one per input. */
+  intervals: OpeIntervals[];
+  /** Replicate estimates, `replicates[input][resample]`. */
+  replicates: OpeEstimates[][];
+}
+
+/**
+ * Percentile bootstrap of IPS/SNIPS/DR for several policies over the same rows.
+ * Every input sees the same resampled rows (paired), so differences between
+ * policies can be bootstrapped from `replicates` too. Deterministic given the seed.
+ */
+export function bootstrapOpe(inputs: readonly OpeInputs[], options: BootstrapOptions = {}): BootstrapResult {
+  const resamples = options.resamples ?? 1000;
+  const level = options.level ?? 0.95;
+  const rand = mulberry32(options.seed ?? 42);
+  const n = inputs.length ? inputs[0].reward.length : 0;
+  for (const x of inputs) if (x.reward.length !== n) throw new RangeError('bootstrapOpe: every input must cover the same rows');
+  const replicates = inputs.map(() => [] as OpeEstimates[]);
+  const idx = new Int32Array(n);
+  for (let b = 0; b < resamples; b++) {
+    for (let t = 0; t < n; t++) idx[t] = Math.floor(rand() * n);
+    inputs.forEach((x, k) => replicates[k].push(opeEstimates(x, idx)));
+  }
+  const intervals = replicates.map((reps) => ({
+    ips: percentileInterval(reps.map((r) => r.ips), level),
+    snips: percentileInterval(reps.map((r) => r.snips), level),
+    dr: percentileInterval(reps.map((r) => r.dr), level),
+  }));
+  return { intervals, replicates };
+}
+
+/** Central percentile interval of `values` at coverage `level`. */
+export function percentileInterval(values: readonly number[], level = 0.95): Interval {
+  const sorted = Float64Array.from(values).sort();
+  const a = (1 - level) / 2;
+  return [quantile(sorted, a), quantile(sorted, 1 - a)];
+}
+
+// ---------------------------------------------------------------------------
+// Open Bandit logs
+// ---------------------------------------------------------------------------
+
+/** One logged (impression, position). */
+export interface LoggedAction {
+  /** Time in ms (NaN when unparsable); rows are ordered by it, then by file order. */
+  time: number;
+  item: number;
+  /** 0-based position in the slate. */
+  position: number;
+  click: number;
+  /** Logging policy's propensity of `item` at `position`. */
+  propensity: number;
+  /** Categorical user features (as logged). */
+  user: string[];
+  /** User-item affinity for every item id (empty when the log has none). */
+  affinity: Float64Array;
+}
+
+export interface BanditLog {
+  path: string;
+  actions: LoggedAction[];
+  userFeatureNames: string[];
+}
+
+function columnIndex(header: string[], names: string[], path: string, required: boolean): number {
+  for (const name of names) {
+    const i = header.findIndex((h) => h.trim().toLowerCase() === name);
+    if (i >= 0) return i;
+  }
+  if (required) throw new Error(`${path}: no column named ${names.join(' or ')}; expected the Open Bandit format (timestamp,item_id,position,click,propensity_score,...)`);
+  return -1;
+}
+
+/** Reads one Open Bandit log (any campaign), sorted by time (stable). */
+export function readBanditLog(path: string): BanditLog {
+  if (!existsSync(path)) throw new Error(`${path} not found: pass a directory laid out like data/open-bandit (random/<campaign>.csv, bts/<campaign>.csv)`);
+  const [rawHeader, ...rows] = parseCsv(readFileSync(path, 'utf8'));
+  if (!rawHeader) throw new Error(`${path} is empty`);
+  const header = rawHeader.map((h) => h.replace(/^\uFEFF/, ''));
+  const cTime = columnIndex(header, ['timestamp', 'time'], path, false);
+  const cItem = columnIndex(header, ['item_id', 'action'], path, true);
+  const cPos = columnIndex(header, ['position', 'slot'], path, false);
+  const cClick = columnIndex(header, ['click', 'reward'], path, true);
+  const cProp = columnIndex(header, ['propensity_score', 'action_prob', 'pscore'], path, true);
+  const userCols: number[] = [];
+  const affinityCols = new Map<number, number>();
+  header.forEach((h, i) => {
+    if (/^user_feature/i.test(h)) userCols.push(i);
+    const m = /^user[-_]item[-_]affinity[-_]?(\d+)$/i.exec(h);
+    if (m) affinityCols.set(Number(m[1]), i);
+  });
+  const maxAffinityItem = affinityCols.size ? Math.max(...affinityCols.keys()) : -1;
+  const actions: LoggedAction[] = [];
+  let skipped = 0;
+  for (const r of rows) {
+    if (r.length < 2) continue; // blank line
+    const item = Number(r[cItem]);
+    const click = Number(r[cClick]);
+    const propensity = Number(r[cProp]);
+    const position = cPos >= 0 ? Number(r[cPos]) : 0;
+    if (!Number.isInteger(item) || item < 0 || !Number.isFinite(click) || !(propensity > 0 && propensity <= 1) || !Number.isFinite(position)) {
+      skipped++;
+      continue;
+    }
+    const affinity = new Float64Array(maxAffinityItem + 1);
+    for (const [a, c] of affinityCols) {
+      const v = Number(r[c]);
+      affinity[a] = Number.isFinite(v) ? v : 0;
+    }
+    const time = cTime >= 0 ? Date.parse(r[cTime].trim().replace(' ', 'T')) : NaN;
+    actions.push({ time, item, position, click, propensity, user: userCols.map((c) => r[c] ?? ''), affinity });
+  }
+  if (skipped) log(`${path}: skipped ${skipped} malformed rows`);
+  if (!actions.length) throw new Error(`${path} holds no usable rows`);
+  // positions as 0-based whatever the log's base (Open Bandit counts from 1)
+  const minPos = Math.min(...actions.map((a) => a.position));
+  for (const a of actions) a.position -= minPos;
+  const order = actions.map((a, i) => ({ a, i }));
+  order.sort((x, y) => {
+    const tx = Number.isNaN(x.a.time) ? Infinity : x.a.time;
+    const ty = Number.isNaN(y.a.time) ? Infinity : y.a.time;
+    return tx !== ty ? tx - ty : x.i - y.i;
+  });
+  return { path, actions: order.map((o) => o.a), userFeatureNames: userCols.map((c) => header[c]) };
+}
+
+/** Item context: per item id, numeric features and categorical features. */
+export interface ItemContext {
+  path: string;
+  numericNames: string[];
+  categoricalNames: string[];
+  numeric: Map<number, number[]>;
+  categorical: Map<number, string[]>;
+}
+
+export function readItemContext(path: string): ItemContext {
+  const [header, ...rows] = parseCsv(readFileSync(path, 'utf8'));
+  if (!header) throw new Error(`${path} is empty`);
+  const cItem = columnIndex(header, ['item_id'], path, true);
+  const body = rows.filter((r) => r.length > 1);
+  const featureCols = header.map((h, i) => ({ h, i })).filter(({ h, i }) => i !== cItem && h.trim() !== '' && !/^unnamed/i.test(h));
+  const isNumeric = (i: number): boolean => body.every((r) => r[i] !== undefined && r[i].trim() !== '' && Number.isFinite(Number(r[i])));
+  const num = featureCols.filter(({ i }) => isNumeric(i));
+  const cat = featureCols.filter(({ i }) => !isNumeric(i));
+  const numeric = new Map<number, number[]>();
+  const categorical = new Map<number, string[]>();
+  for (const r of body) {
+    const id = Number(r[cItem]);
+    if (!Number.isInteger(id) || id < 0) continue;
+    numeric.set(id, num.map(({ i }) => Number(r[i])));
+    categorical.set(id, cat.map(({ i }) => r[i] ?? ''));
+  }
+  return { path, numericNames: num.map((c) => c.h), categoricalNames: cat.map((c) => c.h), numeric, categorical };
+}
+
+function findItemContext(dir: string): string | null {
+  // the random log's own copy first: the policy is learned and evaluated on it
+  for (const p of [join(dir, 'random', 'item_context.csv'), join(dir, 'item_context.csv'), join(dir, 'bts', 'item_context.csv')]) if (existsSync(p)) return p;
+  return null;
+}
+
+// ---------------------------------------------------------------------------
+// Features for the contextual policy
+// ---------------------------------------------------------------------------
+
+/** FNV-1a 32-bit, for hashing high-cardinality categories into buckets. */
+function hash32(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/**
+ * Maps (user context, item, position) to a feature vector:
+ * [position one-hot | item numeric (standardized) | item categorical one-hot
+ * (hashed into 8 buckets beyond 16 values) | log1p(user-item affinity)].
+ * The position one-hot doubles as the intercept. Items without context get zeros.
+ */
+export class ContextFeatures {
+  readonly dimension: number;
+  private readonly itemBlock = new Map<number, Float64Array>();
+  private readonly itemOffset: number;
+  private readonly affinityOffset: number;
+
+  constructor(
+    readonly items: number,
+    readonly positions: number,
+    context: ItemContext | null,
+    withAffinity: boolean,
+  ) {
+    let itemDims = 0;
+    if (context) {
+      const numCount = context.numericNames.length;
+      const stats = Array.from({ length: numCount }, (_, f) => {
+        const vals = [...context.numeric.values()].map((v) => v[f]);
+        const mean = vals.reduce((s, v) => s + v, 0) / vals.length;
+        const sd = Math.sqrt(vals.reduce((s, v) => s + (v - mean) ** 2, 0) / vals.length) || 1;
+        return { mean, sd };
+      });
+      const vocab = context.categoricalNames.map((_, f) => [...new Set([...context.categorical.values()].map((v) => v[f]))].sort());
+      const width = vocab.map((v) => (v.length <= 16 ? v.length : 8));
+      itemDims = numCount + width.reduce((s, w) => s + w, 0);
+      for (let item = 0; item < items; item++) {
+        const block = new Float64Array(itemDims);
+        const nv = context.numeric.get(item);
+        const cv = context.categorical.get(item);
+        if (nv && cv) {
+          nv.forEach((v, f) => (block[f] = (v - stats[f].mean) / stats[f].sd));
+          let off = numCount;
+          cv.forEach((v, f) => {
+            const slot = vocab[f].length <= 16 ? vocab[f].indexOf(v) : hash32(`${f}:${v}`) % 8;
+            if (slot >= 0) block[off + slot] = 1;
+            off += width[f];
+          });
+        }
+        this.itemBlock.set(item, block);
+      }
+    }
+    this.itemOffset = positions;
+    this.affinityOffset = positions + itemDims;
+    this.dimension = this.affinityOffset + (withAffinity ? 1 : 0);
+  }
+
+  /** Feature vector of showing `item` at `position` to the user of `action`. */
+  vector(action: LoggedAction, item: number, position: number): Float64Array {
+    const x = new Float64Array(this.dimension);
+    x[Math.min(position, this.positions - 1)] = 1;
+    const block = this.itemBlock.get(item);
+    if (block) x.set(block, this.itemOffset);
+    if (this.affinityOffset < this.dimension) x[this.affinityOffset] = Math.log1p(Math.max(0, action.affinity[item] ?? 0));
+    return x;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Policies evaluated
+// ---------------------------------------------------------------------------
+
+/** Reward model for DR: per (item, position) CTR on the training rows, shrunk towards the position's CTR. */
+export function fitPositionItemCtr(train: readonly LoggedAction[], items: number, positions: number, strength = 100): Float64Array[] {
+  const clicks = Array.from({ length: positions }, () => new Float64Array(items));
+  const shows = Array.from({ length: positions }, () => new Float64Array(items));
+  let allClicks = 0;
+  for (const a of train) {
+    if (a.item >= items || a.position >= positions) continue;
+    clicks[a.position][a.item] += a.click;
+    shows[a.position][a.item] += 1;
+    allClicks += a.click;
+  }
+  const overall = (allClicks + 1) / (train.length + 2);
+  return clicks.map((row, k) => {
+    const c = row.reduce((s, v) => s + v, 0);
+    const n = shows[k].reduce((s, v) => s + v, 0);
+    const positionCtr = (c + strength * overall) / (n + strength);
+    return row.map((ck, a) => (ck + strength * positionCtr) / (shows[k][a] + strength));
+  });
+}
+
+/** The per-row quantities a policy contributes to the estimators. */
+interface PolicyRows {
+  name: string;
+  /** pi_e(logged item | x, k) */
+  target: Float64Array;
+  /** sum_a pi_e(a | x, k) q(a, k) */
+  targetRewardHat: Float64Array;
+}
+
+/** A policy as its distribution over items at each position, for one logged context. */
+type SlateDistribution = (action: LoggedAction) => Float64Array[];
+
+function policyRows(name: string, evalRows: readonly LoggedAction[], dist: SlateDistribution, q: Float64Array[]): PolicyRows {
+  const target = new Float64Array(evalRows.length);
+  const targetRewardHat = new Float64Array(evalRows.length);
+  evalRows.forEach((a, i) => {
+    const rows = dist(a);
+    const p = rows[Math.min(a.position, rows.length - 1)];
+    target[i] = p[a.item] ?? 0;
+    const qk = q[Math.min(a.position, q.length - 1)];
+    let s = 0;
+    for (let j = 0; j < p.length; j++) s += p[j] * qk[j];
+    targetRewardHat[i] = s;
+  });
+  return { name, target, targetRewardHat };
+}
+
+/** Epsilon-greedy slate over fixed scores: the same distribution `epsilonGreedySlate` samples from. */
+function epsilonGreedyDistribution(scores: ArrayLike<number>, positions: number, exploration: number): Float64Array[] {
+  const n = scores.length;
+  return greedyOrder(scores, positions).map((greedy) => {
+    const row = new Float64Array(n).fill(exploration / n);
+    row[greedy] += 1 - exploration;
+    return row;
+  });
+}
+
+function candidateVectors(features: ContextFeatures, action: LoggedAction): Float64Array[] {
+  // position is the same for every candidate, so it shifts all scores alike and leaves the ranking unchanged
+  return Array.from({ length: features.items }, (_, item) => features.vector(action, item, 0));
+}
+
+// ---------------------------------------------------------------------------
+// The command
+// ---------------------------------------------------------------------------
+
+/** Which rows the engine's policy learns from: always before the evaluation half in time. */
+export type LearnFrom = 'random' | 'random+bts';
+
+export interface OpeOptions {
+  /**
+   * 'random' (default): the first half of the random log, as EVALUATION.md describes.
+   * 'random+bts': also the bts log's rows logged before the evaluation half begins.
+   */
+  learnFrom?: LearnFrom;
+  /** Exploration of the engine's slate (probability of a uniformly random slate). Default 0.1. */
+  exploration?: number;
+  /** Ridge prior of the linear bandit. Default 1. */
+  ridge?: number;
+  /** Monte Carlo draws per row for the Thompson-sampling variant (0 skips it). Default 200. */
+  thompsonDraws?: number;
+  /** Bootstrap resamples. Default 1000. */
+  resamples?: number;
+  /** Bootstrap seed. Default 42. */
+  seed?: number;
+}
+
+interface Row {
+  name: string;
+  estimates: OpeEstimates;
+  intervals: OpeIntervals;
+}
+
+const round = (x: number, digits = 6): number => Number(x.toFixed(digits));
+const roundInterval = (x: Interval): Interval => [round(x[0]), round(x[1])];
+
+export async function runOpe(dir: string, campaign: string, json: boolean, options: OpeOptions = {}): Promise<void> {
+  const started = Date.now();
+  const exploration = options.exploration ?? 0.1;
+  const ridge = options.ridge ?? 1;
+  const draws = options.thompsonDraws ?? 100;
+  const resamples = options.resamples ?? 1000;
+  const seed = options.seed ?? 42;
+  const learnFrom: LearnFrom = options.learnFrom ?? 'random';
+
+  const randomLog = readBanditLog(join(dir, 'random', `${campaign}.csv`));
+  const btsPath = join(dir, 'bts', `${campaign}.csv`);
+  const btsLog = existsSync(btsPath) ? readBanditLog(btsPath) : null;
+  if (!btsLog) log(`${btsPath} not found: its observed CTR is left out`);
+  const contextPath = findItemContext(dir);
+  const context = contextPath ? readItemContext(contextPath) : null;
+  if (!context) log(`no item_context.csv in ${dir}: the policy uses position and affinity features only`);
+  const actions = randomLog.actions;
+  log(`${randomLog.path}: ${actions.length} rows, ${actions.reduce((s, a) => s + a.click, 0)} clicks${btsLog ? `; ${btsLog.path}: ${btsLog.actions.length} rows` : ''}`);
+
+  const maxItem = Math.max(...actions.map((a) => a.item), ...(context ? [...context.numeric.keys()] : []));
+  const items = maxItem + 1;
+  const positions = Math.max(...actions.map((a) => a.position)) + 1;
+  const ctr = (rows: readonly LoggedAction[]): number => (rows.length ? rows.reduce((s, a) => s + a.click, 0) / rows.length : 0);
+
+  // learn on the first half in time order, estimate on the second half
+  if (actions.length < 2) throw new Error(`${randomLog.path}: need at least 2 rows to learn on one half and estimate on the other`);
+  const half = Math.floor(actions.length / 2);
+  const train = actions.slice(0, half);
+  const evalRows = actions.slice(half);
+  log(`train ${train.length} rows (${train.reduce((s, a) => s + a.click, 0)} clicks), evaluate ${evalRows.length} rows (${evalRows.reduce((s, a) => s + a.click, 0)} clicks); ${items} items, ${positions} positions`);
+
+  const withAffinity = actions.some((a) => a.affinity.length > 0);
+  const features = new ContextFeatures(items, positions, context, withAffinity);
+  // reward noise of a click: LinTS samples with the posterior of a Gaussian model of that variance
+  const trainCtr = Math.min(0.5, Math.max(1e-3, ctr(train)));
+  const noise = Math.sqrt(trainCtr * (1 - trainCtr));
+  // bts rows logged before the evaluation half begins (never rows of the evaluation window)
+  const cutoff = evalRows[0].time;
+  const earlierBts = btsLog && !Number.isNaN(cutoff) ? btsLog.actions.filter((a) => a.time < cutoff && a.item < items && a.position < positions) : [];
+  if (learnFrom === 'random+bts' && !earlierBts.length) throw new Error(`--learn-from random+bts: no bts rows logged before the evaluation half (${btsPath})`);
+  const learn = <B extends LinearBandit>(bandit: B, source: LearnFrom): B => {
+    // the random log is uniform, so every row counts once; Bernoulli TS in the bts log ignores the
+    // user context, so its rows do not bias a model of reward given (context, item, position) either
+    for (const a of source === 'random+bts' ? [...train, ...earlierBts] : train) bandit.update(features.vector(a, a.item, a.position), a.click);
+    return bandit;
+  };
+  const sourceName = (source: LearnFrom): string => (source === 'random' ? `first ${train.length} random rows` : `first ${train.length} random rows + ${earlierBts.length} earlier bts rows`);
+  const lints = learn(new LinearThompsonBandit({ dimension: features.dimension, ridge, exploration: noise }), learnFrom);
+  const linucb = learn(new LinUCBBandit({ dimension: features.dimension, ridge, exploration: noise }), learnFrom);
+  log(`LinTS/LinUCB learned on the ${sourceName(learnFrom)} over d=${features.dimension} features (ridge ${ridge}, noise ${noise.toFixed(4)})`);
+
+  const q = fitPositionItemCtr(train, items, positions);
+  const reward = Float64Array.from(evalRows, (a) => a.click);
+  const logging = Float64Array.from(evalRows, (a) => a.propensity);
+  const rewardHat = Float64Array.from(evalRows, (a) => q[a.position][a.item] ?? 0);
+
+  const meanScores = (bandit: LinearBandit, a: LoggedAction): Float64Array => bandit.means(candidateVectors(features, a));
+  const epsilonGreedy = (bandit: LinearBandit, e: number): SlateDistribution => (a) => epsilonGreedyDistribution(meanScores(bandit, a), positions, e);
+  const uniform: SlateDistribution = () => Array.from({ length: positions }, () => new Float64Array(items).fill(1 / items));
+  const policies: PolicyRows[] = [
+    policyRows('uniform random', evalRows, uniform, q),
+    policyRows(`engine: LinTS posterior mean, epsilon-greedy slate (exploration ${exploration}); learned on the ${sourceName(learnFrom)}`, evalRows, epsilonGreedy(lints, exploration), q),
+    policyRows('same, greedy slate (exploration 0)', evalRows, epsilonGreedy(lints, 0), q),
+    policyRows(`LinUCB, epsilon-greedy slate (exploration ${exploration})`, evalRows, (a) => epsilonGreedyDistribution(linucb.scores(candidateVectors(features, a)), positions, exploration), q),
+  ];
+  {
+    // the engine keeps learning online through the evaluation half (replay / progressive
+    // validation): row t is scored by the policy learned from the rows before t, never from row t
+    const online = LinearThompsonBandit.fromJSON(lints.toJSON());
+    const target = new Float64Array(evalRows.length);
+    const targetRewardHat = new Float64Array(evalRows.length);
+    evalRows.forEach((a, i) => {
+      const p = epsilonGreedyDistribution(meanScores(online, a), positions, exploration)[a.position];
+      target[i] = p[a.item];
+      const qk = q[a.position];
+      for (let j = 0; j < p.length; j++) targetRewardHat[i] += p[j] * qk[j];
+      online.update(features.vector(a, a.item, a.position), a.click);
+    });
+    policies.push({ name: `engine policy learning online through the evaluation half (replay)`, target, targetRewardHat });
+  }
+  const other: LearnFrom = learnFrom === 'random' ? 'random+bts' : 'random';
+  if (other === 'random' || earlierBts.length) {
+    const alt = learn(new LinearThompsonBandit({ dimension: features.dimension, ridge, exploration: noise }), other);
+    policies.push(policyRows(`engine policy learned on the ${sourceName(other)} instead`, evalRows, epsilonGreedy(alt, exploration), q));
+  }
+  if (draws > 0) {
+    const t0 = Date.now();
+    const rand: RandomSource = mulberry32(seed);
+    policies.push(
+      policyRows(`LinTS Thompson sampling, greedy slate on the draw (propensities from ${draws} draws/row)`, evalRows, (a) => {
+        const xs = candidateVectors(features, a);
+        return estimateSlatePropensities((r) => lints.scores(xs, r), items, positions, draws, rand);
+      }, q),
+    );
+    log(`Thompson-sampling propensities by Monte Carlo in ${Date.now() - t0} ms`);
+  }
+  const inputs: OpeInputs[] = policies.map((p) => ({ reward, loggingPropensity: logging, targetPropensity: p.target, rewardHat, targetRewardHat: p.targetRewardHat }));
+  const t1 = Date.now();
+  const boot = bootstrapOpe(inputs, { resamples, seed });
+  log(`bootstrap (${resamples} resamples, seed ${seed}) in ${Date.now() - t1} ms`);
+  const rows: Row[] = policies.map((p, k) => ({ name: p.name, estimates: opeEstimates(inputs[k]), intervals: boot.intervals[k] }));
+  const lift = percentileInterval(boot.replicates[1].map((r, b) => r.snips - boot.replicates[0][b].snips));
+  const liftPositive = boot.replicates[1].filter((r, b) => r.snips > boot.replicates[0][b].snips).length / resamples;
+
+  const observed = { random: ctr(actions), bts: btsLog ? ctr(btsLog.actions) : null, random_eval_half: ctr(evalRows) };
+  const random = rows[0];
+  const sanity = random.intervals.snips[0] <= observed.random && observed.random <= random.intervals.snips[1] && random.intervals.ips[0] <= observed.random && observed.random <= random.intervals.ips[1];
+  const seconds = Math.round((Date.now() - started) / 100) / 10;
+
+  const f = (x: number): string => x.toFixed(4);
+  const ci = (x: Interval): string => `[${f(x[0])}, ${f(x[1])}]`;
+  console.log(`\nOff-policy evaluation, campaign "${campaign}" (${dir})`);
+  console.log(`observed on-policy CTR: random ${f(observed.random)} (${actions.length} rows)${btsLog ? `, bts ${f(observed.bts as number)} (${btsLog.actions.length} rows)` : ''}`);
+  console.log(`learned on the first ${train.length} random rows in time order, estimated on the last ${evalRows.length} (observed CTR there ${f(observed.random_eval_half)})\n`);
+  console.log('| policy | IPS | IPS 95% CI | SNIPS | SNIPS 95% CI | DR | DR 95% CI |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const r of rows) console.log(`| ${r.name} | ${f(r.estimates.ips)} | ${ci(r.intervals.ips)} | ${f(r.estimates.snips)} | ${ci(r.intervals.snips)} | ${f(r.estimates.dr)} | ${ci(r.intervals.dr)} |`);
+  console.log(`\nsanity: the uniform random policy's IPS and SNIPS intervals ${sanity ? 'contain' : 'DO NOT contain'} its observed CTR ${f(observed.random)}`);
+  console.log(`engine SNIPS minus random SNIPS: ${f(rows[1].estimates.snips - random.estimates.snips)}, 95% CI ${ci(lift)} (positive in ${(liftPositive * 100).toFixed(1)}% of resamples); ${seconds} s`);
+
+  if (json) {
+    const est = (r: Row): Record<string, unknown> => ({
+      ips: round(r.estimates.ips),
+      snips: round(r.estimates.snips),
+      dr: round(r.estimates.dr),
+      snips_ci: roundInterval(r.intervals.snips),
+      ips_ci: roundInterval(r.intervals.ips),
+      dr_ci: roundInterval(r.intervals.dr),
+    });
+    const out = {
+      protocol: 'ope',
+      dataset: dir,
+      campaign,
+      rows: actions.length,
+      rows_bts: btsLog ? btsLog.actions.length : 0,
+      train_rows: train.length,
+      eval_rows: evalRows.length,
+      items,
+      positions,
+      features: features.dimension,
+      learn_from: learnFrom,
+      observed_ctr: { random: round(observed.random), bts: observed.bts === null ? null : round(observed.bts), random_eval_half: round(observed.random_eval_half) },
+      estimates: { random: est(random), policy: { ...est(rows[1]), name: rows[1].name } },
+      variants: rows.slice(2).map((r) => ({ name: r.name, ...est(r) })),
+      snips_lift_ci: roundInterval(lift),
+      snips_lift_positive_share: round(liftPositive, 4),
+      sanity_random_ci_contains_observed: sanity,
+      bootstrap: { resamples, seed },
+      wall_s: seconds,
+    };
+    console.log(JSON.stringify(out));
+  }
+}
