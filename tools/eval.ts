@@ -220,7 +220,15 @@ async function main(): Promise<void> {
   const [command, dir, ...rest] = process.argv.slice(2);
   const flags = new Set(rest);
   if (command === 'ranking' && dir) return ranking(dir, flags);
-  process.stderr.write('usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n');
+  if (command === 'ope' && dir) {
+    const i = rest.indexOf('--campaign');
+    const campaign = i >= 0 ? rest[i + 1] : undefined;
+    if (campaign) {
+      const { runOpe } = await import('./eval/ope');
+      return runOpe(dir, campaign, flags.has('--json'));
+    }
+  }
+  process.stderr.write('usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n       npm run eval -- ope <open-bandit-dir> --campaign <name> [--json]\n');
   process.exit(2);
 }
 
