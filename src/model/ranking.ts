@@ -111,15 +111,11 @@ function scaleToMax(v: Float32Array): Float32Array {
 }
 
 /**
- * The engine's relevance score: content similarity to the visitor's interests,
- * plus, with a global model, recency-weighted item-to-item and next-item scores
- * over their ordered history and popularity. Without history: popularity.
+ * The engine's relevance score from precomputed components: content similarity to
+ * the visitor's interests, plus, with a global model, recency-weighted item-to-item
+ * and next-item scores over their ordered history, popularity, and content for items
+ * the global model has never seen. Without history: popularity.
  */
-export function rankingScores(index: CatalogIndex, profile: Profile, global: GlobalContext | null, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
-  return linearScore(scoreComponents(index, profile, global, config), index, profile, config);
-}
-
-/** The weighted blend of precomputed score components (see rankingScores). */
 export function linearScore(c: ScoreComponents, index: CatalogIndex, profile: Profile, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
   if (!c.neighbour || !c.next || !c.popularity) return applyNegative(c.content.slice(), index, profile, config);
   const w = config.weights;
