@@ -134,6 +134,12 @@ export interface EngineStats {
   encoder: EncoderInfo | null;
   storageBytes?: number;
   cachedVectors: number;
+  /**
+   * How recommend(), similar() and search() score the catalog: 'exact' scores every item
+   * in float on the worker's CPU (catalogs up to `retrievalMinItems`); otherwise candidates
+   * are retrieved on this path ('webgpu', 'wasm' or 'js', identical results) and ranked exactly.
+   */
+  scoring: { path: 'exact' | Backend; reason: string; deviceBytes: number } | null;
 }
 
 export interface ExportedData {
@@ -161,6 +167,14 @@ export interface RecommenderOptions {
   rankingHeads?: string;
   /** Force a compute backend; default picks WebGPU when available, else WASM. */
   backend?: Backend | 'auto';
+  /**
+   * Catalog scoring path for large catalogs: 'webgpu' (WGSL kernel), 'wasm' (onnxruntime),
+   * 'js' (TypeScript) or 'auto' (default: WebGPU on a hardware adapter, else WASM). All three
+   * return identical results. A forced path is used whatever the catalog size.
+   */
+  scoring?: Backend | 'auto';
+  /** Catalogs with at least this many items are scored by two-stage retrieval on the scoring path (default 20,000). */
+  retrievalMinItems?: number;
   /** URL of onnxruntime-web's .wasm files (default: `<base>/ort/`). */
   wasmUrl?: string;
   /** IndexedDB database name (default 'on-device-recs'). One per site by default. */
@@ -177,7 +191,7 @@ export interface RecommenderOptions {
 
 export type EngineEvent =
   | { type: 'progress'; progress: Progress }
-  | { type: 'backend'; backend: Backend; reason: string }
+  | { type: 'backend'; backend: Backend; reason: string; component?: 'encoder' | 'scoring' }
   | { type: 'error'; message: string }
   | { type: 'change'; what: 'events' | 'catalog' | 'deleted' };
 

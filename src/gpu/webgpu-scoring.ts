@@ -7,6 +7,14 @@
  */
 import type { QuantizedItems, QuantizedQueries } from './quantized-scoring';
 
+/** True for software adapters (SwiftShader, llvmpipe, fallback adapters): WebGPU emulated on the CPU, slower than WASM. */
+export function isSoftwareAdapter(info: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } | undefined): boolean {
+  if (!info) return true;
+  if (info.isFallbackAdapter) return true;
+  const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.toLowerCase();
+  return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/.test(text);
+}
+
 /** Largest k the kernel selects on the GPU (larger k: use the TypeScript twin). */
 export const GPU_MAX_K = 32;
 const WORKGROUP = 64;
@@ -122,6 +130,8 @@ export class WebGpuScorer {
     readonly device: GPUDevice,
     private readonly pipeline: GPUComputePipeline,
     readonly adapterInfo: string,
+    /** A software adapter (SwiftShader, fallback): WebGPU emulated on the CPU. */
+    readonly software: boolean,
   ) {
     void device.lost.then(() => (this.lost = true));
   }
@@ -135,7 +145,8 @@ export class WebGpuScorer {
     const device = await adapter.requestDevice();
     const module = device.createShaderModule({ code: SHADER });
     const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
-    return new WebGpuScorer(device, pipeline, `${adapter.info.vendor} ${adapter.info.architecture}`.trim());
+    const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+    return new WebGpuScorer(device, pipeline, `${info.vendor} ${info.architecture}`.trim(), isSoftwareAdapter(info));
   }
 
   get isLost(): boolean {
@@ -166,6 +177,7 @@ export class WebGpuScorer {
   /** Top k (k <= GPU_MAX_K) of max_q weight_q * dot(item, q), excluded items skipped. */
   async topK(queries: QuantizedQueries, k: number, excluded?: Uint8Array): Promise<GpuTopK> {
     if (!this.itemsBuffer) throw new Error('upload the item matrix first');
+    if (this.lost) throw new Error('the GPU device was lost');
     if (k > GPU_MAX_K) throw new Error(`the GPU kernel selects at most ${GPU_MAX_K} items`);
     const d = this.device;
     const groups = Math.ceil(this.count / ITEMS_PER_WORKGROUP);

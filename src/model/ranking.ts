@@ -82,6 +82,8 @@ export interface GlobalContext {
   model: GlobalModel;
   rowToCatalog: Int32Array;
   rowOf: Map<string, number>;
+  /** Divide the global scores by these instead of their maxima over this index (a sub-index of candidates passes the whole catalog's). */
+  scale?: { neighbour: number; next: number };
 }
 
 export interface ScoreComponents {
@@ -100,12 +102,13 @@ export function scoreComponents(index: CatalogIndex, profile: Profile, global: G
   const g = globalScores(global.model, global.rowToCatalog, index.items.length, profile.sequence, global.rowOf, config.sequence);
   const known = new Uint8Array(index.items.length);
   for (const c of global.rowToCatalog) if (c >= 0) known[c] = 1;
-  return { content, neighbour: scaleToMax(g.neighbour), next: scaleToMax(g.next), popularity: g.popularity, known };
+  return { content, neighbour: scaleToMax(g.neighbour, global.scale?.neighbour), next: scaleToMax(g.next, global.scale?.next), popularity: g.popularity, known };
 }
 
-function scaleToMax(v: Float32Array): Float32Array {
+function scaleToMax(v: Float32Array, given?: number): Float32Array {
   let max = 0;
-  for (let i = 0; i < v.length; i++) if (v[i] > max) max = v[i];
+  if (given !== undefined) max = given;
+  else for (let i = 0; i < v.length; i++) if (v[i] > max) max = v[i];
   if (max > 0) for (let i = 0; i < v.length; i++) v[i] /= max;
   return v;
 }

@@ -20,7 +20,7 @@ import type {
 } from '../types';
 import { RecommenderError } from '../errors';
 import { contentHash, itemText, validateCatalog } from '../catalog';
-import { emptyMatrix, matrixFromRows, rowOf, similarities } from '../gpu/cpu-scoring';
+import { emptyMatrix, matrixFromRows, rowOf, similarities, topK } from '../gpu/cpu-scoring';
 import type { SentenceEncoder } from '../model/encoder';
 import { buildProfile, DEFAULT_PROFILE_CONFIG, type Profile } from '../model/profile';
 import {
@@ -41,6 +41,10 @@ import { LexicalIndex } from '../model/search';
 import { mapToCatalog, type GlobalModel } from '../model/global-model';
 import { rerankWithHeads, type RankingHeads } from '../model/heads';
 import type { RecommenderStore } from '../store';
+import { createCatalogScorer, type CatalogScorer, type ScoringPath } from '../gpu/scorer';
+import { quantizeItems, quantizeQueries, type QuantizedItems } from '../gpu/quantized-scoring';
+import { GPU_MAX_K } from '../gpu/webgpu-scoring';
+import { buildRetrievalIndex, DEFAULT_RETRIEVAL, exclusionMask, interestQueries, retrieveCandidates, subIndex, type RetrievalIndex, type SubIndex } from '../model/retrieval';
 
 export const EVENT_TYPES: readonly EventType[] = ['view', 'click', 'like', 'add_to_cart', 'purchase', 'dwell', 'dismiss', 'search'];
 const MAX_QUERY_LENGTH = 1_000;
@@ -49,6 +53,8 @@ const MAX_K = 500;
 const FLUSH_DELAY_MS = 25;
 const FLUSH_BATCH = 200;
 const MAX_PENDING = 10_000;
+/** Below this many items recommend() scores every item exactly; above, two-stage retrieval. */
+export const DEFAULT_RETRIEVAL_MIN_ITEMS = 20_000;
 
 export interface EngineDeps {
   store: () => Promise<RecommenderStore>;
@@ -58,6 +64,8 @@ export interface EngineDeps {
   /** Multi-task ranking heads (null: rank by the linear score). */
   rankingHeads?: () => Promise<RankingHeads | null>;
   fetchCatalog?: (url: string) => Promise<unknown>;
+  /** Builds the catalog scorer for a path (default: the TypeScript twin only). */
+  scorer?: (items: QuantizedItems, path: ScoringPath | 'auto', onFallback: (from: ScoringPath, to: ScoringPath, reason: string) => void) => Promise<CatalogScorer>;
   /** Cross-tab notifications (BroadcastChannel in browsers). */
   channel?: { post(msg: unknown): void; onMessage(cb: (msg: unknown) => void): void; close(): void };
   now?: () => number;
@@ -72,6 +80,8 @@ interface Pending {
 interface LoadedCatalog extends CatalogIndex {
   lexical: LexicalIndex;
   global: GlobalContext | null;
+  /** Two-stage retrieval for large catalogs (null: exact scoring of every item). */
+  retrieval: RetrievalIndex | null;
 }
 
 export class Engine {
@@ -92,6 +102,7 @@ export class Engine {
   private counter = 0;
   private sinceLastPrune = 0;
   private lostEvents = 0;
+  private scorer: CatalogScorer | null = null;
   private readonly tabId: string;
   private readonly now: () => number;
   private readonly ranking: RankingConfig;
@@ -248,14 +259,17 @@ export class Engine {
     const global: GlobalContext | null = globalModel
       ? { model: globalModel, rowToCatalog: mapToCatalog(globalModel, indexOf), rowOf: new Map(globalModel.itemIds.map((id, r) => [id, r] as const)) }
       : null;
-    this.catalog = {
+    const loaded: LoadedCatalog = {
       items,
       indexOf,
       matrix: items.length ? matrixFromRows(rows, dims) : emptyMatrix(dims),
       prior: catalogOrderPrior(items.length),
       lexical: new LexicalIndex(items),
       global,
+      retrieval: null,
     };
+    await this.prepareScoring(loaded);
+    this.catalog = loaded;
     this.profile = null;
     void store.deleteVectorsExcept(modelHash).catch(() => undefined);
     await this.ensureHistory();
@@ -409,12 +423,73 @@ export class Engine {
 
   // ------------------------------------------------------------ ranking
 
+  /** The configured scoring path: `scoring`, else a forced `backend`, else auto. */
+  private requestedScoring(): ScoringPath | 'auto' {
+    return this.options.scoring ?? (this.options.backend && this.options.backend !== 'auto' ? this.options.backend : 'auto');
+  }
+
+  /** Builds the retrieval index and scorer for a large catalog (or when a scoring path is forced). */
+  private async prepareScoring(catalog: LoadedCatalog): Promise<void> {
+    const old = this.scorer;
+    this.scorer = null;
+    if (old) void old.dispose().catch(() => undefined);
+    const requested = this.requestedScoring();
+    const minItems = this.options.retrievalMinItems ?? DEFAULT_RETRIEVAL_MIN_ITEMS;
+    const forced = this.options.scoring !== undefined && this.options.scoring !== 'auto';
+    if (catalog.items.length === 0 || (!forced && catalog.items.length < minItems)) return;
+    const quantized = quantizeItems(catalog.matrix);
+    catalog.retrieval = buildRetrievalIndex(catalog, quantized, catalog.global);
+    this.scorer = await this.makeScorer(quantized, requested);
+  }
+
+  private async makeScorer(items: QuantizedItems, path: ScoringPath | 'auto'): Promise<CatalogScorer> {
+    const onFallback = (from: ScoringPath, to: ScoringPath, reason: string): void =>
+      this.emit({ type: 'backend', component: 'scoring', backend: to, reason: `catalog scoring: ${from} unavailable (${reason})` });
+    const scorer = this.deps.scorer ? await this.deps.scorer(items, path, onFallback) : await createCatalogScorer(items, path === 'auto' ? 'js' : path, { onFallback });
+    this.emit({ type: 'backend', component: 'scoring', backend: scorer.path, reason: `catalog scoring on ${scorer.path}: ${scorer.reason}` });
+    return scorer;
+  }
+
+  /** Top k from the scorer; a lost GPU device falls back to WASM and the call is answered there. */
+  private async scorerTopK(catalog: LoadedCatalog, run: (s: CatalogScorer) => Promise<number[]>): Promise<number[]> {
+    const scorer = this.scorer;
+    if (!scorer || !catalog.retrieval) throw new Error('no scorer');
+    if (!scorer.lost) {
+      try {
+        return await run(scorer);
+      } catch (e) {
+        if (scorer.path !== 'webgpu') throw e;
+      }
+    }
+    // the GPU device was lost (driver reset, tab in background too long) or failed: keep serving on WASM
+    this.emit({ type: 'error', message: 'The GPU device was lost; catalog scoring continues on WASM.' });
+    if (this.scorer === scorer) {
+      this.scorer = null;
+      void scorer.dispose().catch(() => undefined);
+      this.scorer = await this.makeScorer(catalog.retrieval.quantized, 'wasm');
+    }
+    return run(this.scorer as CatalogScorer);
+  }
+
+  /** Stage 1 for large catalogs: the candidates and the small index stage 2 ranks. */
+  private async candidates(catalog: LoadedCatalog, profile: Profile, options: RecommendOptions): Promise<SubIndex> {
+    const r = catalog.retrieval as RetrievalIndex;
+    const mask = exclusionMask(catalog, r, options, profile.seen, this.ranking.excludeSeen);
+    const content = profile.interests.length ? await this.scorerTopK(catalog, async (s) => (await s.topK(interestQueries(profile, r.quantized.paddedDims), DEFAULT_RETRIEVAL.content, mask)).indices) : [];
+    const found = retrieveCandidates(catalog, catalog.global, r, profile, mask, content, this.ranking);
+    return subIndex(catalog, catalog.global, found);
+  }
+
   async recommend(options: RecommendOptions = {}): Promise<Recommendation[]> {
-    const catalog = this.requireCatalog();
+    const full = this.requireCatalog();
     await this.ensureHistory();
     const k = clampK(options.k, 10);
     const profile = this.getProfile();
-    const components = scoreComponents(catalog, profile, catalog.global, this.ranking);
+    // large catalogs: rank the retrieved candidates only (each gets its exact score)
+    const sub = full.retrieval ? await this.candidates(full, profile, options) : null;
+    const catalog: CatalogIndex = sub ? sub.index : full;
+    const global = sub ? sub.global : full.global;
+    const components = scoreComponents(catalog, profile, global, this.ranking);
     let scores = linearScore(components, catalog, profile, this.ranking);
     applyExclusions(scores, catalog, options, profile.seen, this.ranking.excludeSeen);
     const heads = await this.getHeads();
@@ -423,22 +498,33 @@ export class Engine {
       applyExclusions(scores, catalog, options, profile.seen, this.ranking.excludeSeen);
     }
     const slate = mmrSelect(scores, catalog.matrix, k, this.ranking.mmrLambda);
-    return slate.map((i) => this.toRecommendation(i, scores[i], explainRecommendation(i, catalog, profile, catalog.global)));
+    const toFull = (i: number): number => (sub ? sub.rows[i] : i);
+    return slate.map((i) => this.toRecommendation(toFull(i), scores[i], explainRecommendation(i, catalog, profile, global)));
   }
 
   async similar(itemId: string, k?: number): Promise<Recommendation[]> {
-    const catalog = this.requireCatalog();
+    const full = this.requireCatalog();
     const target = this.requireItem(itemId, 'similar()');
     await this.ensureHistory();
     const profile = this.getProfile();
-    const [sims] = similarities(catalog.matrix, [rowOf(catalog.matrix, target)]);
+    const want = clampK(k, 10);
+    let sub: SubIndex | null = null;
+    if (full.retrieval) {
+      const r = full.retrieval;
+      const mask = exclusionMask(full, r, {}, new Map([...profile.seen].filter(([, t]) => t === 'purchase' || t === 'dismiss')), false, [target]);
+      const rows = await this.scorerTopK(full, async (s) => (await s.topK(quantizeQueries([rowOf(full.matrix, target)], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * want), mask)).indices);
+      sub = subIndex(full, null, { rows: [target, ...rows, ...profile.history.map((h) => full.indexOf.get(h.itemId) ?? -1).filter((c) => c >= 0 && c !== target && !rows.includes(c))] });
+    }
+    const catalog: CatalogIndex = sub ? sub.index : full;
+    const t = sub ? 0 : target;
+    const [sims] = similarities(catalog.matrix, [rowOf(catalog.matrix, t)]);
     const personal = profile.interests.length ? personalScores(catalog, profile, this.ranking) : null;
     const scores = Float32Array.from(sims, (s, i) => s + (personal ? 0.1 * personal[i] : 0));
-    scores[target] = -Infinity;
+    scores[t] = -Infinity;
     applyExclusions(scores, catalog, {}, profile.seen, false);
-    const slate = mmrSelect(scores, catalog.matrix, clampK(k, 10), 0.92);
-    const title = catalog.items[target].title;
-    return slate.map((i) => this.toRecommendation(i, scores[i], [{ kind: 'similar', text: `Similar to ${title}`, itemIds: [itemId] }]));
+    const slate = mmrSelect(scores, catalog.matrix, want, 0.92);
+    const title = full.items[target].title;
+    return slate.map((i) => this.toRecommendation(sub ? sub.rows[i] : i, scores[i], [{ kind: 'similar', text: `Similar to ${title}`, itemIds: [itemId] }]));
   }
 
   async search(query: string, k?: number): Promise<Recommendation[]> {
@@ -449,26 +535,45 @@ export class Engine {
     await this.ensureHistory();
     const encoder = await this.getEncoder();
     const [qv] = await encoder.embed([q]);
-    const [semantic] = similarities(catalog.matrix, [qv]);
-    const lexical = catalog.lexical.score(q);
+    const full = catalog;
+    const fullLexical = full.lexical.score(q);
+    const want = clampK(k, 10);
+    let sub: SubIndex | null = null;
     const profile = this.getProfile();
-    const personal = profile.interests.length ? personalScores(catalog, profile, this.ranking) : null;
-    const scores = new Float32Array(catalog.items.length);
+    const dismissed = new Map([...profile.seen].filter(([, t]) => t === 'dismiss'));
+    if (full.retrieval) {
+      // large catalogs: semantic candidates from the scorer, plus the best lexical matches
+      const r = full.retrieval;
+      const mask = exclusionMask(full, r, {}, dismissed, false);
+      const semanticRows = await this.scorerTopK(full, async (s) => (await s.topK(quantizeQueries([qv], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * want), mask)).indices);
+      const lexicalRows = topK(Float32Array.from(fullLexical, (v, i) => (v > 0 && !mask[i] ? v : -Infinity)), 100).filter((i) => fullLexical[i] > 0);
+      const rows = [...new Set([...semanticRows, ...lexicalRows])];
+      for (const h of profile.history) {
+        const c = full.indexOf.get(h.itemId);
+        if (c !== undefined && !rows.includes(c)) rows.push(c);
+      }
+      sub = subIndex(full, null, { rows });
+    }
+    const index: CatalogIndex = sub ? sub.index : full;
+    const [semantic] = similarities(index.matrix, [qv]);
+    const lexical = sub ? Float32Array.from(sub.rows, (c) => fullLexical[c]) : fullLexical;
+    const personal = profile.interests.length ? personalScores(index, profile, this.ranking) : null;
+    const scores = new Float32Array(index.items.length);
     for (let i = 0; i < scores.length; i++) {
       scores[i] = 0.5 * semantic[i] + 0.5 * lexical[i] + (personal ? 0.15 * Math.max(0, personal[i]) : 0);
     }
-    applyExclusions(scores, catalog, {}, new Map([...profile.seen].filter(([, t]) => t === 'dismiss')), false);
-    const slate = mmrSelect(scores, catalog.matrix, clampK(k, 10), 0.95);
+    applyExclusions(scores, index, {}, dismissed, false);
+    const slate = mmrSelect(scores, index.matrix, want, 0.95);
     return slate.map((i) => {
       const reasons: Reason[] = [{ kind: 'search', text: `Matches "${truncate(q, 60)}"` }];
       if (personal) {
-        const parts = historyContributions(i, catalog, profile, 1);
+        const parts = historyContributions(i, index, profile, 1);
         if (parts.length) {
-          const t = catalog.items[catalog.indexOf.get(parts[0].itemId) as number].title;
+          const t = index.items[index.indexOf.get(parts[0].itemId) as number].title;
           reasons.push({ kind: 'history', text: `Ranked up because you engaged with ${t}`, itemIds: [parts[0].itemId], weights: [parts[0].weight] });
         }
       }
-      return this.toRecommendation(i, scores[i], reasons);
+      return this.toRecommendation(sub ? sub.rows[i] : i, scores[i], reasons);
     });
   }
 
@@ -525,6 +630,11 @@ export class Engine {
       encoder: this.encoder?.info ?? null,
       storageBytes,
       cachedVectors,
+      scoring: !this.catalog
+        ? null
+        : this.scorer
+          ? { path: this.scorer.path, reason: this.scorer.reason, deviceBytes: this.scorer.deviceBytes }
+          : { path: 'exact', reason: `${this.catalog.items.length} items: every item scored exactly`, deviceBytes: 0 },
     };
   }
 
@@ -532,6 +642,7 @@ export class Engine {
     await this.flush().catch(() => undefined);
     this.deps.channel?.close();
     this.store?.close();
+    await this.scorer?.dispose().catch(() => undefined);
     await this.encoder?.dispose();
   }
 }

@@ -13,6 +13,15 @@ import { RecommenderError } from '../errors';
 import { loadGlobalModel } from '../model/global-model';
 import { OnnxRankingHeads } from '../model/heads';
 import type { CatalogItem, EngineEvent, RecommendOptions, TrackEvent } from '../types';
+import { createCatalogScorer, type CatalogScorer } from '../gpu/scorer';
+
+/** Test hooks on the worker's own global scope (not reachable from the host page). */
+const debug: { scorer: CatalogScorer | null } = { scorer: null };
+(self as unknown as { __odrDebug: unknown }).__odrDebug = {
+  /** Destroys the scoring GPU device, as a driver reset would. */
+  loseGpu: () => (debug.scorer as { loseDevice?: () => void } | null)?.loseDevice?.(),
+  scoringPath: () => debug.scorer?.path ?? null,
+};
 
 function configureOrt(wasmUrl: string): void {
   ort.env.wasm.wasmPaths = wasmUrl;
@@ -75,6 +84,7 @@ class EngineWorker {
           }
         : undefined,
       fetchCatalog: (url) => fetchJson(url, init.pageUrl),
+      scorer: async (items, path, onFallback) => (debug.scorer = await createCatalogScorer(items, path, { ort, onFallback })),
       channel: bc
         ? {
             post: (m) => bc.postMessage(m),

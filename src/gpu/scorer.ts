@@ -1,0 +1,149 @@
+/**
+ * One interface over the three catalog-scoring paths (WebGPU kernel, onnxruntime
+ * WASM graph, TypeScript twin). All three compute the same exact integer scores
+ * (quantized-scoring.ts), so they return the same top k, ties by item index.
+ * The engine uses a scorer to retrieve candidates from large catalogs.
+ */
+import type * as OrtModule from 'onnxruntime-web';
+import { scoreQuantized, topKInt, type QuantizedItems, type QuantizedQueries } from './quantized-scoring';
+import { GPU_MAX_K, WebGpuScorer } from './webgpu-scoring';
+
+export { isSoftwareAdapter } from './webgpu-scoring';
+import { WasmScorer } from './wasm-scoring';
+
+export type ScoringPath = 'webgpu' | 'wasm' | 'js';
+
+export interface TopK {
+  indices: number[];
+  scores: number[];
+}
+
+export interface CatalogScorer {
+  readonly path: ScoringPath;
+  /** Why this path: requested, capability, or a fallback. */
+  readonly reason: string;
+  /** Top k of max_q weight_q * dot(item, q), excluded items skipped. */
+  topK(queries: QuantizedQueries, k: number, excluded?: Uint8Array): Promise<TopK>;
+  /** True once the path can no longer run (GPU device lost). */
+  readonly lost: boolean;
+  /** Bytes the path holds for the item matrix outside the JS heap (GPU buffers). */
+  readonly deviceBytes: number;
+  dispose(): Promise<void>;
+}
+
+/** The TypeScript twin: exact integer scores on the CPU. */
+export class JsScorer implements CatalogScorer {
+  readonly path = 'js' as const;
+  readonly lost = false;
+  readonly deviceBytes = 0;
+  constructor(
+    private readonly items: QuantizedItems,
+    readonly reason = 'requested',
+  ) {}
+
+  async topK(queries: QuantizedQueries, k: number, excluded?: Uint8Array): Promise<TopK> {
+    const scores = scoreQuantized(this.items, queries);
+    const indices = topKInt(scores, k, excluded);
+    return { indices, scores: indices.map((i) => scores[i]) };
+  }
+
+  async dispose(): Promise<void> {}
+}
+
+/** WebGPU kernel; k above the kernel's limit is answered by the TypeScript twin over the same items. */
+class GpuCatalogScorer implements CatalogScorer {
+  readonly path = 'webgpu' as const;
+  private readonly twin: JsScorer;
+  constructor(
+    private readonly gpu: WebGpuScorer,
+    items: QuantizedItems,
+    readonly reason: string,
+  ) {
+    gpu.upload(items);
+    this.twin = new JsScorer(items);
+  }
+  get lost(): boolean {
+    return this.gpu.isLost;
+  }
+  get deviceBytes(): number {
+    return this.gpu.itemBytes;
+  }
+  topK(queries: QuantizedQueries, k: number, excluded?: Uint8Array): Promise<TopK> {
+    return k > GPU_MAX_K ? this.twin.topK(queries, k, excluded) : this.gpu.topK(queries, k, excluded);
+  }
+  /** Test hook: destroys the device as a driver reset would. */
+  loseDevice(): void {
+    this.gpu.device.destroy();
+  }
+  async dispose(): Promise<void> {
+    this.gpu.destroy();
+  }
+}
+
+class OrtCatalogScorer implements CatalogScorer {
+  readonly path = 'wasm' as const;
+  readonly lost = false;
+  readonly deviceBytes = 0;
+  constructor(
+    private readonly wasm: WasmScorer,
+    readonly reason: string,
+  ) {}
+  topK(queries: QuantizedQueries, k: number, excluded?: Uint8Array): Promise<TopK> {
+    return this.wasm.topK(queries, k, excluded);
+  }
+  async dispose(): Promise<void> {
+    await this.wasm.dispose();
+  }
+}
+
+export interface ScorerFactoryOptions {
+  /** onnxruntime-web for the WASM path; without it the WASM path is unavailable. */
+  ort?: typeof OrtModule;
+  /** Creates the WebGPU scorer (null: no usable adapter). Default: WebGpuScorer.create. */
+  webgpu?: () => Promise<WebGpuScorer | null>;
+  /** Reports a fallback from the requested path. */
+  onFallback?: (from: ScoringPath, to: ScoringPath, reason: string) => void;
+}
+
+/**
+ * Picks and builds the scoring path. 'auto' uses WebGPU on a hardware adapter,
+ * WASM otherwise (a software adapter such as SwiftShader runs WebGPU on the CPU,
+ * slower than WASM), and the TypeScript twin when neither is available.
+ * A requested path that cannot run falls back (reported through onFallback).
+ */
+export async function createCatalogScorer(items: QuantizedItems, requested: ScoringPath | 'auto', options: ScorerFactoryOptions = {}): Promise<CatalogScorer> {
+  const fallback = (from: ScoringPath, to: ScoringPath, why: string): string => {
+    options.onFallback?.(from, to, why);
+    return `${from} unavailable (${why}); using ${to}`;
+  };
+  const wasmOrJs = async (reason: string): Promise<CatalogScorer> => {
+    if (options.ort) {
+      try {
+        return new OrtCatalogScorer(await WasmScorer.create(options.ort, items), reason);
+      } catch (e) {
+        return new JsScorer(items, fallback('wasm', 'js', (e as Error).message));
+      }
+    }
+    return new JsScorer(items, requested === 'wasm' ? fallback('wasm', 'js', 'onnxruntime-web not loaded') : reason);
+  };
+  if (requested === 'js') return new JsScorer(items, 'requested');
+  if (requested === 'wasm') return wasmOrJs('requested');
+  let gpu: WebGpuScorer | null = null;
+  let why = 'no WebGPU adapter';
+  try {
+    gpu = await (options.webgpu ?? WebGpuScorer.create)();
+  } catch (e) {
+    why = `WebGPU failed: ${(e as Error).message}`;
+  }
+  if (requested === 'webgpu') {
+    if (gpu) return new GpuCatalogScorer(gpu, items, 'requested');
+    return wasmOrJs(fallback('webgpu', options.ort ? 'wasm' : 'js', why));
+  }
+  // auto: by capability
+  if (gpu && !gpu.software) return new GpuCatalogScorer(gpu, items, `hardware WebGPU adapter (${gpu.adapterInfo})`);
+  if (gpu) {
+    gpu.destroy();
+    why = `software WebGPU adapter (${gpu.adapterInfo}) is slower than WASM`;
+  }
+  return wasmOrJs(`auto: ${why}`);
+}

@@ -1,0 +1,149 @@
+/**
+ * Two-stage retrieval for large catalogs: candidates from a scorer, exact
+ * ranking on the candidates. Compared with exact scoring of every item on the
+ * demo catalog and the shipped global model.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { Engine, type EngineDeps } from '../src/workers/engine';
+import { openStore } from '../src/store';
+import type { SentenceEncoder } from '../src/model/encoder';
+import { loadGlobalModel } from '../src/model/global-model';
+import { JsScorer, type CatalogScorer } from '../src/gpu/scorer';
+import { applyExclusions, catalogOrderPrior } from '../src/model/ranking';
+import { buildRetrievalIndex, exclusionMask } from '../src/model/retrieval';
+import { matrixFromRows } from '../src/gpu/cpu-scoring';
+import { quantizeItems } from '../src/gpu/quantized-scoring';
+import type { CatalogItem, EngineEvent, RecommenderOptions } from '../src/types';
+import { fileReader, loadNodeEncoder, MODELS_DIR } from '../tools/lib/node-models';
+
+const catalog = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[];
+
+let shared: SentenceEncoder;
+let encoder: SentenceEncoder;
+before(async () => {
+  shared = await loadNodeEncoder();
+  encoder = { info: shared.info, embed: (t, p) => shared.embed(t, p), dispose: async () => undefined };
+});
+after(async () => shared.dispose());
+
+const globalModel = (): Promise<ReturnType<typeof loadGlobalModel> extends Promise<infer G> ? G : never> => loadGlobalModel(fileReader(join(MODELS_DIR, 'global-movielens')), 'global-movielens');
+
+function engine(options: RecommenderOptions, deps: Partial<EngineDeps> = {}, factory = new IDBFactory()): Engine {
+  return new Engine(options, { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder, globalModel, ...deps });
+}
+
+describe('two-stage retrieval', () => {
+  test('small catalogs are scored exactly; a forced path or a large catalog uses retrieval', async () => {
+    const exact = engine({});
+    await exact.setCatalog(catalog.slice(0, 500));
+    assert.equal((await exact.stats()).scoring?.path, 'exact');
+    const forced = engine({ scoring: 'js' });
+    await forced.setCatalog(catalog.slice(0, 500));
+    assert.equal((await forced.stats()).scoring?.path, 'js');
+    const large = engine({ retrievalMinItems: 400 });
+    await large.setCatalog(catalog.slice(0, 500));
+    assert.equal((await large.stats()).scoring?.path, 'js', 'auto without onnxruntime: the TypeScript twin');
+  });
+
+  test('recommendations from retrieved candidates match exact scoring of every item', async () => {
+    const factory = new IDBFactory();
+    const exact = engine({}, {}, factory);
+    await exact.setCatalog(catalog);
+    const liked = ['Star Wars', 'Alien', 'Terminator', 'Matrix', 'Blade Runner'].map((t) => catalog.find((it) => it.title.includes(t))?.id).filter((x): x is string => !!x);
+    assert.ok(liked.length >= 4);
+    for (const id of liked) await exact.track({ type: 'click', itemId: id });
+    await exact.flush();
+    const retrieved = engine({ scoring: 'js' }, {}, factory); // same device store: same history
+    await retrieved.setCatalog(catalog);
+    assert.equal((await retrieved.history()).length, liked.length);
+    let overlapSum = 0;
+    for (const options of [{ k: 10 }, { k: 10, filters: { tags: ['Comedy'] } }, { k: 5, exclude: [catalog[0].id] }]) {
+      const a = await exact.recommend(options);
+      const b = await retrieved.recommend(options);
+      assert.equal(b.length, a.length);
+      assert.equal(b[0].itemId, a[0].itemId, `same best item for ${JSON.stringify(options)}`);
+      const exactScore = new Map(a.map((r) => [r.itemId, r.score]));
+      for (const r of b) if (exactScore.has(r.itemId)) assert.ok(Math.abs((exactScore.get(r.itemId) as number) - r.score) < 1e-5, 'a candidate gets exactly its full-scoring score');
+      overlapSum += b.filter((r) => exactScore.has(r.itemId)).length / a.length;
+      for (const r of b) assert.ok(!liked.includes(r.itemId), 'seen items stay excluded');
+      if (options.filters) for (const r of b) assert.ok(r.item.tags?.includes('Comedy'), 'filters apply to retrieval');
+      assert.ok(b.every((r) => r.reasons.length > 0 && r.reasons[0].text.length > 0));
+    }
+    assert.ok(overlapSum / 3 >= 0.8, `overlap with exact scoring ${overlapSum / 3}`);
+    const sim = await retrieved.similar(liked[0], 8);
+    const simExact = await exact.similar(liked[0], 8);
+    assert.equal(sim[0].itemId, simExact[0].itemId);
+    const found = await retrieved.search('space adventure', 5);
+    const foundExact = await exact.search('space adventure', 5);
+    assert.equal(found[0].itemId, foundExact[0].itemId);
+  });
+
+  test('the exclusion mask follows applyExclusions', () => {
+    const items = catalog.slice(0, 300).map((it, i) => ({ ...it, available: i % 17 !== 0, price: i }));
+    const rows = items.map((_, i) => Float32Array.from({ length: 4 }, (_, d) => Math.sin(i + d)));
+    const index = { items, indexOf: new Map(items.map((it, i) => [it.id, i] as const)), matrix: matrixFromRows(rows, 4), prior: catalogOrderPrior(items.length) };
+    const r = buildRetrievalIndex(index, quantizeItems(index.matrix), null);
+    const seen = new Map<string, 'view' | 'purchase'>([
+      [items[3].id, 'view'],
+      [items[4].id, 'purchase'],
+    ]);
+    for (const options of [{}, { filters: { maxPrice: 100, tags: ['Drama'] } }, { exclude: [items[7].id], filters: { includeUnavailable: true } }]) {
+      for (const excludeSeen of [true, false]) {
+        const scores = new Float32Array(items.length);
+        applyExclusions(scores, index, options, seen, excludeSeen);
+        const mask = exclusionMask(index, r, options, seen, excludeSeen);
+        assert.deepEqual(Array.from(mask), Array.from(scores, (s) => (s === -Infinity ? 1 : 0)));
+      }
+    }
+  });
+
+  test('a lost GPU device: scoring falls back to WASM and the call is still answered', async () => {
+    const events: EngineEvent[] = [];
+    const made: string[] = [];
+    let gpu: (CatalogScorer & { lose(): void }) | null = null;
+    const e = engine(
+      { scoring: 'webgpu' },
+      {
+        scorer: async (items, path) => {
+          made.push(path);
+          if (path === 'wasm') return Object.assign(new JsScorer(items, 'fallback'), { path: 'wasm' as const });
+          const twin = new JsScorer(items);
+          let lost = false;
+          gpu = {
+            path: 'webgpu',
+            reason: 'fake',
+            deviceBytes: 1,
+            get lost() {
+              return lost;
+            },
+            lose: () => (lost = true),
+            topK: (q, k, m) => (lost ? Promise.reject(new Error('device lost')) : twin.topK(q, k, m)),
+            dispose: async () => undefined,
+          };
+          return gpu;
+        },
+      },
+    );
+    e.on((ev) => events.push(ev));
+    await e.setCatalog(catalog.slice(0, 1000));
+    await e.track({ type: 'click', itemId: catalog[5].id });
+    const before = await e.recommend({ k: 5 });
+    assert.equal((await e.stats()).scoring?.path, 'webgpu');
+    (gpu as unknown as { lose(): void }).lose();
+    const afterLoss = await e.recommend({ k: 5 });
+    assert.deepEqual(
+      afterLoss.map((r) => r.itemId),
+      before.map((r) => r.itemId),
+      'same results on the fallback path',
+    );
+    assert.deepEqual(made, ['webgpu', 'wasm']);
+    assert.equal((await e.stats()).scoring?.path, 'wasm');
+    assert.ok(events.some((ev) => ev.type === 'backend' && ev.component === 'scoring' && ev.backend === 'wasm'));
+    assert.ok(events.some((ev) => ev.type === 'error' && /GPU device was lost/.test(ev.message)));
+  });
+});
