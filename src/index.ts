@@ -66,7 +66,7 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
   if (typeof document !== 'undefined') document.addEventListener('visibilitychange', flushOnHide);
 
   return {
-    setCatalog: (items) => call(() => remote.setCatalog(items)),
+    setCatalog: (items, options) => call(() => remote.setCatalog(items, options)),
     track: (event) => call(() => remote.track(event)),
     recommend: (opts) => call(() => remote.recommend(opts)),
     similar: (itemId, k) => call(() => remote.similar(itemId, k)),

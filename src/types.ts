@@ -112,11 +112,23 @@ export interface Progress {
   total: number;
 }
 
+/** Options for {@link Recommender.setCatalog}. */
+export interface SetCatalogOptions {
+  /**
+   * URL of a folder written by `npm run embed:catalog` (ahead-of-time vectors for this
+   * catalog, same encoder): items whose content matches a row are not embedded on the device.
+   * A folder that fails its checks is reported (an 'error' event) and the items are embedded on the device.
+   */
+  vectors?: string;
+}
+
 export interface CatalogReport {
   loaded: number;
   embedded: number;
   fromCache: number;
   problems: CatalogProblem[];
+  /** Items whose vectors came from the ahead-of-time vector folder. */
+  fromFile?: number;
 }
 
 export interface CatalogProblem {
@@ -197,7 +209,7 @@ export type EngineEvent =
 
 /** The public API a page uses. Every method runs in the engine's Web Worker. */
 export interface Recommender {
-  setCatalog(items: CatalogItem[] | string): Promise<CatalogReport>;
+  setCatalog(items: CatalogItem[] | string, options?: SetCatalogOptions): Promise<CatalogReport>;
   track(event: TrackEvent): Promise<void>;
   recommend(options?: RecommendOptions): Promise<Recommendation[]>;
   similar(itemId: string, k?: number): Promise<Recommendation[]>;

@@ -14,6 +14,7 @@ import type {
   Recommendation,
   RecommendOptions,
   RecommenderOptions,
+  SetCatalogOptions,
   StoredEvent,
   TrackEvent,
   EventType,
@@ -21,7 +22,8 @@ import type {
 import { RecommenderError } from '../errors';
 import { contentHash, itemText, validateCatalog } from '../catalog';
 import { emptyMatrix, matrixFromRows, rowOf, similarities, topK } from '../gpu/cpu-scoring';
-import type { SentenceEncoder } from '../model/encoder';
+import type { ModelFileReader, SentenceEncoder } from '../model/encoder';
+import { loadVectorFile } from '../model/vector-file';
 import { buildProfile, DEFAULT_PROFILE_CONFIG, type Profile } from '../model/profile';
 import {
   applyExclusions,
@@ -64,6 +66,8 @@ export interface EngineDeps {
   /** Multi-task ranking heads (null: rank by the linear score). */
   rankingHeads?: () => Promise<RankingHeads | null>;
   fetchCatalog?: (url: string) => Promise<unknown>;
+  /** Reads files of an ahead-of-time catalog vector folder (setCatalog options.vectors). */
+  vectorReader?: (folderUrl: string) => ModelFileReader;
   /** Builds the catalog scorer for a path (default: the TypeScript twin only). */
   scorer?: (items: QuantizedItems, path: ScoringPath | 'auto', onFallback: (from: ScoringPath, to: ScoringPath, reason: string) => void) => Promise<CatalogScorer>;
   /** Cross-tab notifications (BroadcastChannel in browsers). */
@@ -216,7 +220,7 @@ export class Engine {
 
   // ------------------------------------------------------------ catalog
 
-  async setCatalog(input: CatalogItem[] | string): Promise<CatalogReport> {
+  async setCatalog(input: CatalogItem[] | string, setOptions: SetCatalogOptions = {}): Promise<CatalogReport> {
     let raw: unknown = input;
     if (typeof input === 'string') {
       if (!this.deps.fetchCatalog) throw new RecommenderError('invalid_options', 'A catalog URL was given but this engine cannot fetch.', 'Pass the items array instead.');
@@ -229,32 +233,51 @@ export class Engine {
     const [encoder, store, globalModel] = await Promise.all([this.getEncoder(), this.getStore(), this.getGlobalModel(), this.getHeads()]);
     const hashes = items.map(contentHash);
     const modelHash = encoder.info.modelHash;
+    const dims = encoder.info.dimensions;
+    // ahead-of-time vectors (npm run embed:catalog): a failure is reported and the items are embedded here
+    let fromFile = new Map<string, Float32Array>();
+    if (setOptions.vectors !== undefined) {
+      try {
+        if (typeof setOptions.vectors !== 'string') throw new RecommenderError('invalid_options', 'setCatalog options.vectors must be a URL string.', 'Pass the URL of the folder written by npm run embed:catalog.');
+        if (!this.deps.vectorReader) throw new RecommenderError('invalid_options', 'This engine cannot fetch catalog vectors.', 'Leave options.vectors out.');
+        const where = setOptions.vectors.endsWith('/') ? setOptions.vectors : `${setOptions.vectors}/`;
+        fromFile = await loadVectorFile(this.deps.vectorReader(where), where, { modelHash, dims });
+      } catch (e) {
+        this.emit({ type: 'error', message: `Catalog vectors not used, embedding on the device instead: ${(e as Error).message}` });
+      }
+    }
     let cached = new Map<string, Float32Array>();
     try {
-      cached = await store.getVectors(modelHash, hashes);
+      cached = await store.getVectors(modelHash, hashes.filter((h) => !fromFile.has(h)));
     } catch (e) {
       this.emit({ type: 'error', message: `Vector cache unreadable, embedding everything again: ${(e as Error).message}` });
     }
-    const missing: number[] = [];
+    const rows: Float32Array[] = hashes.map((h) => fromFile.get(h) ?? cached.get(h) ?? new Float32Array(dims));
+    // items with the same text share one embedding
+    const missingByHash = new Map<string, number[]>();
     hashes.forEach((h, i) => {
-      if (!cached.has(h)) missing.push(i);
+      if (fromFile.has(h) || cached.has(h)) return;
+      const list = missingByHash.get(h);
+      if (list) list.push(i);
+      else missingByHash.set(h, [i]);
     });
-    const dims = encoder.info.dimensions;
-    const rows: Float32Array[] = hashes.map((h) => cached.get(h) ?? new Float32Array(dims));
+    const missing = [...missingByHash.values()];
+    const embeddedItems = missing.reduce((n, l) => n + l.length, 0);
     const total = missing.length;
     this.emit({ type: 'progress', progress: { phase: 'embed', done: 0, total } });
     const CHUNK = 512;
     for (let start = 0; start < missing.length; start += CHUNK) {
-      const idx = missing.slice(start, start + CHUNK);
-      const vectors = await encoder.embed(idx.map((i) => itemText(items[i])));
-      idx.forEach((itemIdx, j) => (rows[itemIdx] = vectors[j]));
+      const group = missing.slice(start, start + CHUNK);
+      const vectors = await encoder.embed(group.map((same) => itemText(items[same[0]])));
+      group.forEach((same, j) => same.forEach((itemIdx) => (rows[itemIdx] = vectors[j])));
       try {
-        await store.putVectors(modelHash, idx.map((itemIdx, j) => ({ contentHash: hashes[itemIdx], vector: vectors[j] })));
+        await store.putVectors(modelHash, group.map((same, j) => ({ contentHash: hashes[same[0]], vector: vectors[j] })));
       } catch (e) {
         this.emit({ type: 'error', message: `Could not cache item vectors (${(e as Error).message}); they will be computed again next visit.` });
       }
       this.emit({ type: 'progress', progress: { phase: 'embed', done: Math.min(total, start + CHUNK), total } });
     }
+    const fileCount = fromFile.size ? hashes.filter((h) => fromFile.has(h)).length : 0;
     const indexOf = new Map(items.map((it, i) => [it.id, i] as const));
     const global: GlobalContext | null = globalModel
       ? { model: globalModel, rowToCatalog: mapToCatalog(globalModel, indexOf), rowOf: new Map(globalModel.itemIds.map((id, r) => [id, r] as const)) }
@@ -275,7 +298,9 @@ export class Engine {
     await this.ensureHistory();
     this.emit({ type: 'change', what: 'catalog' });
     this.emit({ type: 'progress', progress: { phase: 'ready', done: items.length, total: items.length } });
-    return { loaded: items.length, embedded: missing.length, fromCache: items.length - missing.length, problems };
+    const report: CatalogReport = { loaded: items.length, embedded: embeddedItems, fromCache: items.length - embeddedItems - fileCount, problems };
+    if (setOptions.vectors !== undefined) report.fromFile = fileCount;
+    return report;
   }
 
   private requireCatalog(): LoadedCatalog {

@@ -12,7 +12,7 @@ import { OnnxSentenceEncoder, fetchReader } from '../model/encoder';
 import { RecommenderError } from '../errors';
 import { loadGlobalModel } from '../model/global-model';
 import { OnnxRankingHeads } from '../model/heads';
-import type { CatalogItem, EngineEvent, RecommendOptions, TrackEvent } from '../types';
+import type { CatalogItem, EngineEvent, RecommendOptions, SetCatalogOptions, TrackEvent } from '../types';
 import { createCatalogScorer, type CatalogScorer } from '../gpu/scorer';
 
 /** Test hooks on the worker's own global scope (not reachable from the host page). */
@@ -84,6 +84,7 @@ class EngineWorker {
           }
         : undefined,
       fetchCatalog: (url) => fetchJson(url, init.pageUrl),
+      vectorReader: (folder) => fetchReader(new URL(folder, init.pageUrl).href),
       scorer: async (items, path, onFallback) => (debug.scorer = await createCatalogScorer(items, path, { ort, onFallback })),
       channel: bc
         ? {
@@ -101,7 +102,7 @@ class EngineWorker {
     return this.engine;
   }
 
-  setCatalog = (items: CatalogItem[] | string) => wrap(() => this.e.setCatalog(items));
+  setCatalog = (items: CatalogItem[] | string, options?: SetCatalogOptions) => wrap(() => this.e.setCatalog(items, options));
   track = (event: TrackEvent) => wrap(() => this.e.track(event));
   recommend = (options?: RecommendOptions) => wrap(() => this.e.recommend(options));
   similar = (itemId: string, k?: number) => wrap(() => this.e.similar(itemId, k));
