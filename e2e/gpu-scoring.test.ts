@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { itemText } from '../src/catalog';
-import type { CatalogItem } from '../src/types';
+import type { CatalogItem, EngineEvent, EngineStats } from '../src/types';
 import { loadNodeEncoder } from '../tools/lib/node-models';
-import { DIST, useBrowser } from './harness';
+import { DIST, launch, useBrowser } from './harness';
 
 const env = useBrowser({ webgpu: true });
 let opened: Promise<Page> | null = null;
@@ -48,4 +48,68 @@ test('GPU top k equals CPU top k on real data: the demo catalog embedded with th
   assert.deepEqual(run.gpu.indices, run.js.indices);
   assert.deepEqual(run.gpu.scores, run.js.scores);
   assert.deepEqual(run.wasm.indices, run.js.indices);
+});
+
+/** Opens a recommender through the public API on a fresh lab page, forcing a scoring path. */
+async function openRecs(browser: Browser, serverUrl: string, options: Record<string, unknown>): Promise<{ page: Page; opened: { stats: EngineStats; events: EngineEvent[] } }> {
+  const page = await browser.newPage();
+  await page.goto(new URL('lab.html', serverUrl).href);
+  await page.waitForFunction(() => document.body.dataset.labReady === 'true');
+  const opened = await page.evaluate((o) => window.lab.open(o), options);
+  return { page, opened };
+}
+
+const CLICKS = ['356', '318', '296', '593', '2571'];
+async function recommendAfterClicks(page: Page): Promise<string[]> {
+  return page.evaluate(async (ids) => {
+    const recs = window.labRecs!;
+    for (const id of ids) await recs.track({ type: 'click', itemId: id });
+    return (await recs.recommend({ k: 10 })).map((r) => r.itemId);
+  }, CLICKS);
+}
+
+test('recommend() returns the same slate whichever scoring path runs (webgpu, wasm, js)', async () => {
+  const slates: Record<string, string[]> = {};
+  for (const scoring of ['webgpu', 'wasm', 'js']) {
+    const { page, opened } = await openRecs(env.browser(), env.server().url, { scoring, globalModel: 'global-movielens', backend: 'wasm' });
+    assert.equal(opened.stats.scoring?.path, scoring, `${scoring} runs (${opened.stats.scoring?.reason})`);
+    slates[scoring] = await recommendAfterClicks(page);
+    await page.close();
+  }
+  assert.equal(slates.webgpu.length, 10);
+  assert.deepEqual(slates.wasm, slates.webgpu);
+  assert.deepEqual(slates.js, slates.webgpu);
+});
+
+test('GPU device lost in the middle of a session: scoring falls back to WASM and keeps serving', async () => {
+  const { page, opened } = await openRecs(env.browser(), env.server().url, { scoring: 'webgpu', globalModel: 'global-movielens', backend: 'wasm' });
+  assert.equal(opened.stats.scoring?.path, 'webgpu');
+  const before = await recommendAfterClicks(page);
+  const worker = page.workers().find((w) => w.url().includes('engine.worker'));
+  assert.ok(worker, 'the engine worker is running');
+  await worker.evaluate(() => (self as unknown as { __odrDebug: { loseGpu(): void } }).__odrDebug.loseGpu());
+  const after = await page.evaluate(async () => (await window.labRecs!.recommend({ k: 10 })).map((r) => r.itemId));
+  assert.deepEqual(after, before, 'the same slate, now computed on WASM');
+  const state = await page.evaluate(async () => ({ stats: await window.labRecs!.stats(), events: window.labEvents! }));
+  assert.equal(state.stats.scoring?.path, 'wasm');
+  assert.ok(state.events.some((e) => e.type === 'error' && /GPU device was lost/.test(e.message)));
+  await page.close();
+});
+
+test('no WebGPU at all: a forced webgpu path falls back to WASM, auto picks WASM, recommendations still come', async () => {
+  const browser = await launch({ webgpu: false });
+  try {
+    for (const scoring of ['webgpu', 'auto']) {
+      const { page, opened } = await openRecs(browser, env.server().url, { scoring, retrievalMinItems: 1000, globalModel: 'global-movielens' });
+      const hasGpu = await page.evaluate(async () => !!(navigator.gpu && (await navigator.gpu.requestAdapter())));
+      assert.equal(hasGpu, false, 'this browser has no WebGPU adapter');
+      assert.equal(opened.stats.scoring?.path, 'wasm', `${scoring}: ${opened.stats.scoring?.reason}`);
+      if (scoring === 'webgpu') assert.ok(opened.events.some((e) => e.type === 'backend' && e.component === 'scoring' && /webgpu unavailable/.test(e.reason)));
+      assert.equal((await recommendAfterClicks(page)).length, 10);
+      assert.equal(opened.stats.encoder?.backend, 'wasm', 'the encoder runs on WASM too');
+      await page.close();
+    }
+  } finally {
+    await browser.close();
+  }
 });

@@ -11,6 +11,24 @@ import { quantizeItems, quantizeQueries, scoreQuantized, topKInt } from '../gpu/
 import { WebGpuScorer } from '../gpu/webgpu-scoring';
 import { WasmScorer } from '../gpu/wasm-scoring';
 import type { QuantizedItems, QuantizedQueries } from '../gpu/quantized-scoring';
+import { createRecommender } from '../index';
+import type { CatalogReport, EngineEvent, EngineStats, Recommender, RecommenderOptions } from '../types';
+
+export interface RecommendBench {
+  path: string;
+  stats: EngineStats;
+  loadMs: number;
+  p50_ms: number;
+  p95_ms: number;
+  similar_p50_ms: number;
+  /** Longest synchronous main-thread time of one public API call (its share of the page's thread). */
+  mainThreadMaxMs: number;
+  /** Longest gap between main-thread ticks while the calls ran (any blocking, incl. response handling). */
+  eventLoopMaxGapMs: number;
+  /** Whole-agent memory (page + workers) from measureUserAgentSpecificMemory, when available. */
+  memoryMb: { total: number; workers: number } | null;
+  top: string[];
+}
 
 /** Random unit vectors (seeded); `dupEvery` > 0 repeats rows so exact ties occur. */
 function randomUnitRows(n: number, dims: number, seed: number, dupEvery = 0): Float32Array {
@@ -66,6 +84,10 @@ export interface ScoringRun {
 }
 
 export interface Lab {
+  /** Starts a recommender through the public API (kept as window.labRecs) and loads the demo catalog; resolves with the events seen. */
+  open(options: RecommenderOptions): Promise<{ report: CatalogReport; stats: EngineStats; events: EngineEvent[] }>;
+  /** recommend() through the public API (worker, store, models) on a catalog served with ahead-of-time vectors. */
+  benchRecommend(options: { catalogUrl: string; vectorsUrl: string; scoring: 'webgpu' | 'wasm' | 'js'; runs: number; clicks: string[]; memory?: boolean }): Promise<RecommendBench>;
   /** Latency of scoring + top k over `count` items for `queries` interest vectors, per path. */
   benchScoring(options: { count: number; dims: number; queries: number; k: number; runs: number }): Promise<Record<string, { p50_ms: number; p95_ms: number } | null>>;
   /** Scores `items` random (or given) unit vectors against `queries` on WebGPU and with the TypeScript twin. */
@@ -76,7 +98,77 @@ export interface Lab {
   benchEncoder(texts: string[], backend: 'webgpu' | 'wasm', batchSize?: number): Promise<{ backend: Backend; items: number; seconds: number; itemsPerSecond: number }>;
 }
 
+const pct = (times: number[], p: number): number => {
+  const t = [...times].sort((a, b) => a - b);
+  return Math.round(t[Math.min(t.length - 1, Math.floor(p * t.length))] * 100) / 100;
+};
+
 const lab: Lab = {
+  async open(options) {
+    const events: EngineEvent[] = [];
+    const recs = createRecommender({ storeName: `lab-${Date.now()}`, ...options });
+    recs.on((e) => events.push(e));
+    window.labRecs = recs;
+    window.labEvents = events;
+    const report = await recs.setCatalog('catalog/movielens-demo.json');
+    return { report, stats: await recs.stats(), events };
+  },
+  async benchRecommend({ catalogUrl, vectorsUrl, scoring, runs, clicks, memory }) {
+    const recs = createRecommender({ scoring, storeName: `bench-${scoring}-${Date.now()}`, globalModel: 'global-movielens', rankingHeads: 'ranking-heads', backend: 'wasm' });
+    let mainMax = 0;
+    const timed = <T>(fn: () => Promise<T>): Promise<T> => {
+      const s = performance.now();
+      const p = fn();
+      mainMax = Math.max(mainMax, performance.now() - s);
+      return p;
+    };
+    // event-loop probe: the longest gap between main-thread ticks while the engine works
+    let gapMax = 0;
+    let probing = true;
+    const channel = new MessageChannel();
+    let last = performance.now();
+    channel.port1.onmessage = () => {
+      const now = performance.now();
+      gapMax = Math.max(gapMax, now - last);
+      last = now;
+      if (probing) setTimeout(() => channel.port2.postMessage(0), 0);
+    };
+    const t0 = performance.now();
+    await timed(() => recs.setCatalog(catalogUrl, { vectors: vectorsUrl }));
+    const loadMs = performance.now() - t0;
+    last = performance.now();
+    channel.port2.postMessage(0);
+    for (const id of clicks) await timed(() => recs.track({ type: 'click', itemId: id }));
+    const times: number[] = [];
+    let top: string[] = [];
+    await timed(() => recs.recommend({ k: 10 })); // warm-up
+    for (let r = 0; r < runs; r++) {
+      const s = performance.now();
+      const out = await timed(() => recs.recommend({ k: 10 }));
+      times.push(performance.now() - s);
+      top = out.map((x) => x.itemId);
+    }
+    const simTimes: number[] = [];
+    for (let r = 0; r < Math.min(runs, 10); r++) {
+      const s = performance.now();
+      await timed(() => recs.similar(clicks[r % clicks.length], 10));
+      simTimes.push(performance.now() - s);
+    }
+    await timed(() => recs.search('space adventure', 10));
+    const stats = await timed(() => recs.stats());
+    probing = false;
+    let memoryMb: RecommendBench['memoryMb'] = null;
+    const measure = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number; breakdown: { bytes: number; types: string[] }[] }> }).measureUserAgentSpecificMemory;
+    if (memory && measure && crossOriginIsolated) {
+      const m = await measure.call(performance);
+      type Entry = { bytes: number; attribution?: { scope?: string }[] };
+      const workers = (m.breakdown as Entry[]).filter((b) => b.attribution?.some((a) => /Worker/i.test(a.scope ?? ''))).reduce((n, b) => n + b.bytes, 0);
+      memoryMb = { total: Math.round(m.bytes / 2 ** 20), workers: Math.round(workers / 2 ** 20) };
+    }
+    await recs.deleteData();
+    await recs.close();
+    return { path: scoring, stats, loadMs: Math.round(loadMs), p50_ms: pct(times, 0.5), p95_ms: pct(times, 0.95), similar_p50_ms: pct(simTimes, 0.5), mainThreadMaxMs: Math.round(mainMax * 100) / 100, eventLoopMaxGapMs: Math.round(gapMax * 100) / 100, memoryMb, top };
+  },
   async scoringParity({ items, count, dims, queries, k, seed, dupEvery = 0, exclude = [] }) {
     const data = items ? Float32Array.from(items) : randomUnitRows(count, dims, seed, dupEvery);
     const q = randomUnitRows(queries, dims, seed + 1);
@@ -164,6 +256,8 @@ const lab: Lab = {
 declare global {
   interface Window {
     lab: Lab;
+    labRecs?: Recommender;
+    labEvents?: EngineEvent[];
   }
 }
 window.lab = lab;
