@@ -34,7 +34,7 @@ before(async () => {
 after(async () => shared.dispose());
 
 function engine(embedCalls: string[][] = []): Engine {
-  const counting: SentenceEncoder = { info: encoder.info, embed: (t, p) => (embedCalls.push(t), encoder.embed(t, p)), dispose: async () => undefined };
+  const counting: SentenceEncoder = { info: encoder.info, embed: (t, p) => (embedCalls.push([...t]), encoder.embed(t, p)), dispose: async () => undefined };
   return new Engine({}, { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => counting, vectorReader: (folder) => fileReader(folder) });
 }
 
