@@ -77,6 +77,8 @@ export interface OnnxEncoderOptions {
   batchSize?: number;
   /** Called when the requested backend could not be used and another ran instead. */
   onFallback?: (from: Backend, to: Backend, reason: string) => void;
+  /** With backend 'auto': a measurement made earlier on this device, used instead of measuring again. */
+  cachedChoice?: { backend: Backend; reason: string };
 }
 
 type Session = OrtModule.InferenceSession;
@@ -192,7 +194,11 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
       input.dispose();
       out.embeddings.dispose();
     };
-    const { session, backend, reason } = await runExclusive(() => createSession(options.ort, model, options.backend ?? 'auto', options.onFallback, probe));
+    const requested = options.backend ?? 'auto';
+    const cached = requested === 'auto' ? options.cachedChoice : undefined;
+    const created = await runExclusive(() => createSession(options.ort, model, cached ? cached.backend : requested, options.onFallback, probe));
+    const { session, backend } = created;
+    const reason = cached && backend === cached.backend ? `${cached.reason} (measured earlier on this device)` : created.reason;
     const info: EncoderInfo = { name: manifest.name, dimensions: manifest.dimensions, backend, modelHash: manifest.hash };
     return new OnnxSentenceEncoder(info, tokenizer, options.ort, session, batchSize, reason);
   }

@@ -45,6 +45,25 @@ async function fetchJson(url: string, base: string): Promise<unknown> {
   }
 }
 
+/** What identifies "this device" for a cached backend measurement: browser, GPU adapter, cores. */
+async function deviceKey(): Promise<string> {
+  let adapter = 'none';
+  try {
+    const a = await navigator.gpu?.requestAdapter();
+    if (a) adapter = `${a.info.vendor}/${a.info.architecture}/${a.info.device}/${a.info.description}`;
+  } catch {
+    /* no adapter */
+  }
+  return `${navigator.userAgent}|${adapter}|${navigator.hardwareConcurrency}`;
+}
+
+interface BackendChoice {
+  key: string;
+  model: string;
+  backend: 'webgpu' | 'wasm';
+  reason: string;
+}
+
 class EngineWorker {
   private engine: Engine | null = null;
 
@@ -52,8 +71,29 @@ class EngineWorker {
     configureOrt(init.wasmUrl);
     const storeName = init.storeName ?? 'on-device-recs';
     const bc = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`on-device-recs:${storeName}`) : null;
+    // one connection shared by the engine and the backend-choice cache
+    let opened: ReturnType<typeof openStore> | null = null;
+    const store = (): ReturnType<typeof openStore> =>
+      (opened ??= openStore({ name: storeName }).catch((e: unknown) => {
+        opened = null;
+        throw e;
+      }));
+    // 'auto' measures WebGPU against WASM once per device and model; later visits reuse the choice
+    let resolvedBackend: 'webgpu' | 'wasm' | null = null;
+    const auto = !init.backend || init.backend === 'auto';
+    const encoderName = init.encoder ?? 'glove-sif-100d';
+    const loadChoice = async (): Promise<{ key: string; cached?: BackendChoice }> => {
+      if (!auto) return { key: '' };
+      const key = await deviceKey();
+      try {
+        const cached = await (await store()).getState<BackendChoice>('backend-choice');
+        return { key, cached: cached && cached.key === key && cached.model === encoderName ? cached : undefined };
+      } catch {
+        return { key };
+      }
+    };
     this.engine = new Engine(init, {
-      store: () => openStore({ name: storeName }),
+      store,
       encoder: () =>
         init.huggingFaceModel
           ? import('../model/hf-encoder').then(({ createHuggingFaceEncoder }) =>
@@ -64,13 +104,24 @@ class EngineWorker {
                 wasmPaths: init.wasmUrl,
               }),
             )
-          : OnnxSentenceEncoder.create({
-          ort,
-          reader: fetchReader(new URL(`${init.encoder ?? 'glove-sif-100d'}/`, init.modelsUrl).href),
-          where: new URL(init.encoder ?? 'glove-sif-100d', init.modelsUrl).href,
-          backend: init.backend === 'js' ? 'wasm' : (init.backend ?? 'auto'),
-          onFallback: (from, to, reason) => listener({ type: 'backend', backend: to, reason: `${from} unavailable: ${reason}` }),
-        }),
+          : loadChoice().then(async ({ key, cached }) => {
+              const enc = await OnnxSentenceEncoder.create({
+                ort,
+                reader: fetchReader(new URL(`${encoderName}/`, init.modelsUrl).href),
+                where: new URL(encoderName, init.modelsUrl).href,
+                backend: init.backend === 'js' ? 'wasm' : (init.backend ?? 'auto'),
+                cachedChoice: cached,
+                onFallback: (from, to, reason) => listener({ type: 'backend', backend: to, reason: `${from} unavailable: ${reason}` }),
+              });
+              resolvedBackend = enc.info.backend === 'webgpu' ? 'webgpu' : 'wasm';
+              if (auto && !cached && enc.backendReason.startsWith('measured')) {
+                const choice: BackendChoice = { key, model: encoderName, backend: resolvedBackend, reason: enc.backendReason };
+                void store()
+                  .then((s) => s.putState('backend-choice', choice))
+                  .catch(() => undefined);
+              }
+              return enc;
+            }),
       globalModel: init.globalModel
         ? () => {
             const where = new URL(`${init.globalModel}/`, init.modelsUrl).href;
@@ -80,7 +131,8 @@ class EngineWorker {
       rankingHeads: init.rankingHeads
         ? () => {
             const where = new URL(`${init.rankingHeads}/`, init.modelsUrl).href;
-            return OnnxRankingHeads.create({ ort, reader: fetchReader(where), where, backend: init.backend === 'js' ? 'wasm' : (init.backend ?? 'auto') });
+            // the heads follow the encoder's backend when 'auto' (same device: no second measurement)
+            return OnnxRankingHeads.create({ ort, reader: fetchReader(where), where, backend: init.backend === 'js' ? 'wasm' : auto ? (resolvedBackend ?? 'auto') : (init.backend ?? 'auto') });
           }
         : undefined,
       fetchCatalog: (url) => fetchJson(url, init.pageUrl),
