@@ -71,7 +71,7 @@ async function recommendAfterClicks(page: Page): Promise<string[]> {
 test('recommend() returns the same slate whichever scoring path runs (webgpu, wasm, js)', async () => {
   const slates: Record<string, string[]> = {};
   for (const scoring of ['webgpu', 'wasm', 'js']) {
-    const { page, opened } = await openRecs(env.browser(), env.server().url, { scoring, globalModel: 'global-movielens', backend: 'wasm' });
+    const { page, opened } = await openRecs(env.browser(), env.server().url, { scoring, globalModel: 'global-movielens', backend: 'wasm', exploration: { rate: 0 } });
     assert.equal(opened.stats.scoring?.path, scoring, `${scoring} runs (${opened.stats.scoring?.reason})`);
     slates[scoring] = await recommendAfterClicks(page);
     await page.close();
@@ -82,7 +82,7 @@ test('recommend() returns the same slate whichever scoring path runs (webgpu, wa
 });
 
 test('GPU device lost in the middle of a session: scoring falls back to WASM and keeps serving', async () => {
-  const { page, opened } = await openRecs(env.browser(), env.server().url, { scoring: 'webgpu', globalModel: 'global-movielens', backend: 'wasm' });
+  const { page, opened } = await openRecs(env.browser(), env.server().url, { scoring: 'webgpu', globalModel: 'global-movielens', backend: 'wasm', exploration: { rate: 0 } });
   assert.equal(opened.stats.scoring?.path, 'webgpu');
   const before = await recommendAfterClicks(page);
   const worker = page.workers().find((w) => w.url().includes('engine.worker'));

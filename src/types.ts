@@ -94,6 +94,9 @@ export interface Recommendation {
   score: number;
   item: CatalogItem;
   reasons: Reason[];
+  /** recommend() only: where the slot came from ('ranked', or a source the exploration bandit chose) and its propensity. */
+  source?: 'ranked' | 'content' | 'global' | 'trending' | 'explore';
+  propensity?: number;
 }
 
 export type Backend = 'webgpu' | 'wasm' | 'js';
@@ -197,8 +200,15 @@ export interface RecommenderOptions {
   maxEvents?: number;
   /** Max event age in days. Default 365. */
   maxEventAgeDays?: number;
-  /** Seed for anything random (exploration). */
+  /** Seed for anything random (exploration): the same seed and calls give the same slates. */
   seed?: number;
+  /**
+   * Exploration in recommend(): `rate` is the share of slots a bandit may fill from other
+   * sources (content, global model, trending, "something new for you"); 0 = pure exploitation.
+   * `policy` 'thompson' (default: Beta-Bernoulli per slot and source), 'contextual' (linear
+   * Thompson sampling on item features) or 'off'. `decay` forgets old evidence (default 0.98).
+   */
+  exploration?: { policy?: 'off' | 'thompson' | 'contextual'; rate?: number; decay?: number };
 }
 
 export type EngineEvent =

@@ -52,13 +52,13 @@ describe('two-stage retrieval', () => {
 
   test('recommendations from retrieved candidates match exact scoring of every item', async () => {
     const factory = new IDBFactory();
-    const exact = engine({}, {}, factory);
+    const exact = engine({ exploration: { rate: 0 } }, {}, factory);
     await exact.setCatalog(catalog);
     const liked = ['Star Wars', 'Alien', 'Terminator', 'Matrix', 'Blade Runner'].map((t) => catalog.find((it) => it.title.includes(t))?.id).filter((x): x is string => !!x);
     assert.ok(liked.length >= 4);
     for (const id of liked) await exact.track({ type: 'click', itemId: id });
     await exact.flush();
-    const retrieved = engine({ scoring: 'js' }, {}, factory); // same device store: same history
+    const retrieved = engine({ scoring: 'js', exploration: { rate: 0 } }, {}, factory); // same device store: same history
     await retrieved.setCatalog(catalog);
     assert.equal((await retrieved.history()).length, liked.length);
     let overlapSum = 0;
@@ -107,7 +107,7 @@ describe('two-stage retrieval', () => {
     const made: string[] = [];
     let gpu: (CatalogScorer & { lose(): void }) | null = null;
     const e = engine(
-      { scoring: 'webgpu' },
+      { scoring: 'webgpu', exploration: { rate: 0 } },
       {
         scorer: async (items, path) => {
           made.push(path);

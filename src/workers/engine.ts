@@ -24,6 +24,8 @@ import { contentHash, itemText, validateCatalog } from '../catalog';
 import { emptyMatrix, matrixFromRows, rowOf, similarities, topK } from '../gpu/cpu-scoring';
 import type { ModelFileReader, SentenceEncoder } from '../model/encoder';
 import { loadVectorFile } from '../model/vector-file';
+import { DEFAULT_EXPLORATION, SlateMixer, SOURCES, type ExplorationConfig, type MixerState, type ShownItem, type Source, type SourceLists } from '../model/exploration';
+import { mulberry32 } from '../model/random';
 import { buildProfile, DEFAULT_PROFILE_CONFIG, type Profile } from '../model/profile';
 import {
   applyExclusions,
@@ -107,6 +109,13 @@ export class Engine {
   private sinceLastPrune = 0;
   private lostEvents = 0;
   private scorer: CatalogScorer | null = null;
+  // exploration: the bandit, the last slate shown (awaiting feedback) and a log of impressions with propensities
+  private mixer: SlateMixer;
+  private explorationConfig: ExplorationConfig;
+  private seed: number;
+  private slateCounter = 0;
+  private lastSlate: { itemId: string; shown: ShownItem; outcome: number | null }[] = [];
+  private impressions: { itemId: string; slot: number; source: Source; propensity: number; at: number; outcome: number | null }[] = [];
   private readonly tabId: string;
   private readonly now: () => number;
   private readonly ranking: RankingConfig;
@@ -118,6 +127,16 @@ export class Engine {
     this.tabId = deps.tabId ?? randomId();
     this.now = deps.now ?? Date.now;
     this.ranking = { ...DEFAULT_RANKING_CONFIG, excludeSeen: options.excludeSeen ?? DEFAULT_RANKING_CONFIG.excludeSeen };
+    const x = options.exploration ?? {};
+    const rate = x.rate ?? DEFAULT_EXPLORATION.rate;
+    const decay = x.decay ?? DEFAULT_EXPLORATION.decay;
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new RecommenderError('invalid_options', `exploration.rate must be a number from 0 to 1, got ${String(rate)}.`, 'Use e.g. { exploration: { rate: 0.2 } }, or 0 for pure exploitation.');
+    if (typeof decay !== 'number' || !(decay > 0 && decay <= 1)) throw new RecommenderError('invalid_options', `exploration.decay must be in (0, 1], got ${String(decay)}.`, 'Use e.g. 0.98 (1 keeps all evidence).');
+    const policy = x.policy ?? DEFAULT_EXPLORATION.policy;
+    if (!['off', 'thompson', 'contextual'].includes(policy)) throw new RecommenderError('invalid_options', `Unknown exploration.policy "${String(policy)}".`, 'Use "thompson", "contextual" or "off".');
+    this.explorationConfig = { ...DEFAULT_EXPLORATION, policy, rate, decay };
+    this.mixer = new SlateMixer(this.explorationConfig);
+    this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     deps.channel?.onMessage((msg) => {
       if (msg && typeof msg === 'object' && (msg as { type?: string }).type === 'events') void this.reloadHistory();
       if (msg && typeof msg === 'object' && (msg as { type?: string }).type === 'deleted') this.resetMemory();
@@ -202,7 +221,10 @@ export class Engine {
 
   private async reloadHistory(prune = false): Promise<void> {
     const store = await this.getStore();
-    if (prune) await this.prune(store);
+    if (prune) {
+      await this.prune(store);
+      await this.loadExploration(store);
+    }
     const stored = await store.events();
     const storedIds = new Set(stored.map((e) => e.eventId));
     const unwritten = [...this.inflight, ...this.pending].map((p) => p.event).filter((e) => !storedIds.has(e.eventId));
@@ -216,6 +238,57 @@ export class Engine {
     const maxAgeMs = (this.options.maxEventAgeDays ?? 365) * 86_400_000;
     this.sinceLastPrune = 0;
     return store.pruneEvents({ maxEvents, maxAgeMs, now: this.now() });
+  }
+
+  // ------------------------------------------------------------ exploration state
+
+  private async loadExploration(store: RecommenderStore): Promise<void> {
+    try {
+      const saved = await store.getState<{ mixer: MixerState; counter: number; policy: string; impressions: Engine['impressions']; lastSlate: Engine['lastSlate'] }>('exploration');
+      if (saved && saved.policy === this.explorationConfig.policy && saved.mixer?.version === 1) {
+        this.mixer = new SlateMixer(this.explorationConfig, saved.mixer);
+        this.slateCounter = saved.counter ?? 0;
+        this.impressions = saved.impressions ?? [];
+        this.lastSlate = saved.lastSlate ?? [];
+      }
+    } catch (e) {
+      this.emit({ type: 'error', message: `Exploration state unreadable, starting afresh: ${(e as Error).message}` });
+    }
+  }
+
+  private saveTimer: ReturnType<typeof setTimeout> | null = null;
+  private saveExploration(): void {
+    if (this.saveTimer) return;
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      void this.getStore()
+        .then((store) => store.putState('exploration', { mixer: this.mixer.toJSON(), counter: this.slateCounter, policy: this.explorationConfig.policy, impressions: this.impressions.slice(-500), lastSlate: this.lastSlate }))
+        .catch((e: unknown) => this.emit({ type: 'error', message: `Could not save the exploration state: ${(e as Error).message}` }));
+    }, 50);
+  }
+
+  /** Feedback from a tracked event to the slate it came from. */
+  private slateFeedback(event: StoredEvent): void {
+    if (!event.itemId) return;
+    const entry = this.lastSlate.find((e) => e.itemId === event.itemId && e.outcome === null);
+    if (!entry) return;
+    const reward = event.type === 'dismiss' ? -1 : ['click', 'like', 'add_to_cart', 'purchase'].includes(event.type) ? 1 : null;
+    if (reward === null) return;
+    entry.outcome = reward;
+    this.mixer.feedback(entry.shown, reward);
+    const logged = [...this.impressions].reverse().find((i) => i.itemId === entry.itemId && i.outcome === null);
+    if (logged) logged.outcome = reward;
+    this.saveExploration();
+  }
+
+  /** Impressions of the previous slate that got no reaction count as failures. */
+  private closeSlate(): void {
+    for (const e of this.lastSlate) {
+      if (e.outcome !== null) continue;
+      e.outcome = 0;
+      this.mixer.feedback(e.shown, 0);
+    }
+    for (const i of this.impressions) if (i.outcome === null) i.outcome = 0;
   }
 
   // ------------------------------------------------------------ catalog
@@ -323,6 +396,7 @@ export class Engine {
     const event = this.validateEvent(input);
     this.log.push(event);
     this.profile = null;
+    this.slateFeedback(event);
     const done = new Promise<void>((resolve, reject) => this.pending.push({ event, waiters: [{ resolve, reject }] }));
     if (this.pending.length > MAX_PENDING) {
       const dropped = this.pending.splice(0, this.pending.length - MAX_PENDING);
@@ -522,9 +596,55 @@ export class Engine {
       scores = await rerankWithHeads(heads, catalog, profile, components, scores, Math.max(200, 5 * k));
       applyExclusions(scores, catalog, options, profile.seen, this.ranking.excludeSeen);
     }
-    const slate = mmrSelect(scores, catalog.matrix, k, this.ranking.mmrLambda);
+    const ranked = mmrSelect(scores, catalog.matrix, k, this.ranking.mmrLambda);
     const toFull = (i: number): number => (sub ? sub.rows[i] : i);
-    return slate.map((i) => this.toRecommendation(toFull(i), scores[i], explainRecommendation(i, catalog, profile, global)));
+    // exploration: the open slots are filled by the bandit from the candidate sources
+    this.closeSlate();
+    const rand = mulberry32((this.seed ^ Math.imul(++this.slateCounter, 0x9e3779b1)) >>> 0);
+    const allowed = (i: number): boolean => scores[i] > -Infinity;
+    const best = (values: Float32Array | null, n: number): number[] => (values ? topK(Float32Array.from(values, (v, i) => (allowed(i) ? v : -Infinity)), n).filter(allowed) : []);
+    const globalValues = components.neighbour && components.next ? Float32Array.from(components.neighbour, (v, i) => v + (components.next as Float32Array)[i]) : null;
+    const deep = topK(scores, 3 * k + 60).filter(allowed).slice(2 * k);
+    for (let i = deep.length - 1; i > 0; i--) {
+      const j = Math.floor(rand() * (i + 1));
+      [deep[i], deep[j]] = [deep[j], deep[i]];
+    }
+    const lists: SourceLists = {
+      ranked,
+      content: best(components.content, 2 * k),
+      global: globalValues ? best(globalValues, 2 * k).filter((i) => (globalValues as Float32Array)[i] > 0) : [],
+      trending: best(components.popularity ?? catalog.prior, 2 * k),
+      explore: deep,
+    };
+    const features = (i: number, source: Source): number[] => [
+      1,
+      components.content[i],
+      components.neighbour?.[i] ?? 0,
+      components.next?.[i] ?? 0,
+      components.popularity?.[i] ?? catalog.prior[i],
+      ...SOURCES.map((s2) => (s2 === source ? 1 : 0)),
+    ];
+    const shown = this.mixer.compose(lists, Math.min(k, ranked.length), rand, features);
+    const now = this.now();
+    this.lastSlate = shown.map((sh) => ({ itemId: catalog.items[sh.item].id, shown: sh, outcome: null }));
+    for (const sh of shown) this.impressions.push({ itemId: catalog.items[sh.item].id, slot: sh.slot, source: sh.source, propensity: sh.propensity, at: now, outcome: null });
+    if (this.impressions.length > 1000) this.impressions.splice(0, this.impressions.length - 500);
+    if (this.mixer.openSlots(k) > 0) this.saveExploration();
+    return shown.map((sh) => {
+      const i = sh.item;
+      const reasons: Reason[] =
+        sh.source === 'explore'
+          ? [{ kind: 'explore', text: 'Something new for you: shown to learn what else you might like' }]
+          : sh.source === 'trending'
+            ? [{ kind: 'popular', text: 'Trending in this catalog' }]
+            : explainRecommendation(i, catalog, profile, global);
+      return { ...this.toRecommendation(toFull(i), scores[i], reasons), source: sh.source, propensity: Math.round(sh.propensity * 1e4) / 1e4 };
+    });
+  }
+
+  /** Impressions shown by recommend() with their slot, source, propensity and outcome (1 click, 0 none, -1 dismiss), oldest first. */
+  impressionLog(): { itemId: string; slot: number; source: Source; propensity: number; at: number; outcome: number | null }[] {
+    return this.impressions.map((i) => ({ ...i }));
   }
 
   async similar(itemId: string, k?: number): Promise<Recommendation[]> {
@@ -641,6 +761,12 @@ export class Engine {
   private resetMemory(): void {
     this.log = [];
     this.profile = null;
+    this.mixer = new SlateMixer(this.explorationConfig);
+    this.lastSlate = [];
+    this.impressions = [];
+    this.slateCounter = 0;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
     this.historyLoaded = Promise.resolve();
   }
 
@@ -665,6 +791,11 @@ export class Engine {
 
   async close(): Promise<void> {
     await this.flush().catch(() => undefined);
+    if (this.saveTimer) {
+      clearTimeout(this.saveTimer);
+      this.saveTimer = null;
+      await (await this.getStore()).putState('exploration', { mixer: this.mixer.toJSON(), counter: this.slateCounter, policy: this.explorationConfig.policy, impressions: this.impressions.slice(-500), lastSlate: this.lastSlate }).catch(() => undefined);
+    }
     this.deps.channel?.close();
     this.store?.close();
     await this.scorer?.dispose().catch(() => undefined);

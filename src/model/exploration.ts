@@ -1,0 +1,189 @@
+/**
+ * Exploration and result combination: a slate of k mixes candidate sources
+ * (the engine's full ranking, content similarity, the global model's
+ * neighbours, trending items, and "something new": items the ranking keeps
+ * below the fold). The first slots always show the ranking; each of the
+ * `rate * k` open slots is filled by a bandit that learns, per slot, which
+ * source the visitor responds to:
+ *
+ * - 'thompson': Beta-Bernoulli Thompson sampling over the sources of each slot;
+ * - 'contextual': linear Thompson sampling over item features (the ranking's
+ *   components, the source, the rank), choosing items directly;
+ * - 'off' or rate 0: pure exploitation (the ranking as is).
+ *
+ * Every shown item carries its propensity (the probability that the policy put
+ * it in that slot given the slots before it), for off-policy evaluation.
+ * Feedback: a click or like is a success, an impression without a click a
+ * failure, a dismiss a strong failure; old evidence decays. Deterministic given
+ * the random source. Pure (no I/O): the engine persists `toJSON()`.
+ */
+import { BetaBandit, LinearThompsonBandit, type BetaBanditState, type LinearBanditState, type RandomSource } from './bandit';
+
+export const SOURCES = ['ranked', 'content', 'global', 'trending', 'explore'] as const;
+export type Source = (typeof SOURCES)[number];
+
+export type ExplorationPolicy = 'off' | 'thompson' | 'contextual';
+
+export interface ExplorationConfig {
+  policy: ExplorationPolicy;
+  /** Share of the slate's slots open to exploration, 0..1 (0 = pure exploitation). */
+  rate: number;
+  /** Forgetting factor per update in (0, 1]: lower follows changing taste faster. */
+  decay: number;
+  /** Monte-Carlo draws for propensities. */
+  draws: number;
+}
+
+export const DEFAULT_EXPLORATION: ExplorationConfig = { policy: 'thompson', rate: 0.2, decay: 0.98, draws: 200 };
+
+/** Candidate lists per source: item indices, best first. */
+export type SourceLists = Record<Source, readonly number[]>;
+
+/** Features of a candidate for the contextual policy. */
+export type FeatureFn = (item: number, source: Source, rank: number) => number[];
+
+export const CONTEXT_DIMENSION = 5 + SOURCES.length;
+
+export interface ShownItem {
+  item: number;
+  slot: number;
+  source: Source;
+  /** Probability that the policy showed this item in this slot, given the slots before it. */
+  propensity: number;
+  /** Per source: probability that the slot was filled from it (sums to 1). */
+  sourcePropensities: Partial<Record<Source, number>>;
+  /** Context used by the contextual policy. */
+  features?: number[];
+}
+
+export interface MixerState {
+  version: 1;
+  beta: BetaBanditState;
+  linear: LinearBanditState | null;
+}
+
+export class SlateMixer {
+  private readonly beta: BetaBandit;
+  private readonly linear: LinearThompsonBandit;
+
+  constructor(
+    readonly config: ExplorationConfig = DEFAULT_EXPLORATION,
+    state?: MixerState,
+  ) {
+    this.beta = state?.beta ? BetaBandit.fromJSON(state.beta) : new BetaBandit({ priorAlpha: 1, priorBeta: 1, decay: config.decay });
+    this.linear = state?.linear
+      ? (LinearThompsonBandit.fromJSON(state.linear) as LinearThompsonBandit)
+      : new LinearThompsonBandit({ dimension: CONTEXT_DIMENSION, ridge: 1, decay: config.decay, exploration: 0.5 });
+  }
+
+  /** Number of open (explorable) slots in a slate of k. */
+  openSlots(k: number): number {
+    if (this.config.policy === 'off' || this.config.rate <= 0) return 0;
+    return Math.min(k, Math.round(this.config.rate * k));
+  }
+
+  /**
+   * Composes a slate of up to k items. The first k - openSlots(k) slots follow
+   * `lists.ranked`; each open slot is chosen by the policy among the sources'
+   * best remaining items.
+   */
+  compose(lists: SourceLists, k: number, rand: RandomSource, features?: FeatureFn): ShownItem[] {
+    const shown: ShownItem[] = [];
+    const used = new Set<number>();
+    const open = this.openSlots(k);
+    const fixed = k - open;
+    const next = (source: Source): number | undefined => lists[source].find((i) => !used.has(i));
+    for (let slot = 0; slot < k; slot++) {
+      if (slot < fixed) {
+        const item = next('ranked');
+        if (item === undefined) break;
+        used.add(item);
+        shown.push({ item, slot, source: 'ranked', propensity: 1, sourcePropensities: { ranked: 1 } });
+        continue;
+      }
+      const available = SOURCES.filter((s) => next(s) !== undefined);
+      if (available.length === 0) break;
+      const pick = this.config.policy === 'contextual' && features ? this.pickContextual(lists, used, slot, rand, features) : this.pickThompson(available, next, slot, rand);
+      if (!pick) break;
+      used.add(pick.item);
+      shown.push(pick);
+    }
+    return shown;
+  }
+
+  private arm(slot: number, source: Source): string {
+    return `${slot}:${source}`;
+  }
+
+  private pickThompson(available: Source[], next: (s: Source) => number | undefined, slot: number, rand: RandomSource): ShownItem {
+    const arms = available.map((s) => this.arm(slot, s));
+    const chosen = available[arms.indexOf(this.beta.choose(arms, rand) as string)];
+    // propensities: how often each source wins the Thompson draw
+    const wins = new Float64Array(available.length);
+    for (let d = 0; d < this.config.draws; d++) {
+      const draw = this.beta.sample(arms, rand);
+      let best = 0;
+      for (let a = 1; a < draw.length; a++) if (draw[a] > draw[best]) best = a;
+      wins[best] += 1;
+    }
+    const sourcePropensities: Partial<Record<Source, number>> = {};
+    available.forEach((s, a) => (sourcePropensities[s] = wins[a] / this.config.draws));
+    // the chosen source's item can also be the best remaining item of other sources
+    const item = next(chosen) as number;
+    const propensity = available.reduce((p, s) => (next(s) === item ? p + (sourcePropensities[s] ?? 0) : p), 0);
+    return { item, slot, source: chosen, propensity: Math.max(propensity, 1 / this.config.draws), sourcePropensities };
+  }
+
+  private pickContextual(lists: SourceLists, used: Set<number>, slot: number, rand: RandomSource, features: FeatureFn): ShownItem | null {
+    // candidates: the best 5 remaining items of each source
+    const cands: { item: number; source: Source; x: number[] }[] = [];
+    const seen = new Set<number>();
+    for (const source of SOURCES) {
+      let taken = 0;
+      lists[source].forEach((item, rank) => {
+        if (taken >= 5 || used.has(item) || seen.has(item)) return;
+        seen.add(item);
+        taken++;
+        cands.push({ item, source, x: features(item, source, rank) });
+      });
+    }
+    if (!cands.length) return null;
+    const contexts = cands.map((c) => c.x);
+    const wins = new Float64Array(cands.length);
+    for (let d = 0; d < this.config.draws; d++) {
+      const s = this.linear.scores(contexts, rand);
+      let best = 0;
+      for (let c = 1; c < s.length; c++) if (s[c] > s[best]) best = c;
+      wins[best] += 1;
+    }
+    const s = this.linear.scores(contexts, rand);
+    let chosen = 0;
+    for (let c = 1; c < s.length; c++) if (s[c] > s[chosen]) chosen = c;
+    const sourcePropensities: Partial<Record<Source, number>> = {};
+    cands.forEach((c, i) => (sourcePropensities[c.source] = (sourcePropensities[c.source] ?? 0) + wins[i] / this.config.draws));
+    const pick = cands[chosen];
+    return { item: pick.item, slot, source: pick.source, propensity: Math.max(wins[chosen] / this.config.draws, 1 / this.config.draws), sourcePropensities, features: pick.x };
+  }
+
+  /** Feedback for a shown item: 1 click/like, 0 impression without a click, negative a dismiss (strong failure). */
+  feedback(shown: ShownItem, reward: number): void {
+    if (shown.features) {
+      this.linear.update(shown.features, reward < 0 ? -1 : reward);
+      return;
+    }
+    const sources = Object.keys(shown.sourcePropensities);
+    if (sources.length === 1 && sources[0] === 'ranked' && shown.propensity === 1) return; // a fixed slot: nothing was chosen
+    this.beta.update(this.arm(shown.slot, shown.source), reward < 0 ? -3 : reward);
+  }
+
+  /** Posterior mean per source for a slot (for explanations and tests). */
+  sourceMeans(slot: number): Record<Source, number> {
+    const out = {} as Record<Source, number>;
+    for (const s of SOURCES) out[s] = this.beta.mean(this.arm(slot, s));
+    return out;
+  }
+
+  toJSON(): MixerState {
+    return { version: 1, beta: this.beta.toJSON(), linear: this.linear.toJSON() };
+  }
+}
