@@ -127,7 +127,7 @@ function table(rows: VariantResult[], title: string): string {
 }
 
 /** The global model for these training interactions, cached under .cache/ (the EASE inverse takes minutes). */
-function cachedGlobalModel(training: LoggedInteraction[]): GlobalModel {
+export function cachedGlobalModel(training: LoggedInteraction[]): GlobalModel {
   const key = createHash('sha256');
   for (const x of training) key.update(`${x.user},${x.item},${x.timestamp}\n`);
   key.update(JSON.stringify(DEFAULT_GLOBAL_OPTIONS));
@@ -225,11 +225,17 @@ async function main(): Promise<void> {
     const campaign = i >= 0 ? rest[i + 1] : undefined;
     if (campaign) {
       const { runOpe } = await import('./eval/ope');
-      return runOpe(dir, campaign, flags.has('--json'));
+      const lf = rest.indexOf('--learn-from');
+      const learnFrom = lf >= 0 ? (rest[lf + 1] as 'random' | 'random+bts') : undefined;
+      return runOpe(dir, campaign, flags.has('--json'), { learnFrom });
     }
   }
-  process.stderr.write('usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n       npm run eval -- ope <open-bandit-dir> --campaign <name> [--json]\n');
+  if (command === 'replay' && dir) {
+    const { runReplay } = await import('./eval/replay');
+    return runReplay(dir, flags, cachedGlobalModel);
+  }
+  process.stderr.write('usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n       npm run eval -- ope <open-bandit-dir> --campaign <name> [--json]\n       npm run eval -- replay <movielens-dir> [--json]\n');
   process.exit(2);
 }
 
-await main();
+if (process.argv[1]?.endsWith('eval.ts')) await main();

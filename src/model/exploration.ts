@@ -18,6 +18,8 @@
  * the random source. Pure (no I/O): the engine persists `toJSON()`.
  */
 import { BetaBandit, LinearThompsonBandit, type BetaBanditState, type LinearBanditState, type RandomSource } from './bandit';
+import { topK } from '../gpu/cpu-scoring';
+import type { ScoreComponents } from './ranking';
 
 export const SOURCES = ['ranked', 'content', 'global', 'trending', 'explore'] as const;
 export type Source = (typeof SOURCES)[number];
@@ -186,4 +188,35 @@ export class SlateMixer {
   toJSON(): MixerState {
     return { version: 1, beta: this.beta.toJSON(), linear: this.linear.toJSON() };
   }
+}
+
+/**
+ * The candidate sources for a slate, from one ranking pass: `ranked` (the final
+ * slate order), the best by content, by the global model (item-to-item plus
+ * next-item), by popularity (catalog order without a global model), and
+ * "something new": a shuffled sample of items ranked just below the fold
+ * (positions 2k..3k+60). Items with a -Infinity score (excluded) never appear.
+ */
+export function sourceLists(components: ScoreComponents, scores: Float32Array, prior: Float32Array, ranked: readonly number[], k: number, rand: RandomSource): SourceLists {
+  const allowed = (i: number): boolean => scores[i] > -Infinity;
+  const best = (values: Float32Array | null, n: number): number[] => (values ? topK(Float32Array.from(values, (v, i) => (allowed(i) ? v : -Infinity)), n).filter(allowed) : []);
+  const { neighbour, next } = components;
+  const globalValues = neighbour && next ? Float32Array.from(neighbour, (v, i) => v + next[i]) : null;
+  const deep = topK(scores, 3 * k + 60).filter(allowed).slice(2 * k);
+  for (let i = deep.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [deep[i], deep[j]] = [deep[j], deep[i]];
+  }
+  return {
+    ranked,
+    content: best(components.content, 2 * k),
+    global: globalValues ? best(globalValues, 2 * k).filter((i) => globalValues[i] > 0) : [],
+    trending: best(components.popularity ?? prior, 2 * k),
+    explore: deep,
+  };
+}
+
+/** Context of a candidate for the contextual policy: bias, the ranking's components, the source (one-hot). */
+export function contextFeatures(components: ScoreComponents, prior: Float32Array): FeatureFn {
+  return (i, source) => [1, components.content[i], components.neighbour?.[i] ?? 0, components.next?.[i] ?? 0, components.popularity?.[i] ?? prior[i], ...SOURCES.map((s) => (s === source ? 1 : 0))];
 }

@@ -24,7 +24,7 @@ import { contentHash, itemText, validateCatalog } from '../catalog';
 import { emptyMatrix, matrixFromRows, rowOf, similarities, topK } from '../gpu/cpu-scoring';
 import type { ModelFileReader, SentenceEncoder } from '../model/encoder';
 import { loadVectorFile } from '../model/vector-file';
-import { DEFAULT_EXPLORATION, SlateMixer, SOURCES, type ExplorationConfig, type MixerState, type ShownItem, type Source, type SourceLists } from '../model/exploration';
+import { contextFeatures, DEFAULT_EXPLORATION, SlateMixer, sourceLists, type ExplorationConfig, type MixerState, type ShownItem, type Source } from '../model/exploration';
 import { mulberry32 } from '../model/random';
 import { buildProfile, DEFAULT_PROFILE_CONFIG, type Profile } from '../model/profile';
 import {
@@ -601,29 +601,8 @@ export class Engine {
     // exploration: the open slots are filled by the bandit from the candidate sources
     this.closeSlate();
     const rand = mulberry32((this.seed ^ Math.imul(++this.slateCounter, 0x9e3779b1)) >>> 0);
-    const allowed = (i: number): boolean => scores[i] > -Infinity;
-    const best = (values: Float32Array | null, n: number): number[] => (values ? topK(Float32Array.from(values, (v, i) => (allowed(i) ? v : -Infinity)), n).filter(allowed) : []);
-    const globalValues = components.neighbour && components.next ? Float32Array.from(components.neighbour, (v, i) => v + (components.next as Float32Array)[i]) : null;
-    const deep = topK(scores, 3 * k + 60).filter(allowed).slice(2 * k);
-    for (let i = deep.length - 1; i > 0; i--) {
-      const j = Math.floor(rand() * (i + 1));
-      [deep[i], deep[j]] = [deep[j], deep[i]];
-    }
-    const lists: SourceLists = {
-      ranked,
-      content: best(components.content, 2 * k),
-      global: globalValues ? best(globalValues, 2 * k).filter((i) => (globalValues as Float32Array)[i] > 0) : [],
-      trending: best(components.popularity ?? catalog.prior, 2 * k),
-      explore: deep,
-    };
-    const features = (i: number, source: Source): number[] => [
-      1,
-      components.content[i],
-      components.neighbour?.[i] ?? 0,
-      components.next?.[i] ?? 0,
-      components.popularity?.[i] ?? catalog.prior[i],
-      ...SOURCES.map((s2) => (s2 === source ? 1 : 0)),
-    ];
+    const lists = sourceLists(components, scores, catalog.prior, ranked, k, rand);
+    const features = contextFeatures(components, catalog.prior);
     const shown = this.mixer.compose(lists, Math.min(k, ranked.length), rand, features);
     const now = this.now();
     this.lastSlate = shown.map((sh) => ({ itemId: catalog.items[sh.item].id, shown: sh, outcome: null }));

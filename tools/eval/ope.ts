@@ -23,7 +23,8 @@
  * slate is built by the engine's `epsilonGreedySlate` and its propensities.
  * Variants in the table: greedy (no exploration), LinUCB, online learning through
  * the evaluation half (replay), learning also from the bts rows logged before the
- * evaluation half (`--learn-from random+bts` makes that the main policy), and
+ * evaluation half (the default main policy when a bts log exists; `--learn-from random`
+ * learns from the random half only), and
  * Thompson sampling itself with Monte Carlo propensities.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -434,8 +435,9 @@ export type LearnFrom = 'random' | 'random+bts';
 
 export interface OpeOptions {
   /**
-   * 'random' (default): the first half of the random log, as EVALUATION.md describes.
-   * 'random+bts': also the bts log's rows logged before the evaluation half begins.
+   * 'random': the first half of the random log only.
+   * 'random+bts' (default when the bts log has rows before the evaluation half): also the bts
+   * log's rows logged before the evaluation half begins (never a row of the evaluation window).
    */
   learnFrom?: LearnFrom;
   /** Exploration of the engine's slate (probability of a uniformly random slate). Default 0.1. */
@@ -466,7 +468,7 @@ export async function runOpe(dir: string, campaign: string, json: boolean, optio
   const draws = options.thompsonDraws ?? 100;
   const resamples = options.resamples ?? 1000;
   const seed = options.seed ?? 42;
-  const learnFrom: LearnFrom = options.learnFrom ?? 'random';
+  let learnFrom: LearnFrom = options.learnFrom ?? 'random';
 
   const randomLog = readBanditLog(join(dir, 'random', `${campaign}.csv`));
   const btsPath = join(dir, 'bts', `${campaign}.csv`);
@@ -498,6 +500,8 @@ export async function runOpe(dir: string, campaign: string, json: boolean, optio
   // bts rows logged before the evaluation half begins (never rows of the evaluation window)
   const cutoff = evalRows[0].time;
   const earlierBts = btsLog && !Number.isNaN(cutoff) ? btsLog.actions.filter((a) => a.time < cutoff && a.item < items && a.position < positions) : [];
+  // default: learn from every row logged before the evaluation half (random and, when present, bts)
+  if (options.learnFrom === undefined) learnFrom = earlierBts.length ? 'random+bts' : 'random';
   if (learnFrom === 'random+bts' && !earlierBts.length) throw new Error(`--learn-from random+bts: no bts rows logged before the evaluation half (${btsPath})`);
   const learn = <B extends LinearBandit>(bandit: B, source: LearnFrom): B => {
     // the random log is uniform, so every row counts once; Bernoulli TS in the bts log ignores the
