@@ -40,7 +40,7 @@ test('dismissing an item lowers it and its near neighbours in the next slate', a
 });
 
 test('an item shown to explore says so in its explanation ("something new for you"), with its propensity', async () => {
-  const page = await open({ globalModel: 'global-movielens', seed: 5, exploration: { rate: 0.5 } });
+  const page = await open({ globalModel: 'global-movielens', seed: 5, exploration: { rate: 0.5, prior: 'uniform' } });
   const r = await page.evaluate(async () => {
     const recs = window.labRecs!;
     for (const id of ['356', '318', '296']) await recs.track({ type: 'click', itemId: id });

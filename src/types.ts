@@ -208,7 +208,19 @@ export interface RecommenderOptions {
    * `policy` 'thompson' (default: Beta-Bernoulli per slot and source), 'contextual' (linear
    * Thompson sampling on item features) or 'off'. `decay` forgets old evidence (default 0.98).
    */
-  exploration?: { policy?: 'off' | 'thompson' | 'contextual'; rate?: number; decay?: number };
+  exploration?: {
+    policy?: 'off' | 'thompson' | 'contextual';
+    rate?: number;
+    decay?: number;
+    /**
+     * Where each visitor's bandit starts: 'population' (default; how often each source's item was
+     * the next interaction, measured offline, see POPULATION_SOURCE_RATES), 'uniform' (Beta(1, 1):
+     * explores every source evenly), or your own rates per source.
+     */
+    prior?: 'population' | 'uniform' | Partial<Record<'ranked' | 'content' | 'global' | 'trending' | 'explore', number>>;
+    /** Pseudo-count strength of the population prior (default 200). */
+    priorStrength?: number;
+  };
 }
 
 export type EngineEvent =

@@ -64,7 +64,7 @@ describe('SlateMixer', () => {
   });
 
   test('posterior updates: a click raises the chosen source, an impression lowers it, a dismiss lowers it more; evidence decays', () => {
-    const mixer = new SlateMixer({ policy: 'thompson', rate: 1, decay: 0.9, draws: 50 });
+    const mixer = new SlateMixer({ policy: 'thompson', rate: 1, decay: 0.9, draws: 50, prior: 'uniform' });
     const [shown] = mixer.compose(lists(), 1, mulberry32(3));
     const prior = mixer.sourceMeans(0)[shown.source];
     assert.equal(prior, 0.5);
@@ -74,15 +74,15 @@ describe('SlateMixer', () => {
     mixer.feedback(shown, 0);
     const afterImpression = mixer.sourceMeans(0)[shown.source];
     assert.ok(afterImpression < afterClick);
-    const other = new SlateMixer({ policy: 'thompson', rate: 1, decay: 0.9, draws: 50 });
+    const other = new SlateMixer({ policy: 'thompson', rate: 1, decay: 0.9, draws: 50, prior: 'uniform' });
     const [o] = other.compose(lists(), 1, mulberry32(3));
     other.feedback(o, -1);
-    const fresh = new SlateMixer({ policy: 'thompson', rate: 1, decay: 0.9, draws: 50 });
+    const fresh = new SlateMixer({ policy: 'thompson', rate: 1, decay: 0.9, draws: 50, prior: 'uniform' });
     const [f] = fresh.compose(lists(), 1, mulberry32(3));
     fresh.feedback(f, 0);
     assert.ok(other.sourceMeans(0)[o.source] < fresh.sourceMeans(0)[f.source], 'a dismiss is a strong failure');
     // decay: many later failures on another arm shrink the old click's weight back towards the prior
-    const decayed = new SlateMixer({ policy: 'thompson', rate: 1, decay: 0.5, draws: 50 });
+    const decayed = new SlateMixer({ policy: 'thompson', rate: 1, decay: 0.5, draws: 50, prior: 'uniform' });
     const [d] = decayed.compose(lists(), 1, mulberry32(3));
     decayed.feedback(d, 1);
     for (let t = 0; t < 20; t++) decayed.feedback({ ...d, source: d.source === 'content' ? 'global' : 'content' }, 0);
@@ -95,7 +95,7 @@ describe('exploration in the engine', () => {
 
   test('deterministic under a seed; explored items are labelled "something new for you"; rate 0 is pure exploitation', async () => {
     const run = async (seed: number, rate = 0.5): Promise<{ ids: string[]; sources: string[]; texts: string[] }> => {
-      const e = engine({ seed, exploration: { rate } });
+      const e = engine({ seed, exploration: { rate, prior: 'uniform' } });
       await e.setCatalog(catalog);
       for (const id of clicks) await e.track({ type: 'click', itemId: id });
       const out: { ids: string[]; sources: string[]; texts: string[] } = { ids: [], sources: [], texts: [] };
@@ -123,7 +123,7 @@ describe('exploration in the engine', () => {
 
   test('feedback and the impression log persist through IndexedDB', async () => {
     const factory = new IDBFactory();
-    const e = engine({ seed: 3, exploration: { rate: 0.5 } }, factory);
+    const e = engine({ seed: 3, exploration: { rate: 0.5, prior: 'uniform' } }, factory);
     await e.setCatalog(catalog);
     for (const id of clicks) await e.track({ type: 'click', itemId: id });
     const recs = await e.recommend({ k: 10 });
@@ -137,7 +137,7 @@ describe('exploration in the engine', () => {
     assert.equal(log.find((i) => i.itemId === recs[0].itemId)?.outcome, -1);
     assert.ok(log.every((i) => i.propensity > 0 && i.propensity <= 1));
     await e.close();
-    const again = engine({ seed: 3, exploration: { rate: 0.5 } }, factory);
+    const again = engine({ seed: 3, exploration: { rate: 0.5, prior: 'uniform' } }, factory);
     await again.setCatalog(catalog);
     await again.history();
     assert.deepEqual(again.impressionLog(), log, 'impressions with propensities and outcomes survive a restart');
@@ -150,5 +150,21 @@ describe('exploration in the engine', () => {
   test('bad exploration settings are refused with a clear error', () => {
     assert.throws(() => engine({ exploration: { rate: 2 } }), /exploration.rate must be a number from 0 to 1/);
     assert.throws(() => engine({ exploration: { policy: 'greedy' as 'off' } }), /Unknown exploration.policy/);
+    assert.throws(() => engine({ exploration: { prior: { explore: 3 } } }), /exploration.prior must be/);
+  });
+
+  test('the population prior starts each visitor near the measured source rates; uniform explores evenly', () => {
+    const counts = (prior: 'population' | 'uniform'): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (let seed = 0; seed < 200; seed++) {
+        const [s] = new SlateMixer({ policy: 'thompson', rate: 1, decay: 1, draws: 20, prior, priorStrength: 200 }).compose(lists(), 1, mulberry32(seed));
+        out[s.source] = (out[s.source] ?? 0) + 1;
+      }
+      return out;
+    };
+    const population = counts('population');
+    const uniform = counts('uniform');
+    assert.ok((population.global ?? 0) + (population.ranked ?? 0) > 150, `population prior favours the strong sources: ${JSON.stringify(population)}`);
+    assert.ok((uniform.explore ?? 0) > 20, `uniform prior explores every source: ${JSON.stringify(uniform)}`);
   });
 });

@@ -135,12 +135,26 @@ export async function createCatalogScorer(items: QuantizedItems, requested: Scor
   } catch (e) {
     why = `WebGPU failed: ${(e as Error).message}`;
   }
+  const onGpu = (reason: string): CatalogScorer | null => {
+    try {
+      return new GpuCatalogScorer(gpu as WebGpuScorer, items, reason);
+    } catch (e) {
+      why = (e as Error).message;
+      gpu?.destroy();
+      gpu = null;
+      return null;
+    }
+  };
   if (requested === 'webgpu') {
-    if (gpu) return new GpuCatalogScorer(gpu, items, 'requested');
+    const scorer = gpu ? onGpu('requested') : null;
+    if (scorer) return scorer;
     return wasmOrJs(fallback('webgpu', options.ort ? 'wasm' : 'js', why));
   }
   // auto: by capability
-  if (gpu && !gpu.software) return new GpuCatalogScorer(gpu, items, `hardware WebGPU adapter (${gpu.adapterInfo})`);
+  if (gpu && !gpu.software) {
+    const scorer = onGpu(`hardware WebGPU adapter (${gpu.adapterInfo})`);
+    if (scorer) return scorer;
+  }
   if (gpu) {
     gpu.destroy();
     why = `software WebGPU adapter (${gpu.adapterInfo}) is slower than WASM`;

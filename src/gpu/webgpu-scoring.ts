@@ -142,7 +142,10 @@ export class WebGpuScorer {
     if (!gpu) return null;
     const adapter = await gpu.requestAdapter();
     if (!adapter) return null;
-    const device = await adapter.requestDevice();
+    // ask for the adapter's own buffer limits (the defaults cap storage buffers at 128 MiB: 1.3M items of 100 dims)
+    const device = await adapter.requestDevice({
+      requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
+    });
     const module = device.createShaderModule({ code: SHADER });
     const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
     const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
@@ -160,6 +163,11 @@ export class WebGpuScorer {
 
   upload(items: QuantizedItems): void {
     this.itemsBuffer?.destroy();
+    this.itemsBuffer = null;
+    const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
+    if (items.data.byteLength > limit) {
+      throw new Error(`the catalog matrix (${(items.data.byteLength / 2 ** 20).toFixed(0)} MiB) exceeds this GPU's storage buffer limit (${(limit / 2 ** 20).toFixed(0)} MiB)`);
+    }
     const packed = packInt8(items.data);
     this.itemsBuffer = this.storage(packed);
     this.count = items.count;

@@ -102,6 +102,12 @@ export interface BetaBanditOptions {
    * towards the prior unless evidence keeps arriving. 1 keeps everything. Default 1.
    */
   decay?: number;
+  /**
+   * A prior per arm (e.g. a population prior shipped by the site), overriding
+   * priorAlpha / priorBeta for the arms it returns a value for. Not part of the
+   * persisted state: pass it again to fromJSON.
+   */
+  armPrior?: (arm: ArmId) => BetaPosterior | undefined;
 }
 
 /** One arm's evidence above the prior, as of `step`. */
@@ -141,8 +147,10 @@ export class BetaBandit {
   readonly decay: number;
   private step = 0;
   private readonly arms = new Map<ArmId, BetaArmEvidence>();
+  private readonly armPrior?: (arm: ArmId) => BetaPosterior | undefined;
 
   constructor(options: BetaBanditOptions = {}) {
+    this.armPrior = options.armPrior;
     this.priorAlpha = options.priorAlpha ?? 1;
     this.priorBeta = options.priorBeta ?? 1;
     this.decay = options.decay ?? 1;
@@ -172,7 +180,8 @@ export class BetaBandit {
   /** The current Beta posterior of `arm`. */
   posterior(arm: ArmId): BetaPosterior {
     const e = this.evidence(arm);
-    return { alpha: this.priorAlpha + e.successes, beta: this.priorBeta + e.failures };
+    const prior = this.armPrior?.(arm);
+    return { alpha: (prior?.alpha ?? this.priorAlpha) + e.successes, beta: (prior?.beta ?? this.priorBeta) + e.failures };
   }
 
   /** Posterior mean success rate of `arm`. */
@@ -234,12 +243,12 @@ export class BetaBandit {
     return { kind: 'beta', version: 1, priorAlpha: this.priorAlpha, priorBeta: this.priorBeta, decay: this.decay, step: this.step, arms };
   }
 
-  static fromJSON(state: BetaBanditState): BetaBandit {
+  static fromJSON(state: BetaBanditState, armPrior?: (arm: ArmId) => BetaPosterior | undefined): BetaBandit {
     const s = state as Partial<BetaBanditState> | null;
     if (!s || typeof s !== 'object' || s.kind !== 'beta' || s.version !== 1) throw badState('BetaBandit', 'expected kind "beta", version 1');
     if (!Number.isInteger(s.step) || (s.step as number) < 0) throw badState('BetaBandit', 'step');
     if (!s.arms || typeof s.arms !== 'object') throw badState('BetaBandit', 'arms');
-    const bandit = new BetaBandit({ priorAlpha: s.priorAlpha, priorBeta: s.priorBeta, decay: s.decay });
+    const bandit = new BetaBandit({ priorAlpha: s.priorAlpha, priorBeta: s.priorBeta, decay: s.decay, armPrior });
     bandit.step = s.step as number;
     for (const [id, e] of Object.entries(s.arms)) {
       if (!e || !isFiniteArray([e.successes, e.failures, e.step]) || e.successes < 0 || e.failures < 0 || e.step > bandit.step) throw badState('BetaBandit', `arm ${id}`);

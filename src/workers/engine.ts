@@ -134,7 +134,13 @@ export class Engine {
     if (typeof decay !== 'number' || !(decay > 0 && decay <= 1)) throw new RecommenderError('invalid_options', `exploration.decay must be in (0, 1], got ${String(decay)}.`, 'Use e.g. 0.98 (1 keeps all evidence).');
     const policy = x.policy ?? DEFAULT_EXPLORATION.policy;
     if (!['off', 'thompson', 'contextual'].includes(policy)) throw new RecommenderError('invalid_options', `Unknown exploration.policy "${String(policy)}".`, 'Use "thompson", "contextual" or "off".');
-    this.explorationConfig = { ...DEFAULT_EXPLORATION, policy, rate, decay };
+    const prior = x.prior ?? DEFAULT_EXPLORATION.prior;
+    if (!(prior === 'population' || prior === 'uniform' || (typeof prior === 'object' && prior !== null && Object.values(prior).every((v) => typeof v === 'number' && v >= 0 && v <= 1)))) {
+      throw new RecommenderError('invalid_options', 'exploration.prior must be "population", "uniform" or rates from 0 to 1 per source.', 'Use e.g. { exploration: { prior: "uniform" } }.');
+    }
+    const priorStrength = x.priorStrength ?? DEFAULT_EXPLORATION.priorStrength;
+    if (typeof priorStrength !== 'number' || !(priorStrength > 0)) throw new RecommenderError('invalid_options', `exploration.priorStrength must be a positive number, got ${String(priorStrength)}.`, 'Use e.g. 200.');
+    this.explorationConfig = { ...DEFAULT_EXPLORATION, policy, rate, decay, prior, priorStrength };
     this.mixer = new SlateMixer(this.explorationConfig);
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     deps.channel?.onMessage((msg) => {
@@ -245,7 +251,7 @@ export class Engine {
   private async loadExploration(store: RecommenderStore): Promise<void> {
     try {
       const saved = await store.getState<{ mixer: MixerState; counter: number; policy: string; impressions: Engine['impressions']; lastSlate: Engine['lastSlate'] }>('exploration');
-      if (saved && saved.policy === this.explorationConfig.policy && saved.mixer?.version === 1) {
+      if (saved && saved.policy === this.explorationConfig.policy && saved.mixer?.version === 1 && saved.mixer.beta?.decay === this.explorationConfig.decay) {
         this.mixer = new SlateMixer(this.explorationConfig, saved.mixer);
         this.slateCounter = saved.counter ?? 0;
         this.impressions = saved.impressions ?? [];

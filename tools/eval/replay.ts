@@ -10,9 +10,15 @@
  * goes to the visitor's own bandit (a click on the hit item, impressions
  * without a click for the others), as on the device. Reports the cumulative hit
  * rate per exploration setting.
+ *
+ * --tune-prior: instead, on the tuning users (every 4th user, offset 1; the global
+ * model then comes from the users of offsets 2 and 3 only, so neither reported
+ * nor tuning users shaped it), measure per source how often its best remaining
+ * item in an open slot was the next interaction: the population prior
+ * (POPULATION_SOURCE_RATES in src/model/exploration.ts).
  */
 import { DEFAULT_RANKING_CONFIG, applyExclusions, linearScore, mmrSelect, scoreComponents } from '../../src/model/ranking';
-import { contextFeatures, SlateMixer, sourceLists, type ExplorationConfig } from '../../src/model/exploration';
+import { contextFeatures, DEFAULT_EXPLORATION, SlateMixer, SOURCES, sourceLists, type ExplorationConfig, type Source } from '../../src/model/exploration';
 import { mulberry32 } from '../../src/model/random';
 import type { GlobalModel } from '../../src/model/global-model';
 import { globalContext, movieLensIndex, profileFor } from '../data/ml-index';
@@ -23,9 +29,12 @@ const log = (m: string): void => void process.stderr.write(`[replay] ${m}\n`);
 
 export const REPLAY_SETTINGS: { name: string; config: ExplorationConfig }[] = [
   { name: 'exploration off', config: { policy: 'off', rate: 0, decay: 0.98, draws: 100 } },
-  { name: 'thompson (default: rate 0.2)', config: { policy: 'thompson', rate: 0.2, decay: 0.98, draws: 100 } },
-  { name: 'thompson, rate 0.5', config: { policy: 'thompson', rate: 0.5, decay: 0.98, draws: 100 } },
-  { name: 'contextual (LinTS, rate 0.2)', config: { policy: 'contextual', rate: 0.2, decay: 0.98, draws: 100 } },
+  { name: 'thompson, population prior (the default)', config: { ...DEFAULT_EXPLORATION, draws: 100 } },
+  { name: 'thompson, population prior, rate 0.5', config: { ...DEFAULT_EXPLORATION, rate: 0.5, draws: 100 } },
+  { name: 'thompson, weaker population prior (strength 50)', config: { ...DEFAULT_EXPLORATION, priorStrength: 50, draws: 100 } },
+  { name: 'thompson, stronger population prior (strength 1000)', config: { ...DEFAULT_EXPLORATION, priorStrength: 1000, draws: 100 } },
+  { name: 'thompson, uniform prior', config: { ...DEFAULT_EXPLORATION, prior: 'uniform', draws: 100 } },
+  { name: 'contextual (LinTS)', config: { ...DEFAULT_EXPLORATION, policy: 'contextual', draws: 100 } },
 ];
 
 export async function runReplay(dir: string, flags: Set<string>, globalModelFor: (training: LoggedInteraction[]) => GlobalModel): Promise<void> {
@@ -47,20 +56,29 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
     else byUser.set(r.userId, [r]);
   }
   const users = [...byUser.keys()].sort((a, b) => a - b);
-  const replayUsers = users.filter((_, i) => i % 4 === 0).slice(0, maxUsers);
-  const replaySet = new Set(replayUsers);
+  const tune = flags.has('--tune-prior');
+  // --tuning-users: run the settings on the tuning users (to choose the exploration defaults), not the reported ones
+  const onTuning = tune || flags.has('--tuning-users');
+  const replayUsers = users.filter((_, i) => i % 4 === (onTuning ? 1 : 0)).slice(0, maxUsers);
+  const modelUsers = users.filter((_, i) => (onTuning ? i % 4 >= 2 : i % 4 !== 0));
   const training: LoggedInteraction[] = [];
-  for (const u of users) if (!replaySet.has(u)) for (const r of byUser.get(u) as Interaction[]) training.push({ user: String(u), item: String(r.movieId), timestamp: r.timestamp });
-  log(`${replayUsers.length} replay users, global model from the other ${users.length - replaySet.size} users (${training.length} interactions)`);
+  for (const u of modelUsers) for (const r of byUser.get(u) as Interaction[]) training.push({ user: String(u), item: String(r.movieId), timestamp: r.timestamp });
+  log(`${replayUsers.length} ${tune ? 'tuning' : 'replay'} users, global model from ${modelUsers.length} other users (${training.length} interactions)`);
   const global = globalContext(globalModelFor(training), index);
+  const sourceHits: Record<Source, number> = { ranked: 0, content: 0, global: 0, trending: 0, explore: 0 };
+  let openSlotSteps = 0;
   const config = DEFAULT_RANKING_CONFIG;
   const hits = REPLAY_SETTINGS.map(() => 0);
+  const userHits = REPLAY_SETTINGS.map(() => [] as number[]);
+  const userSteps: number[] = [];
   const curve = REPLAY_SETTINGS.map(() => [] as number[]);
   let total = 0;
   for (const [n, u] of replayUsers.entries()) {
     const seq = (byUser.get(u) as Interaction[]).slice().sort((a, b) => a.timestamp - b.timestamp || a.movieId - b.movieId);
     const start = Math.max(3, seq.length - steps);
     const mixers = REPLAY_SETTINGS.map((s) => new SlateMixer(s.config));
+    const before = [...hits];
+    const totalBefore = total;
     const rands = REPLAY_SETTINGS.map((_, si) => mulberry32(1000 * u + si));
     for (let t = start; t < seq.length; t++) {
       const target = index.indexOf.get(String(seq[t].movieId));
@@ -72,6 +90,17 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
       const ranked = mmrSelect(scores, index.matrix, k, config.mmrLambda);
       const features = contextFeatures(components, index.prior);
       total++;
+      if (tune) {
+        // counterfactual per source: its best item not already in the slots before each open slot
+        const fixed = k - new SlateMixer(DEFAULT_EXPLORATION).openSlots(k);
+        const lists = sourceLists(components, scores, index.prior, ranked, k, rands[0]);
+        for (let slot = fixed; slot < k; slot++) {
+          const used = new Set(ranked.slice(0, slot));
+          openSlotSteps++;
+          for (const source of SOURCES) if (lists[source].find((i) => !used.has(i)) === target) sourceHits[source]++;
+        }
+        continue;
+      }
       REPLAY_SETTINGS.forEach((_, si) => {
         const lists = sourceLists(components, scores, index.prior, ranked, k, rands[si]);
         const slate = mixers[si].compose(lists, k, rands[si], features);
@@ -81,15 +110,37 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
       });
     }
     REPLAY_SETTINGS.forEach((_, si) => curve[si].push(hits[si] / Math.max(1, total)));
-    if ((n + 1) % 25 === 0) log(`${n + 1}/${replayUsers.length} users, ${total} steps (${((Date.now() - started) / 1000).toFixed(0)} s): ${REPLAY_SETTINGS.map((s, si) => `${s.name} ${(hits[si] / total).toFixed(4)}`).join(', ')}`);
+    REPLAY_SETTINGS.forEach((_, si) => userHits[si].push(hits[si] - before[si]));
+    userSteps.push(total - totalBefore);
+    if ((n + 1) % 25 === 0 && !tune) log(`${n + 1}/${replayUsers.length} users, ${total} steps (${((Date.now() - started) / 1000).toFixed(0)} s): ${REPLAY_SETTINGS.map((s, si) => `${s.name} ${(hits[si] / total).toFixed(4)}`).join(', ')}`);
   }
   const seconds = Math.round((Date.now() - started) / 100) / 10;
+  if (tune) {
+    const rates = Object.fromEntries(SOURCES.map((s) => [s, Math.round((sourceHits[s] / Math.max(1, openSlotSteps)) * 1e4) / 1e4]));
+    console.log(`\nPopulation prior from ${replayUsers.length} tuning users, ${openSlotSteps} open-slot steps: hit rate of each source's best remaining item`);
+    console.log(JSON.stringify(rates));
+    return;
+  }
   console.log(`\nReplay: ${replayUsers.length} users, their last ${steps} interactions each, ${total} steps, slate of ${k}; cumulative hit rate`);
   console.log('| setting | hits | cumulative hit rate | after 25% of users | after 50% | after 75% |\n| --- | --- | --- | --- | --- | --- |');
   const at = (c: number[], f: number): string => (c[Math.max(0, Math.ceil(c.length * f) - 1)] ?? 0).toFixed(4);
   REPLAY_SETTINGS.forEach((s, si) => console.log(`| ${s.name} | ${hits[si]} | ${(hits[si] / total).toFixed(4)} | ${at(curve[si], 0.25)} | ${at(curve[si], 0.5)} | ${at(curve[si], 0.75)} |`));
+  // paired bootstrap over users: each setting's hit rate minus exploration off's
+  const rand = mulberry32(42);
+  const lift = REPLAY_SETTINGS.map(() => [] as number[]);
+  for (let b = 0; b < 1000; b++) {
+    const pick = userSteps.map(() => Math.floor(rand() * userSteps.length));
+    const steps = pick.reduce((n, u) => n + userSteps[u], 0);
+    REPLAY_SETTINGS.forEach((_, si) => lift[si].push(pick.reduce((n, u) => n + userHits[si][u] - userHits[0][u], 0) / Math.max(1, steps)));
+  }
+  const ci = (v: number[]): [number, number] => {
+    const s2 = [...v].sort((a, b) => a - b);
+    return [Math.round(s2[25] * 1e4) / 1e4, Math.round(s2[974] * 1e4) / 1e4];
+  };
+  console.log('\nhit rate minus exploration off, paired bootstrap over users (1,000 resamples, seed 42):');
+  REPLAY_SETTINGS.forEach((s, si) => si > 0 && console.log(`  ${s.name}: ${((hits[si] - hits[0]) / total).toFixed(4)} [${ci(lift[si]).join(', ')}]`));
   console.log(`${seconds} s`);
   if (flags.has('--json')) {
-    console.log(JSON.stringify({ protocol: 'replay', dataset: dir, users: replayUsers.length, steps: total, k, hit_rate: Object.fromEntries(REPLAY_SETTINGS.map((s, si) => [s.name, Math.round((hits[si] / total) * 1e4) / 1e4])), seconds }));
+    console.log(JSON.stringify({ protocol: 'replay', dataset: dir, users: replayUsers.length, steps: total, k, hit_rate: Object.fromEntries(REPLAY_SETTINGS.map((s, si) => [s.name, Math.round((hits[si] / total) * 1e4) / 1e4])), lift_vs_off_ci: Object.fromEntries(REPLAY_SETTINGS.slice(1).map((s, si) => [s.name, ci(lift[si + 1])])), seconds }));
   }
 }
