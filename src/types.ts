@@ -218,7 +218,7 @@ export interface RecommenderOptions {
      * explores every source evenly), or your own rates per source.
      */
     prior?: 'population' | 'uniform' | Partial<Record<'ranked' | 'content' | 'global' | 'trending' | 'explore', number>>;
-    /** Pseudo-count strength of the population prior (default 200). */
+    /** Pseudo-count strength of the population prior (default 1000: each visitor's clicks move it slowly). */
     priorStrength?: number;
   };
 }

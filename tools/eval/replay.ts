@@ -29,10 +29,11 @@ const log = (m: string): void => void process.stderr.write(`[replay] ${m}\n`);
 
 export const REPLAY_SETTINGS: { name: string; config: ExplorationConfig }[] = [
   { name: 'exploration off', config: { policy: 'off', rate: 0, decay: 0.98, draws: 100 } },
-  { name: 'thompson, population prior (the default)', config: { ...DEFAULT_EXPLORATION, draws: 100 } },
+  { name: 'thompson, population prior strength 1000 (the default)', config: { ...DEFAULT_EXPLORATION, draws: 100 } },
+  { name: 'thompson, population prior, rate 0.1', config: { ...DEFAULT_EXPLORATION, rate: 0.1, draws: 100 } },
   { name: 'thompson, population prior, rate 0.5', config: { ...DEFAULT_EXPLORATION, rate: 0.5, draws: 100 } },
-  { name: 'thompson, weaker population prior (strength 50)', config: { ...DEFAULT_EXPLORATION, priorStrength: 50, draws: 100 } },
-  { name: 'thompson, stronger population prior (strength 1000)', config: { ...DEFAULT_EXPLORATION, priorStrength: 1000, draws: 100 } },
+  { name: 'thompson, population prior strength 50', config: { ...DEFAULT_EXPLORATION, priorStrength: 50, draws: 100 } },
+  { name: 'thompson, population prior strength 200', config: { ...DEFAULT_EXPLORATION, priorStrength: 200, draws: 100 } },
   { name: 'thompson, uniform prior', config: { ...DEFAULT_EXPLORATION, prior: 'uniform', draws: 100 } },
   { name: 'contextual (LinTS)', config: { ...DEFAULT_EXPLORATION, policy: 'contextual', draws: 100 } },
 ];
