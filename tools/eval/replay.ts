@@ -1,5 +1,5 @@
 /**
- * npm run eval -- replay <movielens-dir> [--json] [--users N] [--steps T]
+ * npm run eval -- replay <movielens-dir> [--json] [--users=N] [--steps=T] [--seeds=S]
  *
  * Sequential simulation of exploration: for each replay user (every 4th user;
  * the global model is built only from the other users' interactions), walk their
@@ -47,6 +47,8 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   };
   const maxUsers = num('--users', 150);
   const steps = num('--steps', 30);
+  // each setting runs with several random streams per user; hits are averaged over them
+  const seeds = num('--seeds', 5);
   const k = 10;
   const ml = loadMovieLens(dir);
   const index = await movieLensIndex(ml);
@@ -77,10 +79,10 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   for (const [n, u] of replayUsers.entries()) {
     const seq = (byUser.get(u) as Interaction[]).slice().sort((a, b) => a.timestamp - b.timestamp || a.movieId - b.movieId);
     const start = Math.max(3, seq.length - steps);
-    const mixers = REPLAY_SETTINGS.map((s) => new SlateMixer(s.config));
+    const mixers = REPLAY_SETTINGS.map((s) => Array.from({ length: seeds }, () => new SlateMixer(s.config)));
     const before = [...hits];
     const totalBefore = total;
-    const rands = REPLAY_SETTINGS.map((_, si) => mulberry32(1000 * u + si));
+    const rands = REPLAY_SETTINGS.map((_, si) => Array.from({ length: seeds }, (_, r) => mulberry32(100_000 * r + 1000 * u + si)));
     for (let t = start; t < seq.length; t++) {
       const target = index.indexOf.get(String(seq[t].movieId));
       if (target === undefined) continue;
@@ -94,7 +96,7 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
       if (tune) {
         // counterfactual per source: its best item not already in the slots before each open slot
         const fixed = k - new SlateMixer(DEFAULT_EXPLORATION).openSlots(k);
-        const lists = sourceLists(components, scores, index.prior, ranked, k, rands[0]);
+        const lists = sourceLists(components, scores, index.prior, ranked, k, rands[0][0]);
         for (let slot = fixed; slot < k; slot++) {
           const used = new Set(ranked.slice(0, slot));
           openSlotSteps++;
@@ -103,11 +105,12 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
         continue;
       }
       REPLAY_SETTINGS.forEach((_, si) => {
-        const lists = sourceLists(components, scores, index.prior, ranked, k, rands[si]);
-        const slate = mixers[si].compose(lists, k, rands[si], features);
-        const hit = slate.some((s) => s.item === target);
-        if (hit) hits[si]++;
-        for (const s of slate) mixers[si].feedback(s, s.item === target ? 1 : 0);
+        for (let r = 0; r < seeds; r++) {
+          const lists = sourceLists(components, scores, index.prior, ranked, k, rands[si][r]);
+          const slate = mixers[si][r].compose(lists, k, rands[si][r], features);
+          if (slate.some((s) => s.item === target)) hits[si] += 1 / seeds;
+          for (const s of slate) mixers[si][r].feedback(s, s.item === target ? 1 : 0);
+        }
       });
     }
     REPLAY_SETTINGS.forEach((_, si) => curve[si].push(hits[si] / Math.max(1, total)));
@@ -122,10 +125,10 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
     console.log(JSON.stringify(rates));
     return;
   }
-  console.log(`\nReplay: ${replayUsers.length} users, their last ${steps} interactions each, ${total} steps, slate of ${k}; cumulative hit rate`);
+  console.log(`\nReplay: ${replayUsers.length} users, their last ${steps} interactions each, ${total} steps, slate of ${k}; cumulative hit rate (hits averaged over ${seeds} random streams per setting)`);
   console.log('| setting | hits | cumulative hit rate | after 25% of users | after 50% | after 75% |\n| --- | --- | --- | --- | --- | --- |');
   const at = (c: number[], f: number): string => (c[Math.max(0, Math.ceil(c.length * f) - 1)] ?? 0).toFixed(4);
-  REPLAY_SETTINGS.forEach((s, si) => console.log(`| ${s.name} | ${hits[si]} | ${(hits[si] / total).toFixed(4)} | ${at(curve[si], 0.25)} | ${at(curve[si], 0.5)} | ${at(curve[si], 0.75)} |`));
+  REPLAY_SETTINGS.forEach((s, si) => console.log(`| ${s.name} | ${hits[si].toFixed(1)} | ${(hits[si] / total).toFixed(4)} | ${at(curve[si], 0.25)} | ${at(curve[si], 0.5)} | ${at(curve[si], 0.75)} |`));
   // paired bootstrap over users: each setting's hit rate minus exploration off's
   const rand = mulberry32(42);
   const lift = REPLAY_SETTINGS.map(() => [] as number[]);
@@ -142,6 +145,6 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   REPLAY_SETTINGS.forEach((s, si) => si > 0 && console.log(`  ${s.name}: ${((hits[si] - hits[0]) / total).toFixed(4)} [${ci(lift[si]).join(', ')}]`));
   console.log(`${seconds} s`);
   if (flags.has('--json')) {
-    console.log(JSON.stringify({ protocol: 'replay', dataset: dir, users: replayUsers.length, steps: total, k, hit_rate: Object.fromEntries(REPLAY_SETTINGS.map((s, si) => [s.name, Math.round((hits[si] / total) * 1e4) / 1e4])), lift_vs_off_ci: Object.fromEntries(REPLAY_SETTINGS.slice(1).map((s, si) => [s.name, ci(lift[si + 1])])), seconds }));
+    console.log(JSON.stringify({ protocol: 'replay', dataset: dir, users: replayUsers.length, steps: total, k, seeds, hit_rate: Object.fromEntries(REPLAY_SETTINGS.map((s, si) => [s.name, Math.round((hits[si] / total) * 1e4) / 1e4])), lift_vs_off_ci: Object.fromEntries(REPLAY_SETTINGS.slice(1).map((s, si) => [s.name, ci(lift[si + 1])])), seconds }));
   }
 }
