@@ -2,31 +2,25 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { Engine } from '../src/workers/engine';
 import { openStore } from '../src/store';
-import type { SentenceEncoder } from '../src/model/encoder';
 import { loadGlobalModel } from '../src/model/global-model';
 import { SlateMixer, SOURCES, type SourceLists } from '../src/model/exploration';
 import { mulberry32 } from '../src/model/random';
 import type { CatalogItem, RecommenderOptions } from '../src/types';
-import { fileReader, loadNodeEncoder, MODELS_DIR } from '../tools/lib/node-models';
+import { fileReader, MODELS_DIR } from '../tools/lib/node-models';
+import { useSharedEncoder } from './shared-encoder';
 
 const catalog = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 1500);
-let shared: SentenceEncoder;
-let encoder: SentenceEncoder;
-before(async () => {
-  shared = await loadNodeEncoder();
-  encoder = { info: shared.info, embed: (t, p) => shared.embed(t, p), dispose: async () => undefined };
-});
-after(async () => shared.dispose());
+const sharedEncoder = useSharedEncoder();
 
 function engine(options: RecommenderOptions, factory = new IDBFactory()): Engine {
   return new Engine(options, {
     store: () => openStore({ indexedDB: factory }),
-    encoder: async () => encoder,
+    encoder: async () => sharedEncoder(),
     globalModel: () => loadGlobalModel(fileReader(join(MODELS_DIR, 'global-movielens')), 'global-movielens'),
   });
 }

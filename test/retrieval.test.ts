@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { Engine, type EngineDeps } from '../src/workers/engine';
 import { openStore } from '../src/store';
-import type { SentenceEncoder } from '../src/model/encoder';
 import { loadGlobalModel } from '../src/model/global-model';
 import { JsScorer, type CatalogScorer } from '../src/gpu/scorer';
 import { applyExclusions, catalogOrderPrior } from '../src/model/ranking';
@@ -19,22 +18,17 @@ import { buildRetrievalIndex, exclusionMask } from '../src/model/retrieval';
 import { matrixFromRows } from '../src/gpu/cpu-scoring';
 import { quantizeItems } from '../src/gpu/quantized-scoring';
 import type { CatalogItem, EngineEvent, RecommenderOptions } from '../src/types';
-import { fileReader, loadNodeEncoder, MODELS_DIR } from '../tools/lib/node-models';
+import { fileReader, MODELS_DIR } from '../tools/lib/node-models';
+import { useSharedEncoder } from './shared-encoder';
 
 const catalog = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[];
 
-let shared: SentenceEncoder;
-let encoder: SentenceEncoder;
-before(async () => {
-  shared = await loadNodeEncoder();
-  encoder = { info: shared.info, embed: (t, p) => shared.embed(t, p), dispose: async () => undefined };
-});
-after(async () => shared.dispose());
+const sharedEncoder = useSharedEncoder();
 
 const globalModel = (): Promise<ReturnType<typeof loadGlobalModel> extends Promise<infer G> ? G : never> => loadGlobalModel(fileReader(join(MODELS_DIR, 'global-movielens')), 'global-movielens');
 
 function engine(options: RecommenderOptions, deps: Partial<EngineDeps> = {}, factory = new IDBFactory()): Engine {
-  return new Engine(options, { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder, globalModel, ...deps });
+  return new Engine(options, { store: () => openStore({ indexedDB: factory }), encoder: async () => sharedEncoder(), globalModel, ...deps });
 }
 
 describe('two-stage retrieval', () => {

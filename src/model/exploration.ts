@@ -78,6 +78,20 @@ export interface MixerState {
   linear: LinearBanditState | null;
 }
 
+function argmax(v: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+  return best;
+}
+
+/** Monte-Carlo propensities: the share of `draws` sampled score vectors each option wins (first on ties). */
+function winShares(sample: () => ArrayLike<number>, options: number, draws: number): Float64Array {
+  const wins = new Float64Array(options);
+  for (let d = 0; d < draws; d++) wins[argmax(sample())] += 1;
+  for (let i = 0; i < options; i++) wins[i] /= draws;
+  return wins;
+}
+
 /** Per-arm ("slot:source") Beta prior from the config; undefined: uniform Beta(1, 1). */
 function sourcePrior(config: ExplorationConfig): ((arm: string) => { alpha: number; beta: number } | undefined) | undefined {
   const prior = config.prior ?? 'population';
@@ -150,15 +164,9 @@ export class SlateMixer {
     const arms = available.map((s) => this.arm(slot, s));
     const chosen = available[arms.indexOf(this.beta.choose(arms, rand) as string)];
     // propensities: how often each source wins the Thompson draw
-    const wins = new Float64Array(available.length);
-    for (let d = 0; d < this.config.draws; d++) {
-      const draw = this.beta.sample(arms, rand);
-      let best = 0;
-      for (let a = 1; a < draw.length; a++) if (draw[a] > draw[best]) best = a;
-      wins[best] += 1;
-    }
+    const shares = winShares(() => this.beta.sample(arms, rand), available.length, this.config.draws);
     const sourcePropensities: Partial<Record<Source, number>> = {};
-    available.forEach((s, a) => (sourcePropensities[s] = wins[a] / this.config.draws));
+    available.forEach((s, a) => (sourcePropensities[s] = shares[a]));
     // the chosen source's item can also be the best remaining item of other sources
     const item = next(chosen) as number;
     const propensity = available.reduce((p, s) => (next(s) === item ? p + (sourcePropensities[s] ?? 0) : p), 0);
@@ -180,20 +188,12 @@ export class SlateMixer {
     }
     if (!cands.length) return null;
     const contexts = cands.map((c) => c.x);
-    const wins = new Float64Array(cands.length);
-    for (let d = 0; d < this.config.draws; d++) {
-      const s = this.linear.scores(contexts, rand);
-      let best = 0;
-      for (let c = 1; c < s.length; c++) if (s[c] > s[best]) best = c;
-      wins[best] += 1;
-    }
-    const s = this.linear.scores(contexts, rand);
-    let chosen = 0;
-    for (let c = 1; c < s.length; c++) if (s[c] > s[chosen]) chosen = c;
+    const shares = winShares(() => this.linear.scores(contexts, rand), cands.length, this.config.draws);
+    const chosen = argmax(this.linear.scores(contexts, rand));
     const sourcePropensities: Partial<Record<Source, number>> = {};
-    cands.forEach((c, i) => (sourcePropensities[c.source] = (sourcePropensities[c.source] ?? 0) + wins[i] / this.config.draws));
+    cands.forEach((c, i) => (sourcePropensities[c.source] = (sourcePropensities[c.source] ?? 0) + shares[i]));
     const pick = cands[chosen];
-    return { item: pick.item, slot, source: pick.source, propensity: Math.max(wins[chosen] / this.config.draws, 1 / this.config.draws), sourcePropensities, features: pick.x };
+    return { item: pick.item, slot, source: pick.source, propensity: Math.max(shares[chosen], 1 / this.config.draws), sourcePropensities, features: pick.x };
   }
 
   /** Feedback for a shown item: 1 click/like, 0 impression without a click, negative a dismiss (strong failure). */
