@@ -391,7 +391,7 @@ test('a failing migration rejects as version_error and leaves the stored data as
     databases: () => factory.databases(),
     cmp: (a: unknown, b: unknown) => factory.cmp(a, b),
   };
-  await assert.rejects(openStore({ indexedDB: future }), (e: unknown) => e instanceof StoreError && e.code === 'version_error' && /Migrating the on-device database from version 1 to 2 failed/.test(e.message));
+  await assert.rejects(openStore({ indexedDB: future }), (e: unknown) => e instanceof StoreError && e.code === 'version_error' && e.message.includes(`Migrating the on-device database from version ${SCHEMA_VERSION} to ${SCHEMA_VERSION + 1} failed`));
   const again = await openStore({ indexedDB: factory });
   assert.deepEqual(
     (await again.events()).map((e) => e.eventId),

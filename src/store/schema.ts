@@ -7,7 +7,7 @@ import type { DBSchema, IDBPDatabase, IDBPTransaction, StoreNames } from 'idb';
 import type { StoredEvent } from '../types';
 
 export const DEFAULT_DB_NAME = 'on-device-recs';
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** One cached item vector, keyed by (modelHash, contentHash). */
 export interface VectorRecord {
@@ -20,7 +20,7 @@ export interface VectorRecord {
 
 export interface RecsDB extends DBSchema {
   /** Append-only event log; `seq` is the auto-increment key (insertion order). */
-  events: { key: number; value: StoredEvent; indexes: { eventId: string; timestamp: number } };
+  events: { key: number; value: StoredEvent; indexes: { eventId: string; timestamp: number; itemId: string } };
   vectors: { key: [string, string]; value: VectorRecord; indexes: { modelHash: string } };
   /** Out-of-line keys: 'profile', 'bandit', 'settings', 'meta', ... */
   state: { key: string; value: unknown };
@@ -38,6 +38,11 @@ export const MIGRATIONS: Record<number, Migration> = {
     const vectors = db.createObjectStore('vectors', { keyPath: ['modelHash', 'contentHash'] });
     vectors.createIndex('modelHash', 'modelHash');
     db.createObjectStore('state');
+  },
+  // v2: events by item id, so one item's history is found without scanning the
+  // whole log; the upgrade indexes every event already stored.
+  2: (_db, tx) => {
+    tx.objectStore('events').createIndex('itemId', 'itemId');
   },
 };
 

@@ -70,6 +70,14 @@ export function isStoredEvent(v: unknown): v is StoredEvent {
 
 type Db = IDBPDatabase<RecsDB>;
 
+/**
+ * Opens that another tab blocks, per factory and database name. A blocked open
+ * request stays queued until the other tab lets go, and every later open waits
+ * behind it without any event; so while one is blocked, later opens fail at
+ * once with the same "blocked" error instead of hanging.
+ */
+const blockedOpens = new WeakMap<IDBFactory, Map<string, StoreError>>();
+
 function globalFactory(): IDBFactory | undefined {
   return (globalThis as { indexedDB?: IDBFactory }).indexedDB;
 }
@@ -122,19 +130,36 @@ class IdbRecommenderStore implements RecommenderStore {
 
   private db(): Promise<Db> {
     if (this.conn) return Promise.resolve(this.conn);
-    this.opening ??= this.open();
+    if (!this.opening) {
+      const attempt = this.open();
+      this.opening = attempt;
+      // a failed open (even one that failed synchronously) is not cached: the next call tries again
+      attempt.catch(() => {
+        if (this.opening === attempt) this.opening = null;
+      });
+    }
     return this.opening;
   }
 
   private open(): Promise<Db> {
-    const opening: Promise<Db> = new Promise<Db>((resolve, reject) => {
+    // declared before the executor runs: fail() may be called synchronously inside it
+    let opening: Promise<Db> | undefined;
+    opening = new Promise<Db>((resolve, reject) => {
       let settled = false;
       const fail = (e: StoreError): void => {
         settled = true;
-        if (this.opening === opening) this.opening = null;
+        if (opening && this.opening === opening) this.opening = null;
         reject(e);
       };
+      const blocked = blockedOpens.get(this.factory)?.get(this.name);
+      if (blocked) {
+        fail(new StoreError('blocked', blocked.message));
+        return;
+      }
       let request: IDBOpenDBRequest;
+      const unblocked = (): void => {
+        blockedOpens.get(this.factory)?.delete(this.name);
+      };
       try {
         request = this.factory.open(this.name, SCHEMA_VERSION);
       } catch (e) {
@@ -157,18 +182,22 @@ class IdbRecommenderStore implements RecommenderStore {
           tx.abort();
         }
       };
-      request.onblocked = () =>
-        fail(
-          new StoreError(
-            'blocked',
-            'Opening the on-device database is blocked by another open tab of this site that still uses an older version: close or reload the other tabs, then try again.',
-          ),
+      request.onblocked = () => {
+        const error = new StoreError(
+          'blocked',
+          'Opening the on-device database is blocked by another open tab of this site that still uses an older version: close or reload the other tabs, then try again.',
         );
+        if (!blockedOpens.has(this.factory)) blockedOpens.set(this.factory, new Map());
+        blockedOpens.get(this.factory)?.set(this.name, error);
+        fail(error);
+      };
       request.onerror = (event) => {
         event.preventDefault();
+        unblocked();
         if (!settled) fail(migrationError ?? toStoreError(request.error, 'opening the on-device database'));
       };
       request.onsuccess = () => {
+        unblocked();
         const raw = request.result;
         // Rejected as blocked meanwhile, or close()/deleteAll() was called: step aside.
         if (settled || this.opening !== opening) {
