@@ -11,7 +11,9 @@ export type RecommenderErrorCode =
   | 'model_integrity'
   | 'backend_unavailable'
   | 'storage'
-  | 'invalid_options';
+  | 'invalid_options'
+  /** The engine's worker stopped (crashed or was killed) while the call ran; it was restarted. */
+  | 'engine_restarted';
 
 export class RecommenderError extends Error {
   constructor(

@@ -13,6 +13,9 @@ export * from './types';
 export { RecommenderError } from './errors';
 export type { RecommenderErrorCode } from './errors';
 
+/** How often a page restarts a dead engine worker before giving up (a crash loop). */
+const MAX_ENGINE_RESTARTS = 3;
+
 function defaultBase(): string {
   return typeof document !== 'undefined' ? document.baseURI : (globalThis.location?.href ?? 'http://localhost/');
 }
@@ -46,45 +49,139 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
   }
   const listeners = new Set<(e: EngineEvent) => void>();
   const emit = (e: EngineEvent): void => listeners.forEach((l) => l(e));
-  const worker = new Worker(new URL('./workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'on-device-recs' });
-  worker.addEventListener('error', (ev) => emit({ type: 'error', message: `engine worker failed: ${ev.message}` }));
-  const remote = Comlink.wrap<EngineWorkerApi>(worker);
-  const ready = remote.init(init, Comlink.proxy(emit));
 
-  const call = async <T>(fn: () => Promise<T>): Promise<T> => {
-    await ready;
-    try {
-      return await fn();
-    } catch (e) {
-      throw fromWireError(e);
+  // The engine runs in a worker that can die (a crash, out of memory, killed by
+  // the browser). Its death is noticed through a Web Lock the worker holds for
+  // its lifetime; the facade then starts a new worker, which reloads the
+  // history from IndexedDB, and loads the last catalog again (vectors come from
+  // the IndexedDB cache). Calls that were running are retried on the new worker,
+  // except track(): whether its event was stored is unknown, so it rejects
+  // with 'engine_restarted' and the page decides whether to track it again.
+  type Remote = Comlink.Remote<EngineWorkerApi>;
+  interface InFlight {
+    retry: boolean;
+    rerun: () => void;
+    fail: (e: unknown) => void;
+  }
+  interface EngineInstance {
+    worker: Worker;
+    remote: Remote;
+    ready: Promise<void>;
+    inFlight: Set<InFlight>;
+    dead: boolean;
+  }
+  const locks = typeof navigator !== 'undefined' ? (navigator as Navigator & { locks?: LockManager }).locks : undefined;
+  const watching = new AbortController();
+  let closed = false;
+  let restarts = 0;
+  let stopped: RecommenderError | null = null;
+  let lastCatalog: { items: Parameters<Recommender['setCatalog']>[0]; options?: Parameters<Recommender['setCatalog']>[1] } | null = null;
+
+  const startEngine = (restart: boolean): EngineInstance => {
+    const worker = new Worker(new URL('./workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'on-device-recs' });
+    worker.addEventListener('error', (ev) => emit({ type: 'error', message: `engine worker failed: ${ev.message}` }));
+    const remote = Comlink.wrap<EngineWorkerApi>(worker);
+    const instance: EngineInstance = { worker, remote, ready: Promise.resolve(), inFlight: new Set(), dead: false };
+    const lockName = `on-device-recs:engine:${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+    instance.ready = (async () => {
+      await remote.init(init, Comlink.proxy(emit));
+      if (locks && (await remote.holdLifeLock(lockName))) {
+        // granted only once the worker no longer holds it, i.e. once it is gone
+        locks.request(lockName, { signal: watching.signal }, async () => onDeath(instance)).catch(() => undefined);
+      }
+      if (restart && lastCatalog) {
+        try {
+          await remote.setCatalog(lastCatalog.items, lastCatalog.options);
+        } catch (e) {
+          emit({ type: 'error', message: `After the engine restarted, the catalog could not be loaded again: ${(fromWireError(e) as Error).message}` });
+        }
+      }
+    })();
+    return instance;
+  };
+
+  let current = startEngine(false);
+
+  const onDeath = (instance: EngineInstance): void => {
+    if (closed || instance.dead) return;
+    instance.dead = true;
+    instance.worker.terminate();
+    const running = [...instance.inFlight];
+    instance.inFlight.clear();
+    if (++restarts > MAX_ENGINE_RESTARTS) {
+      stopped = new RecommenderError(
+        'engine_restarted',
+        `The engine's worker stopped ${restarts} times in this page and is not restarted again; the data stored on this device is intact.`,
+        'Reload the page. If it keeps happening, check the console for out-of-memory errors (a very large catalog?).',
+      );
+      running.forEach((c) => c.fail(stopped));
+      emit({ type: 'error', message: stopped.message });
+      return;
+    }
+    emit({ type: 'error', message: 'The engine worker stopped unexpectedly; it was restarted and the history reloaded from this device.' });
+    current = startEngine(true);
+    for (const c of running) {
+      if (c.retry) c.rerun();
+      else
+        c.fail(
+          new RecommenderError(
+            'engine_restarted',
+            'The engine worker stopped before confirming that this event was stored; it was restarted with the history stored on this device.',
+            'Track the event again if it matters (history() shows whether it was stored).',
+          ),
+        );
     }
   };
 
+  const call = <T>(fn: (remote: Remote) => Promise<T>, onRestart: 'retry' | 'fail' = 'retry'): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const run = (): void => {
+        if (stopped) return reject(stopped);
+        const instance = current;
+        const entry: InFlight = { retry: onRestart === 'retry', rerun: run, fail: reject };
+        instance.inFlight.add(entry);
+        instance.ready
+          .then(() => fn(instance.remote))
+          .then(
+            (value) => instance.inFlight.delete(entry) && resolve(value),
+            (e: unknown) => instance.inFlight.delete(entry) && reject(fromWireError(e)),
+          );
+      };
+      run();
+    });
+
   const flushOnHide = (): void => {
-    if (document.visibilityState === 'hidden') void call(() => remote.flush()).catch(() => undefined);
+    if (document.visibilityState === 'hidden') void call((r) => r.flush()).catch(() => undefined);
   };
   if (typeof document !== 'undefined') document.addEventListener('visibilitychange', flushOnHide);
 
   return {
-    setCatalog: (items, options) => call(() => remote.setCatalog(items, options)),
-    track: (event) => call(() => remote.track(event)),
-    recommend: (opts) => call(() => remote.recommend(opts)),
-    similar: (itemId, k) => call(() => remote.similar(itemId, k)),
-    search: (query, k) => call(() => remote.search(query, k)),
-    explain: (itemId) => call(() => remote.explain(itemId)),
-    history: (limit) => call(() => remote.history(limit)),
-    exportData: () => call(() => remote.exportData()),
-    deleteData: () => call(() => remote.deleteData()),
-    stats: () => call(() => remote.stats()),
+    setCatalog: (items, options) =>
+      call((r) => r.setCatalog(items, options)).then((report) => {
+        lastCatalog = { items, options };
+        return report;
+      }),
+    track: (event) => call((r) => r.track(event), 'fail'),
+    recommend: (opts) => call((r) => r.recommend(opts)),
+    similar: (itemId, k) => call((r) => r.similar(itemId, k)),
+    search: (query, k) => call((r) => r.search(query, k)),
+    explain: (itemId) => call((r) => r.explain(itemId)),
+    history: (limit) => call((r) => r.history(limit)),
+    exportData: () => call((r) => r.exportData()),
+    deleteData: () => call((r) => r.deleteData()),
+    stats: () => call((r) => r.stats()),
     on(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     async close() {
       if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', flushOnHide);
-      await call(() => remote.close()).catch(() => undefined);
-      remote[Comlink.releaseProxy]();
-      worker.terminate();
+      const instance = current;
+      await call((r) => r.close(), 'fail').catch(() => undefined);
+      closed = true;
+      watching.abort();
+      instance.remote[Comlink.releaseProxy]();
+      instance.worker.terminate();
     },
   };
 }

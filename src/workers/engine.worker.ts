@@ -149,6 +149,25 @@ class EngineWorker {
     this.engine.on(listener);
   }
 
+  /**
+   * Holds a Web Lock named `name` for as long as this worker lives. The page
+   * asks for the same lock: it is granted exactly when the worker is gone
+   * (crashed, killed, out of memory), so the page can restart the engine.
+   * Resolves true once held (false without the Web Locks API).
+   */
+  holdLifeLock(name: string): Promise<boolean> {
+    const locks = (self.navigator as Navigator & { locks?: LockManager }).locks;
+    if (!locks) return Promise.resolve(false);
+    return new Promise((held) => {
+      locks
+        .request(name, () => {
+          held(true);
+          return new Promise<never>(() => undefined); // released only when this worker ends
+        })
+        .catch(() => held(false));
+    });
+  }
+
   private get e(): Engine {
     if (!this.engine) throw new RecommenderError('not_ready', 'The engine worker was not initialised.', 'Create it with createRecommender().');
     return this.engine;
