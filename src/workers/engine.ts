@@ -21,6 +21,7 @@ import type {
 } from '../types';
 import { RecommenderError } from '../errors';
 import { contentHash, itemText, validateCatalog } from '../catalog';
+import { validateRecommendOptions } from '../request-validation';
 import { emptyMatrix, matrixFromRows, rowOf, similarities, topK } from '../gpu/cpu-scoring';
 import type { ModelFileReader, SentenceEncoder } from '../model/encoder';
 import { loadVectorFile } from '../model/vector-file';
@@ -108,6 +109,8 @@ export class Engine {
   private counter = 0;
   private sinceLastPrune = 0;
   private lostEvents = 0;
+  /** The last attempt to write events failed (the queue may then drop its oldest beyond MAX_PENDING). */
+  private storageFailing = false;
   private scorer: CatalogScorer | null = null;
   // exploration: the bandit, the last slate shown (awaiting feedback) and a log of impressions with propensities
   private mixer: SlateMixer;
@@ -404,9 +407,12 @@ export class Engine {
     this.profile = null;
     this.slateFeedback(event);
     const done = new Promise<void>((resolve, reject) => this.pending.push({ event, waiters: [{ resolve, reject }] }));
-    if (this.pending.length > MAX_PENDING) {
+    if (this.pending.length > MAX_PENDING && this.storageFailing) {
       const dropped = this.pending.splice(0, this.pending.length - MAX_PENDING);
       this.lostEvents += dropped.length;
+      // reported lost: they leave this session's history too, so it matches what a reload will show
+      const lost = new Set(dropped.map((p) => p.event));
+      this.log = this.log.filter((e) => !lost.has(e));
       const err = new RecommenderError('storage', `${dropped.length} events could not be stored and were dropped (storage keeps failing).`, 'Free disk space or lower maxEvents.');
       dropped.forEach((p) => p.waiters.forEach((w) => w.reject(err)));
       this.emit({ type: 'error', message: err.message });
@@ -419,7 +425,7 @@ export class Engine {
     if (!input || typeof input !== 'object') throw new RecommenderError('invalid_event', `track() needs an event object, got ${input === null ? 'null' : typeof input}.`, 'Call track({ type: "click", itemId: "sku-1" }).');
     const { type, itemId, query, value, timestamp, context } = input;
     if (typeof type !== 'string' || !EVENT_TYPES.includes(type as EventType)) {
-      throw new RecommenderError('invalid_event', `Unknown event type ${JSON.stringify(truncate(String(type)))}.`, `Use one of: ${EVENT_TYPES.join(', ')}.`);
+      throw new RecommenderError('invalid_event', `Unknown event type ${JSON.stringify(shown(type))}.`, `Use one of: ${EVENT_TYPES.join(', ')}.`);
     }
     const event: StoredEvent = { type, eventId: `${this.tabId}-${(this.counter++).toString(36)}`, timestamp: this.now() };
     if (type === 'search') {
@@ -435,18 +441,18 @@ export class Engine {
       event.itemId = itemId;
     }
     if (value !== undefined) {
-      if (typeof value !== 'number' || !Number.isFinite(value)) throw new RecommenderError('invalid_event', `Event value must be a finite number, got ${String(value)}.`, 'Pass seconds for dwell, or leave value out.');
+      if (typeof value !== 'number' || !Number.isFinite(value)) throw new RecommenderError('invalid_event', `Event value must be a finite number, got ${shown(value)}.`, 'Pass seconds for dwell, or leave value out.');
       event.value = value;
     }
     if (timestamp !== undefined) {
-      if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) throw new RecommenderError('invalid_event', `Event timestamp must be epoch milliseconds, got ${String(timestamp)}.`, 'Leave timestamp out to use the current time.');
+      if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) throw new RecommenderError('invalid_event', `Event timestamp must be epoch milliseconds, got ${shown(timestamp)}.`, 'Leave timestamp out to use the current time.');
       event.timestamp = timestamp;
     }
     if (context !== undefined) {
       if (!context || typeof context !== 'object' || Array.isArray(context)) throw new RecommenderError('invalid_event', 'Event context must be a plain object of strings, numbers and booleans.', 'Pass e.g. { page: "home" }.');
       const clean: Record<string, string | number | boolean> = {};
       for (const [k, v] of Object.entries(context).slice(0, MAX_CONTEXT_KEYS)) {
-        if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue;
+        if (k === '__proto__' || k === 'constructor' || k === 'prototype' || k.length > 64) continue;
         if (typeof v === 'string') clean[k] = v.slice(0, 256);
         else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') clean[k] = v;
       }
@@ -476,6 +482,7 @@ export class Engine {
       try {
         const store = await this.getStore();
         await store.appendEvents(batch.map((p) => p.event));
+        this.storageFailing = false;
         batch.forEach((p) => p.waiters.forEach((w) => w.resolve()));
         this.deps.channel?.post({ type: 'events' });
         this.sinceLastPrune += batch.length;
@@ -484,6 +491,7 @@ export class Engine {
           if (removed > 0) await this.reloadHistory();
         }
       } catch (e) {
+        this.storageFailing = true;
         this.pending.unshift(...batch);
         const err = e instanceof RecommenderError ? e : new RecommenderError('storage', `Could not store ${batch.length} events (${(e as Error).message}); they are kept in memory and retried.`, 'Free storage space, or lower maxEvents.');
         batch.forEach((p) => {
@@ -585,7 +593,8 @@ export class Engine {
     return subIndex(catalog, catalog.global, found);
   }
 
-  async recommend(options: RecommendOptions = {}): Promise<Recommendation[]> {
+  async recommend(input?: RecommendOptions): Promise<Recommendation[]> {
+    const options = validateRecommendOptions(input);
     const full = this.requireCatalog();
     await this.ensureHistory();
     const k = clampK(options.k, 10);
@@ -790,12 +799,21 @@ export class Engine {
 
 function clampK(k: unknown, fallback: number): number {
   if (k === undefined) return fallback;
-  if (typeof k !== 'number' || !Number.isFinite(k) || k < 0) throw new RecommenderError('invalid_options', `k must be a number from 0 to ${MAX_K}, got ${String(k)}.`, 'Pass e.g. { k: 10 }.');
+  if (typeof k !== 'number' || !Number.isFinite(k) || k < 0) throw new RecommenderError('invalid_options', `k must be a number from 0 to ${MAX_K}, got ${shown(k)}.`, 'Pass e.g. { k: 10 }.');
   return Math.min(MAX_K, Math.floor(k));
 }
 
 function truncate(s: string, n = 80): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/** A caller's value as an error message shows it: short, and never throwing (null-prototype objects). */
+function shown(v: unknown): string {
+  try {
+    return truncate(String(v));
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
 }
 
 function randomId(): string {
