@@ -199,7 +199,10 @@ export class Engine {
 
   /** Loads an optional model after `after` settles; a failure is reported and the engine ranks without it. */
   private optionalModel<T>(what: string, load: (() => Promise<T | null>) | undefined, after: Promise<unknown> = Promise.resolve()): Promise<T | null> {
-    if (!load) return Promise.resolve(null);
+    if (!load) {
+      after.catch(() => undefined); // nothing waits on it then: a failure (e.g. a tampered encoder) is reported by its own caller
+      return Promise.resolve(null);
+    }
     return after
       .catch(() => undefined)
       .then(() => load())
