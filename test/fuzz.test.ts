@@ -95,7 +95,11 @@ function hostileItem(rand: () => number, i: number): unknown {
   if (rand() < 0.5) item.price = field(() => Math.round(rand() * 100));
   if (rand() < 0.5) item.imageUrl = field(() => pick(rand, ['/img/a.png', 'https://cdn.example/b.jpg', 'javascript:alert(1)', ' \u0001javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'java\nscript:alert(1)']));
   if (rand() < 0.5) item.available = field(() => rand() < 0.5);
-  if (rand() < 0.3) item.text = field(() => JSON.parse(`{"__proto__": {"polluted": "yes"}, "director": ${JSON.stringify(pick(rand, HTML))}}`));
+  if (rand() < 0.3) {
+    // prototype keys with object values (pollution attempts) and with string values (must not be copied as own keys)
+    const proto = rand() < 0.5 ? '{"polluted": "yes"}' : '"shadow"';
+    item.text = field(() => JSON.parse(`{"__proto__": ${proto}, "constructor": "c", "director": ${JSON.stringify(pick(rand, HTML))}}`));
+  }
   if (rand() < 0.2) item.unknownField = pick(rand, HOSTILE);
   return item;
 }
@@ -113,14 +117,14 @@ function assertCleanItem(it: CatalogItem): void {
   if (it.imageUrl !== undefined) assert.match(new URL(it.imageUrl, 'https://shop.example/').protocol, /^https?:$/);
   if (it.available !== undefined) assert.equal(typeof it.available, 'boolean');
   if (it.text !== undefined) {
-    assert.ok(!Object.prototype.hasOwnProperty.call(it.text, '__proto__'));
+    for (const k of ['__proto__', 'constructor', 'prototype']) assert.ok(!Object.prototype.hasOwnProperty.call(it.text, k), `text.${k} copied`);
     for (const v of Object.values(it.text)) assert.equal(typeof v, 'string');
   }
   assert.doesNotThrow(() => structuredClone(it), 'crosses the worker boundary');
 }
 
 describe('fuzz: catalog loading', () => {
-  test('3,000 generated hostile items: every entry is loaded clean or reported; nothing throws, nothing is polluted', () => {
+  test('3,000 generated hostile items: every entry is loaded clean or reported; nothing throws, nothing is polluted', { timeout: 120_000 }, () => {
     const rand = mulberry32(1234);
     const input = Array.from({ length: 3_000 }, (_, i) => hostileItem(rand, i));
     const { items, problems } = validateCatalog(input);
@@ -138,7 +142,7 @@ describe('fuzz: catalog loading', () => {
     assertPrototypesClean();
   });
 
-  test('a catalog that is not an array, or over the size limit, is refused with invalid_catalog', () => {
+  test('a catalog that is not an array, or over the size limit, is refused with invalid_catalog', { timeout: 120_000 }, () => {
     for (const bad of [...HOSTILE.filter((v) => !Array.isArray(v)), new Array(CATALOG_LIMITS.items + 1)]) {
       assert.throws(
         () => validateCatalog(bad),
@@ -150,7 +154,7 @@ describe('fuzz: catalog loading', () => {
     }
   });
 
-  test('1 MB strings in every field are refused per item with the limit named', () => {
+  test('1 MB strings in every field are refused per item with the limit named', { timeout: 120_000 }, () => {
     const fields = ['id', 'title', 'description', 'category', 'imageUrl'];
     const { items, problems } = validateCatalog([...fields.map((f) => ({ id: `big-${f}`, title: 'ok', [f]: MB })), { id: 'big-tag', title: 'ok', tags: [MB] }, { id: 'big-text', title: 'ok', text: { review: MB } }]);
     assert.equal(items.length, 0);
@@ -158,7 +162,7 @@ describe('fuzz: catalog loading', () => {
     for (const p of problems) assert.ok(p.message.length < 200, p.message);
   });
 
-  test('the engine loads a hostile catalog, reports the bad entries and serves from the good ones', async () => {
+  test('the engine loads a hostile catalog, reports the bad entries and serves from the good ones', { timeout: 120_000 }, async () => {
     const rand = mulberry32(99);
     const hostile = Array.from({ length: 400 }, (_, i) => hostileItem(rand, i));
     const engine = new Engine({ seed: 1 }, { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder() });
@@ -178,7 +182,7 @@ describe('fuzz: catalog loading', () => {
 });
 
 describe('fuzz: track() and the read calls', () => {
-  test('4,000 generated hostile events: each is stored clean or refused with a clear error; the log stays valid; the engine keeps serving', async () => {
+  test('4,000 generated hostile events: each is stored clean or refused with a clear error; the log stays valid; the engine keeps serving', { timeout: 120_000 }, async () => {
     const factory = new IDBFactory();
     const engine = new Engine({ seed: 2 }, { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder() });
     await engine.setCatalog(catalog);
@@ -239,7 +243,7 @@ describe('fuzz: track() and the read calls', () => {
     await engine.close();
   });
 
-  test('recommend(), similar(), search(), explain() and history() with hostile arguments: results or a clear error, never a crash', async () => {
+  test('recommend(), similar(), search(), explain() and history() with hostile arguments: results or a clear error, never a crash', { timeout: 120_000 }, async () => {
     const engine = new Engine({ seed: 3 }, { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder() });
     await engine.setCatalog(catalog);
     await engine.track({ type: 'click', itemId: catalog[0].id });
@@ -282,7 +286,7 @@ describe('fuzz: track() and the read calls', () => {
     await engine.close();
   });
 
-  test('a huge batch: 20,000 track() calls at once are all stored while storage works', async () => {
+  test('a huge batch: 20,000 track() calls at once are all stored while storage works', { timeout: 120_000 }, async () => {
     const factory = new IDBFactory();
     const engine = new Engine({ seed: 4, maxEvents: 50_000 }, { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder() });
     await engine.setCatalog(catalog);

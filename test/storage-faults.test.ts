@@ -299,7 +299,7 @@ describe('storage faults', () => {
     await engine.close();
   });
 
-  test('corrupt records (events, state, vectors) are skipped: the engine loads, serves, re-embeds and exports only valid data', async () => {
+  test('corrupt records (events, state, vectors) are skipped: the engine loads, serves, re-embeds and exports only valid data', { timeout: 60_000 }, async () => {
     const factory = new IDBFactory();
     const first = engineOn(factory);
     await first.setCatalog(catalog);
@@ -312,6 +312,8 @@ describe('storage faults', () => {
     tx.objectStore('events').add({ eventId: 'no-type', timestamp: Date.now() });
     tx.objectStore('events').add({ eventId: 'nan-time', type: 'click', itemId: catalog[5].id, timestamp: Number.NaN });
     tx.objectStore('events').add({ unexpected: ['shape'], type: 42 });
+    tx.objectStore('events').add({ eventId: 'inf-dwell', type: 'dwell', itemId: catalog[6].id, value: Infinity, timestamp: Date.now() });
+    tx.objectStore('events').add({ eventId: 'object-item', type: 'click', itemId: { id: catalog[6].id }, timestamp: Date.now() });
     tx.objectStore('state').put({ mixer: 'garbage', policy: 'thompson' }, 'exploration');
     const vectorKeys = (await request(tx.objectStore('vectors').getAllKeys())) as [string, string][];
     const victim = vectorKeys.find((k) => k[0] === modelHash) as [string, string];

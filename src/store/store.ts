@@ -65,7 +65,16 @@ export interface RecommenderStore {
 export function isStoredEvent(v: unknown): v is StoredEvent {
   if (!v || typeof v !== 'object') return false;
   const e = v as Partial<StoredEvent>;
-  return typeof e.type === 'string' && typeof e.eventId === 'string' && typeof e.timestamp === 'number' && Number.isFinite(e.timestamp);
+  return (
+    typeof e.type === 'string' &&
+    typeof e.eventId === 'string' &&
+    typeof e.timestamp === 'number' &&
+    Number.isFinite(e.timestamp) &&
+    (e.itemId === undefined || typeof e.itemId === 'string') &&
+    (e.query === undefined || typeof e.query === 'string') &&
+    (e.value === undefined || (typeof e.value === 'number' && Number.isFinite(e.value))) &&
+    (e.context === undefined || (typeof e.context === 'object' && e.context !== null && !Array.isArray(e.context)))
+  );
 }
 
 type Db = IDBPDatabase<RecsDB>;
