@@ -514,8 +514,11 @@ export class Engine {
   private retryDelay = 500;
   private scheduleRetry(): void {
     setTimeout(() => {
+      // flush() keeps failed events queued instead of rejecting: the backoff resets only once they are written
       void this.flush().then(
-        () => (this.retryDelay = 500),
+        () => {
+          if (this.pending.length === 0) this.retryDelay = 500;
+        },
         () => undefined,
       );
     }, this.retryDelay);
