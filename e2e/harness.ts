@@ -41,7 +41,8 @@ export interface StaticServer {
 /** Content-Security-Policy the demo must run under (no unsafe-eval; wasm allowed). */
 export const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
 
-export async function serveStatic(root = DIST, extraHeaders: Record<string, string> = {}): Promise<StaticServer> {
+export async function serveStatic(root = DIST, extraHeaders: Record<string, string> = {}, options: { isolated?: boolean } = {}): Promise<StaticServer> {
+  const isolation = options.isolated === false ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
   if (!existsSync(join(root, 'index.html'))) throw new Error(`${root}/index.html missing: run "vite build" first (npm run test:e2e does).`);
   const log: StaticServer['log'] = [];
   const server = createServer((req: IncomingMessage, res) => {
@@ -58,8 +59,7 @@ export async function serveStatic(root = DIST, extraHeaders: Record<string, stri
       }
       res.writeHead(200, {
         'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
-        'Cross-Origin-Opener-Policy': 'same-origin',
-        'Cross-Origin-Embedder-Policy': 'require-corp',
+        ...isolation,
         'Cache-Control': 'no-cache',
         ...extraHeaders,
       });

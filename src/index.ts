@@ -7,6 +7,7 @@ import * as Comlink from 'comlink';
 import type { EngineWorkerApi } from './workers/engine.worker';
 import { fromWireError, type WorkerInit } from './workers/protocol';
 import { RecommenderError } from './errors';
+import { startEngineWorker } from './worker-url';
 import type { EngineEvent, Recommender, RecommenderOptions } from './types';
 
 export * from './types';
@@ -38,12 +39,15 @@ function absoluteFolder(url: string, base: string): string {
  */
 export function createRecommender(options: RecommenderOptions = {}): Recommender {
   const base = defaultBase();
+  const assets = options.baseUrl !== undefined ? absoluteFolder(options.baseUrl, base) : undefined;
+  const { baseUrl: _baseUrl, workerUrl: _workerUrl, ...engineOptions } = options;
   const init: WorkerInit = {
-    ...options,
-    modelsUrl: absoluteFolder(options.modelsUrl ?? 'models/', base),
-    wasmUrl: absoluteFolder(options.wasmUrl ?? 'ort/', base),
+    ...engineOptions,
+    modelsUrl: absoluteFolder(options.modelsUrl ?? (assets ? `${assets}models/` : 'models/'), base),
+    wasmUrl: absoluteFolder(options.wasmUrl ?? (assets ? `${assets}ort/` : 'ort/'), base),
     pageUrl: base,
   };
+  const workerUrl = options.workerUrl !== undefined ? new URL(options.workerUrl, base) : assets ? new URL('engine.worker.js', assets) : undefined;
   if (typeof Worker === 'undefined') {
     throw new RecommenderError('backend_unavailable', 'This environment has no Web Workers.', 'Run the recommender in a browser page.');
   }
@@ -78,7 +82,7 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
   let lastCatalog: { items: Parameters<Recommender['setCatalog']>[0]; options?: Parameters<Recommender['setCatalog']>[1] } | null = null;
 
   const startEngine = (restart: boolean): EngineInstance => {
-    const worker = new Worker(new URL('./workers/engine.worker.ts', import.meta.url), { type: 'module', name: 'on-device-recs' });
+    const worker = startEngineWorker(workerUrl);
     worker.addEventListener('error', (ev) => emit({ type: 'error', message: `engine worker failed: ${ev.message}` }));
     const remote = Comlink.wrap<EngineWorkerApi>(worker);
     const instance: EngineInstance = { worker, remote, ready: Promise.resolve(), inFlight: new Set(), dead: false };

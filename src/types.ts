@@ -166,6 +166,19 @@ export interface ExportedData {
 
 /** Options for {@link createRecommender}. */
 export interface RecommenderOptions {
+  /**
+   * One folder holding the engine's assets as the npm package ships them (`lib/` of the package:
+   * `engine.worker.js`, `ort/`, `models/`). When set, `workerUrl`, `wasmUrl` and `modelsUrl`
+   * default to `<baseUrl>/engine.worker.js`, `<baseUrl>/ort/` and `<baseUrl>/models/`.
+   * The script-tag bundle sets it to the folder embed.js was loaded from.
+   */
+  baseUrl?: string;
+  /**
+   * URL of the engine's worker script. Default: bundled by your bundler from the package
+   * (`new Worker(new URL('./engine.worker.js', import.meta.url))`), or `<baseUrl>/engine.worker.js`.
+   * Must be same-origin (browsers refuse cross-origin workers).
+   */
+  workerUrl?: string;
   /** Base URL of the models folder (default: `<base>/models/`). Must be same-origin unless the integrator opts in. */
   modelsUrl?: string;
   /** Encoder folder name inside modelsUrl (default 'glove-sif-100d'). */
