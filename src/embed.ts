@@ -38,6 +38,8 @@ export interface EmbedHandle {
   ready: Promise<CatalogReport>;
   /** Makes every `<on-device-recs>` on the page fetch again. */
   refresh: () => void;
+  /** With `data-offline`: resolves once the service worker holds everything this page needs offline. */
+  offline?: Promise<ServiceWorkerRegistration | undefined>;
 }
 
 declare global {
@@ -92,8 +94,16 @@ function start(): EmbedHandle | undefined {
     if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', begin, { once: true });
     else begin();
   }
-  if (data.offline) registerOffline(data.offline).catch((e: unknown) => fail(`offline support is off: ${(e as Error).message}`));
   const handle: EmbedHandle = { recommender, ready, refresh: () => refreshRecsElements(0) };
+  if (data.offline) {
+    const swUrl = data.offline;
+    // once the catalog is loaded the engine has fetched everything it needs: keep those files too
+    handle.offline = ready.then(
+      () => registerOffline(swUrl, { recommender }),
+      () => undefined,
+    );
+    handle.offline.catch((e: unknown) => fail(`offline support is off: ${(e as Error).message}`));
+  }
   window.onDeviceRecs = handle;
   return handle;
 }

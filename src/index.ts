@@ -174,6 +174,7 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
     exportData: () => call((r) => r.exportData()),
     deleteData: () => call((r) => r.deleteData()),
     stats: () => call((r) => r.stats()),
+    loadedFiles: () => call((r) => r.loadedFiles()),
     on(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -6,9 +6,13 @@
  * recommendations work without a network. The cache holds only your site's
  * static files, never the visitor's data (that lives in IndexedDB).
  */
+import type { Recommender } from './types';
+
 export interface OfflineOptions {
   /** Service worker scope (default: the folder of `serviceWorkerUrl`). */
   scope?: string;
+  /** Also keep the files this recommender's engine loaded (worker, wasm, models, catalog). Call after setCatalog() resolved. */
+  recommender?: Recommender;
 }
 
 /** Registers the offline service worker; resolves once it controls the page and holds this page's files. */
@@ -24,6 +28,8 @@ export async function registerOffline(serviceWorkerUrl: string, options: Offline
     const url = new URL(entry.name);
     if (url.origin === location.origin) urls.add(url.href);
   }
+  // the engine's worker has its own timeline: its script, onnxruntime's wasm, the models, the catalog
+  if (options.recommender) for (const u of await options.recommender.loadedFiles()) urls.add(u);
   await new Promise<void>((resolve) => {
     const channel = new MessageChannel();
     channel.port1.onmessage = () => resolve();

@@ -254,6 +254,11 @@ export interface Recommender {
   exportData(): Promise<ExportedData>;
   deleteData(): Promise<void>;
   stats(): Promise<EngineStats>;
+  /**
+   * The same-origin static files the engine loaded so far (its worker script, onnxruntime's wasm,
+   * model files, the catalog): what a service worker must keep for offline use. No personal data.
+   */
+  loadedFiles(): Promise<string[]>;
   /** Subscribe to progress/backend/change events; returns an unsubscribe function. */
   on(listener: (event: EngineEvent) => void): () => void;
   /** Flush pending writes and stop the worker. */

@@ -155,6 +155,16 @@ class EngineWorker {
    * (crashed, killed, out of memory), so the page can restart the engine.
    * Resolves true once held (false without the Web Locks API).
    */
+  /** Same-origin static files this worker loaded (its own script and chunks, onnxruntime's wasm, models, catalog). */
+  loadedFiles(): string[] {
+    const urls = new Set<string>([self.location.href]);
+    for (const e of performance.getEntriesByType('resource')) {
+      const url = new URL(e.name);
+      if (url.origin === self.location.origin && url.protocol.startsWith('http')) urls.add(url.href.split('#')[0]);
+    }
+    return [...urls];
+  }
+
   holdLifeLock(name: string): Promise<boolean> {
     const locks = (self.navigator as Navigator & { locks?: LockManager }).locks;
     if (!locks) return Promise.resolve(false);
