@@ -10,6 +10,8 @@
  *   recommendations (`excludeSeen`), so only mark what the visitor really looked at.
  *
  * Everything stays on the device, like every other `track()`.
+ *
+ * @module on-device-recs/autotrack
  */
 import type { EventType, Recommender } from './types';
 import { RecsElement, refreshRecsElements } from './element';

@@ -24,7 +24,7 @@
  * `--recs-card-min-width`, `--recs-image-ratio`, `--recs-focus`. Parts: `heading`,
  * `list`, `card`, `image`, `title`, `meta`, `reason`, `dismiss`, `status`.
  *
- * @packageDocumentation
+ * @module on-device-recs/element
  */
 import type { Recommendation, Recommender } from './types';
 
@@ -69,7 +69,8 @@ img { width: 100%; aspect-ratio: var(--recs-image-ratio, 4 / 3); object-fit: cov
 }
 `;
 
-type Mode = 'for-you' | 'similar' | 'search';
+/** What an element shows: personalised recommendations, items similar to `item-id`, or search results for `query`. */
+export type Mode = 'for-you' | 'similar' | 'search';
 
 let defaultRecommender: Recommender | null = null;
 let defaultReady: Promise<unknown> = Promise.resolve();

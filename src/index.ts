@@ -2,6 +2,8 @@
  * Public API. `createRecommender()` starts the engine in a Web Worker and
  * returns a typed facade; every method is a message to the worker, so the
  * page's main thread only pays for structured cloning.
+ *
+ * @module on-device-recs
  */
 import * as Comlink from 'comlink';
 import type { EngineWorkerApi } from './workers/engine.worker';

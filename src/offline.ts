@@ -5,6 +5,8 @@
  * models, the catalog), so that after the first visit the page and its
  * recommendations work without a network. The cache holds only your site's
  * static files, never the visitor's data (that lives in IndexedDB).
+ *
+ * @module on-device-recs/offline
  */
 import type { Recommender } from './types';
 

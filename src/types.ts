@@ -207,6 +207,17 @@ export interface RecommenderOptions {
   wasmUrl?: string;
   /** IndexedDB database name (default 'on-device-recs'). One per site by default. */
   storeName?: string;
+  /**
+   * Weights of the multi-objective score when ranking heads are loaded:
+   * `click · p(click) + conversion · p(conversion)`. Default `{ click: 1, conversion: 0.3 }`.
+   * Raise `conversion` to favour items visitors like or buy over items they only open.
+   */
+  taskWeights?: { click?: number; conversion?: number };
+  /**
+   * Diversity of a slate, 0-1 (maximal marginal relevance): 0 ranks by relevance alone, 1 by
+   * novelty against the cards already chosen alone. Default 0.15.
+   */
+  diversity?: number;
   /** Exclude items the visitor already interacted with (default: purchased and dismissed always; viewed ones too when true). */
   excludeSeen?: boolean;
   /** Max events kept on the device (oldest dropped first). Default 10,000. */

@@ -12,6 +12,8 @@
  * `createRecommender()` looks for them by default, and keeps Vite's dependency
  * pre-bundling away from the package so its worker is bundled from
  * `new Worker(new URL('./engine.worker.js', import.meta.url))`.
+ *
+ * @module on-device-recs/vite
  */
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';

@@ -76,6 +76,24 @@ describe('Engine', () => {
     assert.ok(recs.every((r) => !horror.some((h) => h.id === r.itemId)), 'seen items excluded');
   });
 
+  test('diversity and taskWeights options: validated with a clear error; more diversity spreads a slate over more genres', async () => {
+    const opts = (o: object): Engine => new Engine(o, { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder });
+    assert.throws(() => opts({ diversity: 1.5 }), (err: RecommenderError) => err.code === 'invalid_options' && /diversity must be a number from 0 to 1/.test(err.message));
+    assert.throws(() => opts({ taskWeights: { click: -1 } }), (err: RecommenderError) => err.code === 'invalid_options' && /taskWeights/.test(err.message));
+    assert.throws(() => opts({ taskWeights: { click: 0, conversion: 0 } }), /not both 0/);
+    const slateGenres = async (diversity: number): Promise<number> => {
+      const e = opts({ diversity, exploration: { rate: 0 } });
+      await e.setCatalog(small);
+      for (const it of small.filter((x) => genres(x)[0] === 'Horror').slice(0, 3)) await e.track({ type: 'click', itemId: it.id });
+      const recs = await e.recommend({ k: 10 });
+      await e.close();
+      return new Set(recs.map((r) => genres(r.item)[0])).size;
+    };
+    const focused = await slateGenres(0);
+    const spread = await slateGenres(0.9);
+    assert.ok(spread > focused, `first genres in the slate: ${focused} at diversity 0, ${spread} at 0.9`);
+  });
+
   test('dismiss pushes an item and its neighbours down; filters and exclude apply', async () => {
     const e = makeEngine();
     await e.setCatalog(small);

@@ -175,6 +175,10 @@ const assets = readdirSync(join(DIST, 'assets'));
 const pick = (prefix: string, ext: string): Buffer => Buffer.concat(assets.filter((f) => f.startsWith(prefix) && f.endsWith(ext)).map((f) => readFileSync(join(DIST, 'assets', f))));
 result.gzip_kb.page_script = kb(pick('main-', '.js'));
 result.gzip_kb.engine_worker = kb(pick('engine.worker-', '.js'));
+// the npm package's script-tag bundle and library entry (npm run bench builds lib/ first)
+for (const [key, file] of [['embed_js', 'embed.js'], ['package_index', 'index.js'], ['package_element', 'element.js'], ['package_worker', 'engine.worker.js']] as const) {
+  if (existsSync(join(ROOT, 'lib', file))) result.gzip_kb[key] = kb(readFileSync(join(ROOT, 'lib', file)));
+}
 result.gzip_kb.onnxruntime_wasm = kb(readFileSync(join(DIST, 'ort', 'ort-wasm-simd-threaded.jsep.wasm')));
 for (const model of readdirSync(join(ROOT, 'public', 'models'))) {
   const dir = join(ROOT, 'public', 'models', model);

@@ -44,7 +44,7 @@ import {
 } from '../model/ranking';
 import { LexicalIndex } from '../model/search';
 import { mapToCatalog, type GlobalModel } from '../model/global-model';
-import { rerankWithHeads, type RankingHeads } from '../model/heads';
+import { DEFAULT_TASK_WEIGHTS, rerankWithHeads, type RankingHeads, type TaskWeights } from '../model/heads';
 import type { RecommenderStore } from '../store';
 import { createCatalogScorer, type CatalogScorer, type ScoringPath } from '../gpu/scorer';
 import { quantizeItems, quantizeQueries, type QuantizedItems } from '../gpu/quantized-scoring';
@@ -122,6 +122,7 @@ export class Engine {
   private readonly tabId: string;
   private readonly now: () => number;
   private readonly ranking: RankingConfig;
+  private readonly taskWeights: TaskWeights;
 
   constructor(
     private readonly options: RecommenderOptions,
@@ -129,7 +130,16 @@ export class Engine {
   ) {
     this.tabId = deps.tabId ?? randomId();
     this.now = deps.now ?? Date.now;
-    this.ranking = { ...DEFAULT_RANKING_CONFIG, excludeSeen: options.excludeSeen ?? DEFAULT_RANKING_CONFIG.excludeSeen };
+    const diversity = options.diversity ?? 1 - DEFAULT_RANKING_CONFIG.mmrLambda;
+    if (typeof diversity !== 'number' || !(diversity >= 0 && diversity <= 1)) {
+      throw new RecommenderError('invalid_options', `diversity must be a number from 0 to 1, got ${String(diversity)}.`, 'Use e.g. { diversity: 0.15 } (0 = relevance only).');
+    }
+    this.ranking = { ...DEFAULT_RANKING_CONFIG, mmrLambda: 1 - diversity, excludeSeen: options.excludeSeen ?? DEFAULT_RANKING_CONFIG.excludeSeen };
+    const tw = { ...DEFAULT_TASK_WEIGHTS, ...(options.taskWeights ?? {}) };
+    if (![tw.click, tw.conversion].every((w) => typeof w === 'number' && Number.isFinite(w) && w >= 0) || tw.click + tw.conversion <= 0) {
+      throw new RecommenderError('invalid_options', `taskWeights must be non-negative numbers, not both 0; got ${JSON.stringify(options.taskWeights)}.`, 'Use e.g. { taskWeights: { click: 1, conversion: 0.5 } }.');
+    }
+    this.taskWeights = tw;
     const x = options.exploration ?? {};
     const rate = x.rate ?? DEFAULT_EXPLORATION.rate;
     const decay = x.decay ?? DEFAULT_EXPLORATION.decay;
@@ -614,7 +624,7 @@ export class Engine {
     applyExclusions(scores, catalog, options, profile.seen, this.ranking.excludeSeen);
     const heads = await this.getHeads();
     if (heads && profile.sequence.length > 0) {
-      scores = await rerankWithHeads(heads, catalog, profile, components, scores, Math.max(200, 5 * k));
+      scores = await rerankWithHeads(heads, catalog, profile, components, scores, Math.max(200, 5 * k), this.taskWeights);
       applyExclusions(scores, catalog, options, profile.seen, this.ranking.excludeSeen);
     }
     const ranked = mmrSelect(scores, catalog.matrix, k, this.ranking.mmrLambda);
