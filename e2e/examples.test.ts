@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launch, readStoredEvents, recordRequests, serveStatic, type StaticServer } from './harness';
+import { launch, openRecordedPage, readStoredEvents, serveStatic, type StaticServer } from './harness';
 import { ROOT, installPackage, packPackage, run } from './package';
 
 let tarball: string;
@@ -62,12 +62,7 @@ describe('examples/plain-html (script tag, web component, auto-tracking, offline
   after(async () => server?.close());
 
   test('recommendations render, react to clicks on its own tiles and on the cards, and work offline after the first load', { timeout: 300_000 }, async () => {
-    const context = await browser.newContext();
-    const requests = recordRequests(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
+    const { context, page, errors, offOrigin } = await openRecordedPage(browser, server.url);
     const forYou = '#for-you >>> li';
     await page.waitForFunction(() => (document.querySelector('#for-you')?.shadowRoot?.querySelectorAll('li').length ?? 0) === 8, undefined, { timeout: 180_000 });
     await page.waitForFunction(() => (document.querySelector('on-device-recs[mode="similar"]')?.shadowRoot?.querySelectorAll('li').length ?? 0) === 4, undefined, { timeout: 60_000 });
@@ -123,8 +118,7 @@ describe('examples/plain-html (script tag, web component, auto-tracking, offline
     assert.ok(!offline.includes(dismissed), 'the history survived the reload (dismissed item still out)');
     await context.setOffline(false);
 
-    const origin = new URL(server.url).origin;
-    assert.deepEqual(requests.filter((r) => !r.url.startsWith(origin)).map((r) => r.url), [], 'no request leaves the site');
+    assert.deepEqual(offOrigin(), [], 'no request leaves the site');
     assert.deepEqual(errors, []);
     await context.close();
   });
@@ -138,12 +132,7 @@ describe('examples/react-vite (npm package, Vite plugin, React hook)', () => {
   after(async () => server?.close());
 
   test('recommendations render through the hook and react to clicks', { timeout: 300_000 }, async () => {
-    const context = await browser.newContext();
-    const requests = recordRequests(context);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server.url);
+    const { context, page, errors, offOrigin } = await openRecordedPage(browser, server.url);
     const recs = 'li[data-rec-id]';
     await page.waitForFunction(() => document.querySelectorAll('li[data-rec-id]').length === 6, undefined, { timeout: 180_000 });
     const first = await recIds(page, recs);
@@ -163,8 +152,7 @@ describe('examples/react-vite (npm package, Vite plugin, React hook)', () => {
     assert.ok(stored.some((e) => e.type === 'click' && e.itemId === browseId));
     assert.ok(stored.some((e) => e.type === 'click' && e.itemId === second[0]));
 
-    const origin = new URL(server.url).origin;
-    assert.deepEqual(requests.filter((r) => !r.url.startsWith(origin)).map((r) => r.url), [], 'no request leaves the site');
+    assert.deepEqual(offOrigin(), [], 'no request leaves the site');
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -150,3 +150,27 @@ export function useBrowser(options: { webgpu?: boolean } = {}): { server: () => 
   };
   return { server: () => need(server), browser: () => need(browser) };
 }
+
+export interface RecordedPage {
+  context: BrowserContext;
+  page: Page;
+  /** Every request of the context (pages and workers). */
+  requests: RecordedRequest[];
+  /** Uncaught errors of the page. */
+  errors: string[];
+  /** URLs of requests that left `url`'s origin. */
+  offOrigin: () => string[];
+}
+
+/** A fresh context whose requests and page errors are recorded, with a page opened at `url`. */
+export async function openRecordedPage(browser: Browser, url: string): Promise<RecordedPage> {
+  const context = await browser.newContext();
+  const requests = recordRequests(context);
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  const origin = new URL(url).origin;
+  return { context, page, requests, errors, offOrigin: () => requests.filter((r) => !r.url.startsWith(origin)).map((r) => r.url) };
+}
+

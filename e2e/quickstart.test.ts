@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { launch, readStoredEvents, recordRequests, serveStatic, type StaticServer } from './harness';
+import { launch, openRecordedPage, readStoredEvents, serveStatic, type StaticServer } from './harness';
 import { ROOT, packPackage, readmeQuickStart, run } from './package';
 
 let site: string;
@@ -48,12 +48,7 @@ const shown = (page: import('playwright-core').Page): Promise<string[]> =>
   page.evaluate(() => [...(document.querySelector('on-device-recs')?.shadowRoot?.querySelectorAll('li') ?? [])].map((li) => (li as HTMLElement).dataset.itemId ?? ''));
 
 test('the README quick start on a blank page shows 8 recommendations that react to a click', { timeout: 240_000 }, async () => {
-  const context = await browser.newContext();
-  const requests = recordRequests(context);
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(server.url);
+  const { context, page, errors, offOrigin } = await openRecordedPage(browser, server.url);
   await page.waitForFunction(() => (document.querySelector('on-device-recs')?.shadowRoot?.querySelectorAll('li').length ?? 0) >= 8, undefined, { timeout: 180_000 });
   const first = await shown(page);
   assert.equal(first.length, 8);
@@ -75,8 +70,7 @@ test('the README quick start on a blank page shows 8 recommendations that react 
   const reasons = await page.evaluate(() => [...document.querySelector('on-device-recs')!.shadowRoot!.querySelectorAll('[part="reason"]')].map((r) => r.textContent));
   assert.ok(reasons.some((r) => r?.includes('Because you')), `a reason refers to the click: ${reasons.join(' | ')}`);
 
-  const origin = new URL(server.url).origin;
-  assert.deepEqual(requests.filter((r) => !r.url.startsWith(origin)), [], 'no request leaves the site');
+  assert.deepEqual(offOrigin(), [], 'no request leaves the site');
   assert.deepEqual(errors, []);
   await context.close();
 });

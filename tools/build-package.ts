@@ -47,6 +47,7 @@ function workerPattern(): Plugin {
   };
 }
 
+/** One Vite build into lib/ (never emptied between the builds), ES2022, no source maps unless asked. */
 const common = (extra: InlineConfig): InlineConfig => ({
   configFile: false,
   root: ROOT,
@@ -54,6 +55,7 @@ const common = (extra: InlineConfig): InlineConfig => ({
   publicDir: false,
   base: './',
   ...extra,
+  build: { outDir: LIB, emptyOutDir: false, target: 'es2022', sourcemap: false, ...extra.build },
 });
 
 async function main(): Promise<void> {
@@ -67,9 +69,6 @@ async function main(): Promise<void> {
       resolve: { alias: libAlias },
       plugins: [workerPattern()],
       build: {
-        outDir: LIB,
-        emptyOutDir: false,
-        target: 'es2022',
         minify: false,
         sourcemap: true,
         lib: {
@@ -86,11 +85,7 @@ async function main(): Promise<void> {
     common({
       plugins: [dropBundledWasm()],
       build: {
-        outDir: LIB,
-        emptyOutDir: false,
-        target: 'es2022',
         minify: true,
-        sourcemap: false,
         modulePreload: false,
         // not lib mode: lib mode would inline onnxruntime's fallback wasm (28 MB) as base64
         rollupOptions: {
@@ -113,11 +108,7 @@ async function main(): Promise<void> {
         // embed.js always passes a workerUrl (from its own location); the default pattern is ESM-only
         define: { __ODR_WORKER__: '(() => { throw new Error("on-device-recs: no workerUrl") })()' },
         build: {
-          outDir: LIB,
-          emptyOutDir: false,
-          target: 'es2022',
           minify: true,
-          sourcemap: false,
           lib: { entry, formats: ['iife'], name: name === 'embed' ? 'OnDeviceRecsEmbed' : 'OnDeviceRecsSW', fileName: () => `${name}.js` },
         },
       }),
@@ -128,12 +119,9 @@ async function main(): Promise<void> {
   await build(
     common({
       build: {
-        outDir: LIB,
-        emptyOutDir: false,
         target: 'node20',
         ssr: true,
         minify: false,
-        sourcemap: false,
         lib: { entry: { vite: join(SRC, 'vite-plugin.ts') }, formats: ['es'] },
         rollupOptions: { external: [/^node:/, 'vite'] },
       },
