@@ -160,6 +160,7 @@ describe('privacy: strict CSP, no request leaves the origin or carries tracked d
       assert.equal(url.origin, origin, `request to ${r.url} left the page's origin`);
       assert.equal(r.method, 'GET', `${r.method} ${r.url}`);
       assert.equal(r.postData, null, `a body was sent to ${r.url}`);
+      assert.equal(new URL(r.url).search, '', `no query string on ${r.url}: static files need none`);
       const text = decodeURIComponent(r.url).toLowerCase();
       for (const s of secrets) assert.ok(!text.includes(s.toLowerCase()), `${r.url} carries "${s}"`);
       for (const id of tracked) assert.doesNotMatch(text, new RegExp(`(^|[^0-9a-z])${id}([^0-9a-z]|$)`), `${r.url} carries item id ${id}`);
@@ -181,6 +182,8 @@ const HOSTILE_TITLES = [
 ];
 const HOSTILE_ID = 'x"]><img src=x onerror="window.__xss=11">';
 
+const BAD_ID = '<img src=x onerror="window.__xss=13">bad-url';
+
 /** A copy of dist/ (symlinks) whose demo catalog is hostile. */
 function hostileRoot(): { root: string; items: CatalogItem[] } {
   const root = mkdtempSync(join(tmpdir(), 'recs-xss-'));
@@ -196,7 +199,8 @@ function hostileRoot(): { root: string; items: CatalogItem[] } {
       description: '<style>body{display:none}</style> a haunted house story',
     };
   });
-  items.push({ id: 'bad-url', title: 'Refused image', imageUrl: 'javascript:window.__xss=12' } as CatalogItem);
+  // refused, and its id (HTML) is echoed in the error banner
+  items.push({ id: BAD_ID, title: 'Refused image', imageUrl: 'javascript:window.__xss=12' } as CatalogItem);
   writeFileSync(join(root, 'catalog', 'movielens-demo.json'), JSON.stringify(items));
   return { root, items };
 }
@@ -242,6 +246,7 @@ describe('XSS: catalog text is never interpreted as HTML anywhere in the UI', ()
     assert.equal(ui.because, `Because you viewed ${HOSTILE_TITLES[0]}`);
     assert.ok(ui.history.includes(HOSTILE_TITLES[0]), `history shows the title as text: ${ui.history.join(' | ')}`);
     assert.match(ui.banner, /skipped/, 'the refused javascript: image URL is reported');
+    assert.ok(ui.banner.includes(BAD_ID), `the banner shows the refused item's id as text: ${ui.banner}`);
     // the other hostile items, found by search, render as text too
     for (const title of HOSTILE_TITLES.slice(1)) {
       const words = title.replace(/<[^>]*>/g, ' ').replace(/[^A-Za-z ]/g, ' ').trim().split(/\s+/).slice(-2).join(' ');

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RecommenderError } from '../src/errors';
-import { OnnxSentenceEncoder, type EmbedProgress } from '../src/model/encoder';
+import { createSession, OnnxSentenceEncoder, type EmbedProgress } from '../src/model/encoder';
 import { manifestHash, sha256Hex, type ModelManifest } from '../src/model/manifest';
 import { DataType, rawToFloat32, readInitializers } from '../src/model/onnx-proto';
 import { cosine, firstPrincipalDirection, sifEmbed, type SifWeights } from '../src/model/sif';
@@ -282,5 +282,49 @@ describe('SIF reference math edge cases', () => {
     const { weights } = referenceWeights();
     assert.ok(sifEmbed([], weights).every((x) => x === 0));
     assert.ok(sifEmbed([0, 0, 0], weights).every((x) => x === 0), 'padding only');
+  });
+});
+
+describe('backend choice without WebGPU', () => {
+  /** An onnxruntime stand-in that records which provider each session asked for; WebGPU sessions fail when told to. */
+  const fakeOrt = (webgpuFails: boolean) =>
+    ({
+      InferenceSession: {
+        create: async (_model: Uint8Array, opts: { executionProviders: string[] }) => {
+          if (opts.executionProviders[0] === 'webgpu' && webgpuFails) throw new Error('adapter lost');
+          return { provider: opts.executionProviders[0] };
+        },
+      },
+    }) as unknown as Parameters<typeof createSession>[0];
+  const withNavigator = async <T>(nav: object | undefined, fn: () => Promise<T>): Promise<T> => {
+    const before = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    Object.defineProperty(globalThis, 'navigator', { value: nav, configurable: true, writable: true });
+    try {
+      return await fn();
+    } finally {
+      if (before) Object.defineProperty(globalThis, 'navigator', before);
+      else delete (globalThis as { navigator?: unknown }).navigator;
+    }
+  };
+
+  test('no navigator.gpu: auto and a forced webgpu both run on WASM, and the forced one reports the fallback', async () => {
+    for (const nav of [undefined, { userAgent: 'no-webgpu' }]) {
+      const auto = await withNavigator(nav, () => createSession(fakeOrt(false), new Uint8Array(1), 'auto'));
+      assert.equal(auto.backend, 'wasm');
+      assert.equal(auto.reason, 'no WebGPU in this browser');
+      assert.equal((auto.session as unknown as { provider: string }).provider, 'wasm');
+      const fallbacks: string[] = [];
+      const forced = await withNavigator(nav, () => createSession(fakeOrt(false), new Uint8Array(1), 'webgpu', (from, to, why) => fallbacks.push(`${from}->${to}: ${why}`)));
+      assert.equal(forced.backend, 'wasm');
+      assert.deepEqual(fallbacks, ['webgpu->wasm: navigator.gpu is not available in this browser']);
+    }
+  });
+
+  test('WebGPU present but its session fails: WASM, with the reason', async () => {
+    const fallbacks: string[] = [];
+    const r = await withNavigator({ gpu: {} }, () => createSession(fakeOrt(true), new Uint8Array(1), 'webgpu', (from, to, why) => fallbacks.push(`${from}->${to}: ${why}`)));
+    assert.equal(r.backend, 'wasm');
+    assert.match(r.reason, /WebGPU session failed: adapter lost/);
+    assert.equal(fallbacks.length, 1);
   });
 });

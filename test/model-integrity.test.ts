@@ -76,7 +76,7 @@ describe('model integrity', () => {
     for (const file of Object.keys(manifest.files)) {
       test(`${name}: a flipped byte or a truncated ${file} is refused with model_integrity before use`, async () => {
         await assert.rejects(load(readerWith(dir, file, flipOneByte), dir), isIntegrityError(file));
-        await assert.rejects(load(readerWith(dir, file, truncate), dir), isIntegrityError(file));
+        await assert.rejects(load(readerWith(dir, file, truncate), dir), (e: unknown) => isIntegrityError(file)(e) && /bytes, the manifest says/.test((e as Error).message));
       });
     }
 

@@ -47,6 +47,13 @@ export async function verifyModelFile(manifest: ModelManifest, file: string, byt
   if (!expected) {
     throw new RecommenderError('model_integrity', `Model "${manifest.name}" has no manifest entry for ${file}.`, 'Rebuild the model folder with npm run build:models so the manifest lists every file.');
   }
+  if (typeof expected.bytes === 'number' && bytes.length !== expected.bytes) {
+    throw new RecommenderError(
+      'model_integrity',
+      `Model file ${manifest.name}/${file} is ${bytes.length} bytes, the manifest says ${expected.bytes}: it was truncated, modified or served stale.`,
+      'Serve the files exactly as built (no re-compression or transformation), or rebuild with npm run build:models.',
+    );
+  }
   const actual = await sha256Hex(bytes);
   if (actual !== expected.sha256) {
     throw new RecommenderError(
