@@ -1,6 +1,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
+import { STRICT_CSP } from './tools/lib/csp';
 
 const ORT_DIST = resolve(import.meta.dirname, 'node_modules', 'onnxruntime-web', 'dist');
 /** The onnxruntime-web runtime files the default build loads (JSEP build: WASM + WebGPU). */
@@ -36,7 +37,8 @@ export default defineConfig({
   worker: { format: 'es' },
   optimizeDeps: { exclude: ['onnxruntime-web'] },
   server: { headers: isolation },
-  preview: { headers: isolation },
+  // the production preview (npm run demo) is served under the same strict CSP the e2e tests use
+  preview: { headers: { ...isolation, 'Content-Security-Policy': STRICT_CSP } },
   build: {
     target: 'es2022',
     sourcemap: true,

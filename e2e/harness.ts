@@ -38,8 +38,8 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Content-Security-Policy the demo must run under (no unsafe-eval; wasm allowed). */
-export const STRICT_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+/** Content-Security-Policy the demo must run under (no unsafe-eval; wasm allowed); `npm run demo` sends it too. */
+export { STRICT_CSP } from '../tools/lib/csp';
 
 export async function serveStatic(root = DIST, extraHeaders: Record<string, string> = {}, options: { isolated?: boolean } = {}): Promise<StaticServer> {
   const isolation = options.isolated === false ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
