@@ -40,18 +40,15 @@ const recIds = (page: Page, selector: string): Promise<string[]> =>
     return [...(root?.querySelectorAll(inner ?? host) ?? [])].map((el) => (el as HTMLElement).dataset.itemId ?? (el as HTMLElement).dataset.recId ?? '');
   }, selector);
 
+/** Polls recIds() until the list has `count` ids and differs from `before` (60 s at most). */
 async function waitForChange(page: Page, selector: string, before: string[], count: number): Promise<string[]> {
-  await page.waitForFunction(
-    ({ sel, prev, n }) => {
-      const [host, inner] = sel.split(' >>> ');
-      const root: ParentNode | null | undefined = inner ? document.querySelector(host)?.shadowRoot : document;
-      const ids = [...(root?.querySelectorAll(inner ?? host) ?? [])].map((el) => (el as HTMLElement).dataset.itemId ?? (el as HTMLElement).dataset.recId ?? '');
-      return ids.length === n && ids.join() !== prev.join();
-    },
-    { sel: selector, prev: before, n: count },
-    { timeout: 60_000 },
-  );
-  return recIds(page, selector);
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ids = await recIds(page, selector);
+    if (ids.length === count && ids.join() !== before.join()) return ids;
+    if (Date.now() > deadline) throw new Error(`${selector} did not change from [${before.join(', ')}] within 60 s (now [${ids.join(', ')}])`);
+    await page.waitForTimeout(100);
+  }
 }
 
 describe('examples/plain-html (script tag, web component, auto-tracking, offline)', () => {
