@@ -1,7 +1,7 @@
 import { createReadStream, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
-import { STRICT_CSP } from './tools/lib/csp';
+import { STRICT_CSP } from './support/csp';
 
 const ORT_DIST = resolve(import.meta.dirname, 'node_modules', 'onnxruntime-web', 'dist');
 /** The onnxruntime-web runtime files the default build loads (JSEP build: WASM + WebGPU). */

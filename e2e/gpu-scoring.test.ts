@@ -4,9 +4,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { itemText } from '../src/catalog';
+import { itemText } from '../src/catalog/validate';
 import type { CatalogItem, EngineEvent, EngineStats } from '../src/types';
-import { loadNodeEncoder } from '../tools/lib/node-models';
+import { loadNodeEncoder } from '../support/node-models';
 import { DIST, launch, useBrowser } from './harness';
 
 const env = useBrowser({ webgpu: true });

@@ -39,7 +39,7 @@ export interface StaticServer {
 }
 
 /** Content-Security-Policy the demo must run under (no unsafe-eval; wasm allowed); `npm run demo` sends it too. */
-export { STRICT_CSP } from '../tools/lib/csp';
+export { STRICT_CSP } from '../support/csp';
 
 export async function serveStatic(root = DIST, extraHeaders: Record<string, string> = {}, options: { isolated?: boolean } = {}): Promise<StaticServer> {
   const isolation = options.isolated === false ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { join } from 'node:path';
-import { FEATURE_COUNT, OnnxRankingHeads } from '../src/model/heads';
-import { fileReader, loadNodeEncoder, MODELS_DIR, nodeOrt } from '../tools/lib/node-models';
+import { FEATURE_COUNT, OnnxRankingHeads } from '../src/ranking/heads';
+import { fileReader, loadNodeEncoder, MODELS_DIR, nodeOrt } from '../support/node-models';
 import { FIXED_TEXTS } from './fixtures';
 import { recordRequests, useBrowser } from './harness';
 

@@ -16,9 +16,9 @@ import {
   slatePropensities,
   type BetaBanditState,
   type LinearBanditState,
-} from '../src/model/bandit';
+} from '../src/exploration/bandit';
 import { RecommenderError } from '../src/errors';
-import { mulberry32 } from '../src/model/random';
+import { mulberry32 } from '../src/math/random';
 import { bootstrapOpe, drEstimate, ipsEstimate, opeEstimates, quantile, runOpe, snipsEstimate, type OpeInputs } from '../tools/eval/ope';
 
 const close = (actual: number, expected: number, tol = 1e-9, what = ''): void =>

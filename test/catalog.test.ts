@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { CATALOG_LIMITS, contentHash, fnv1a64, itemText, validateCatalog } from '../src/catalog';
+import { CATALOG_LIMITS, contentHash, fnv1a64, itemText, validateCatalog } from '../src/catalog/validate';
 import { RecommenderError } from '../src/errors';
 import type { CatalogItem } from '../src/types';
 

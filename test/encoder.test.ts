@@ -1,7 +1,7 @@
 /**
  * The shipped ONNX encoder (public/models/glove-sif-100d) on onnxruntime-web's
  * WASM backend in Node, held against the plain TypeScript reference of the
- * same math (src/model/sif.ts) with weights read back from model.onnx.
+ * same math (tools/models/sif.ts) with weights read back from model.onnx.
  */
 import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -9,12 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { RecommenderError } from '../src/errors';
-import { createSession, OnnxSentenceEncoder, type EmbedProgress } from '../src/model/encoder';
-import { manifestHash, sha256Hex, type ModelManifest } from '../src/model/manifest';
-import { DataType, rawToFloat32, readInitializers } from '../src/model/onnx-proto';
-import { cosine, firstPrincipalDirection, sifEmbed, type SifWeights } from '../src/model/sif';
-import { WordTokenizer } from '../src/model/tokenizer';
-import { fileReader, loadNodeEncoder, MODELS_DIR, nodeOrt } from '../tools/lib/node-models';
+import { createSession, OnnxSentenceEncoder, type EmbedProgress } from '../src/encoding/encoder';
+import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
+import { DataType, rawToFloat32, readInitializers } from '../src/formats/onnx-proto';
+import { cosine, firstPrincipalDirection, sifEmbed, type SifWeights } from '../tools/models/sif';
+import { WordTokenizer } from '../src/encoding/tokenizer';
+import { fileReader, loadNodeEncoder, MODELS_DIR, nodeOrt } from '../support/node-models';
 
 const DIR = join(MODELS_DIR, 'glove-sif-100d');
 const DIMS = 100;

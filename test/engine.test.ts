@@ -8,12 +8,12 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { Engine } from '../src/workers/engine';
+import { Engine } from '../src/engine/engine';
 import { openStore } from '../src/store';
 import { RecommenderError } from '../src/errors';
-import type { SentenceEncoder } from '../src/model/encoder';
+import type { SentenceEncoder } from '../src/encoding/encoder';
 import type { CatalogItem } from '../src/types';
-import { loadNodeEncoder } from '../tools/lib/node-models';
+import { loadNodeEncoder } from '../support/node-models';
 
 const catalog = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[];
 const small = catalog.slice(0, 600);

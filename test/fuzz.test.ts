@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { CATALOG_LIMITS, validateCatalog } from '../src/catalog';
+import { CATALOG_LIMITS, validateCatalog } from '../src/catalog/validate';
 import { RecommenderError, type RecommenderErrorCode } from '../src/errors';
-import { mulberry32 } from '../src/model/random';
+import { mulberry32 } from '../src/math/random';
 import { isStoredEvent, openStore } from '../src/store';
-import { Engine, EVENT_TYPES } from '../src/workers/engine';
+import { Engine, EVENT_TYPES } from '../src/engine/engine';
 import type { CatalogItem, StoredEvent, TrackEvent } from '../src/types';
-import { useSharedEncoder } from './shared-encoder';
+import { useSharedEncoder } from '../support/shared-encoder';
 
 const catalog = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 300);
 const encoder = useSharedEncoder();

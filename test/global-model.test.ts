@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RecommenderError } from '../src/errors';
-import { decodeGlobalModel, encodeGlobalModel, globalScores, loadGlobalModel, neighbourContributions } from '../src/model/global-model';
-import { manifestHash, sha256Hex, type ModelManifest } from '../src/model/manifest';
+import { decodeGlobalModel, encodeGlobalModel, globalScores, loadGlobalModel, neighbourContributions } from '../src/global/global-model';
+import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { coldItems, hitMetrics, rankOf, splitLeaveLastOut } from '../tools/data/split';
 import { buildGlobalModel, invertSpd, userSequences, type LoggedInteraction } from '../tools/global/build';
 import type { Interaction } from '../tools/data/movielens';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { matrixFromRows, topK } from '../src/gpu/cpu-scoring';
-import { FEATURE_COUNT, rerankWithHeads, type RankingHeads } from '../src/model/heads';
-import { buildProfile } from '../src/model/profile';
-import { catalogOrderPrior, type CatalogIndex, type ScoreComponents } from '../src/model/ranking';
+import { matrixFromRows, topK } from '../src/math/matrix';
+import { FEATURE_COUNT, rerankWithHeads, type RankingHeads } from '../src/ranking/heads';
+import { buildProfile } from '../src/profile/profile';
+import { catalogOrderPrior, type CatalogIndex, type ScoreComponents } from '../src/ranking/score';
 
 /** Fake heads: p(click) = the 'next' feature, so the test controls the heads' order. */
 const heads: RankingHeads = {

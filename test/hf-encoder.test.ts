@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import { after, before, test } from 'node:test';
 import { env } from '@huggingface/transformers';
 import { RecommenderError } from '../src/errors';
-import type { SentenceEncoder } from '../src/model/encoder';
-import { createHuggingFaceEncoder } from '../src/model/hf-encoder';
-import { rawToFloat32, readInitializers } from '../src/model/onnx-proto';
+import type { SentenceEncoder } from '../src/encoding/encoder';
+import { createHuggingFaceEncoder } from '../src/encoding/hf-encoder';
+import { rawToFloat32, readInitializers } from '../src/formats/onnx-proto';
 import { buildTinyBertFixture, TINY_BERT_HIDDEN } from '../tools/models/tiny-bert';
 
 const FIXTURES = resolve(import.meta.dirname, 'fixtures', 'models');

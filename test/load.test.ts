@@ -10,10 +10,10 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { Engine } from '../src/workers/engine';
+import { Engine } from '../src/engine/engine';
 import { openStore } from '../src/store';
 import type { CatalogItem } from '../src/types';
-import { useSharedEncoder } from './shared-encoder';
+import { useSharedEncoder } from '../support/shared-encoder';
 
 const catalog = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 500);
 const encoder = useSharedEncoder();

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { test } from 'node:test';
-import type { ModelManifest } from '../src/model/manifest';
+import type { ModelManifest } from '../src/formats/manifest';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const SHIPPED = join(ROOT, 'public', 'models', 'glove-sif-100d');

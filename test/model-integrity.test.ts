@@ -12,15 +12,15 @@ import { describe, test } from 'node:test';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { RecommenderError } from '../src/errors';
-import { OnnxSentenceEncoder, type ModelFileReader } from '../src/model/encoder';
-import { loadGlobalModel } from '../src/model/global-model';
-import { OnnxRankingHeads } from '../src/model/heads';
-import { manifestHash, sha256Hex, type ModelManifest } from '../src/model/manifest';
+import { OnnxSentenceEncoder, type ModelFileReader } from '../src/encoding/encoder';
+import { loadGlobalModel } from '../src/global/global-model';
+import { OnnxRankingHeads } from '../src/ranking/heads';
+import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { openStore } from '../src/store';
-import { Engine } from '../src/workers/engine';
+import { Engine } from '../src/engine/engine';
 import type { CatalogItem, EngineEvent } from '../src/types';
-import { MODELS_DIR, nodeOrt } from '../tools/lib/node-models';
-import { useSharedEncoder } from './shared-encoder';
+import { MODELS_DIR, nodeOrt } from '../support/node-models';
+import { useSharedEncoder } from '../support/shared-encoder';
 
 type Loader = (reader: ModelFileReader, where: string) => Promise<unknown>;
 const LOADERS: Record<string, Loader> = {

@@ -9,17 +9,17 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { Engine, type EngineDeps } from '../src/workers/engine';
+import { Engine, type EngineDeps } from '../src/engine/engine';
 import { openStore } from '../src/store';
-import { loadGlobalModel } from '../src/model/global-model';
-import { JsScorer, type CatalogScorer } from '../src/gpu/scorer';
-import { applyExclusions, catalogOrderPrior } from '../src/model/ranking';
-import { buildRetrievalIndex, exclusionMask } from '../src/model/retrieval';
-import { matrixFromRows } from '../src/gpu/cpu-scoring';
-import { quantizeItems } from '../src/gpu/quantized-scoring';
+import { loadGlobalModel } from '../src/global/global-model';
+import { JsScorer, type CatalogScorer } from '../src/candidates/scorer';
+import { applyExclusions, catalogOrderPrior } from '../src/ranking/score';
+import { buildRetrievalIndex, exclusionMask } from '../src/candidates/retrieval';
+import { matrixFromRows } from '../src/math/matrix';
+import { quantizeItems } from '../src/candidates/quantized-scoring';
 import type { CatalogItem, EngineEvent, RecommenderOptions } from '../src/types';
-import { fileReader, MODELS_DIR } from '../tools/lib/node-models';
-import { useSharedEncoder } from './shared-encoder';
+import { fileReader, MODELS_DIR } from '../support/node-models';
+import { useSharedEncoder } from '../support/shared-encoder';
 
 const catalog = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[];
 

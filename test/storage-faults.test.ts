@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
-import { Engine } from '../src/workers/engine';
+import { Engine } from '../src/engine/engine';
 import { openStore, StoreError, SCHEMA_VERSION, DEFAULT_DB_NAME } from '../src/store';
 import { RecommenderError } from '../src/errors';
 import type { CatalogItem, EngineEvent, StoredEvent } from '../src/types';
-import { useSharedEncoder } from './shared-encoder';
+import { useSharedEncoder } from '../support/shared-encoder';
 
 const ROOT = join(import.meta.dirname, '..');
 const catalog = (JSON.parse(readFileSync(join(ROOT, 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 300);

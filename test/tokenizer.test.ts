@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { DEFAULT_TOKENIZER_SETTINGS, WordTokenizer, type Tokenized } from '../src/model/tokenizer';
+import { DEFAULT_TOKENIZER_SETTINGS, WordTokenizer, type Tokenized } from '../src/encoding/tokenizer';
 
 const SMALL_VOCAB = ['the', 'cafe', 'sci-fi', 'film', 'noir', 'schindler', "'s", 'hello', 'world', 'fine', 'word', '1995', 'u.s', 'naive', 'list'];
 const small = new WordTokenizer(SMALL_VOCAB);

@@ -5,7 +5,7 @@
  * on machines without a GPU) and WASM side by side, for 1,000 and 10,000
  * catalog texts (MovieLens movie texts, repeated with a suffix to reach 10,000).
  */
-import { itemText } from '../src/catalog';
+import { itemText } from '../src/catalog/validate';
 import { loadMovieLens, movieLensCatalog, SHARED_MOVIELENS } from './data/movielens';
 import { launch, serveStatic } from '../e2e/harness';
 

@@ -18,11 +18,11 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { itemText } from '../src/catalog';
+import { itemText } from '../src/catalog/validate';
 import { DIST, launch, serveStatic } from '../e2e/harness';
 import { loadMovieLens, movieLensCatalog, SHARED_MOVIELENS } from './data/movielens';
 import { embedCatalog } from './embed-catalog';
-import { mulberry32 } from '../src/model/random';
+import { mulberry32 } from '../src/math/random';
 import type { CatalogItem } from '../src/types';
 
 const json = process.argv.includes('--json');

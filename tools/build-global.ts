@@ -9,8 +9,8 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { encodeGlobalModel } from '../src/model/global-model';
-import { manifestHash, sha256Hex, type ModelManifest } from '../src/model/manifest';
+import { encodeGlobalModel } from '../src/global/global-model';
+import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { readCsvObjects } from './data/csv';
 import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, type LoggedInteraction } from './global/build';
 

@@ -14,11 +14,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { topK } from '../src/gpu/cpu-scoring';
-import { FEATURE_COUNT, HEAD_FEATURES, headFeatures } from '../src/model/heads';
-import { manifestHash, sha256Hex, type ModelManifest } from '../src/model/manifest';
-import { mulberry32 } from '../src/model/random';
-import { applyExclusions, DEFAULT_RANKING_CONFIG, linearScore, scoreComponents } from '../src/model/ranking';
+import { topK } from '../src/math/matrix';
+import { FEATURE_COUNT, HEAD_FEATURES, headFeatures } from '../src/ranking/heads';
+import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
+import { mulberry32 } from '../src/math/random';
+import { applyExclusions, DEFAULT_RANKING_CONFIG, linearScore, scoreComponents } from '../src/ranking/score';
 import { globalContext, movieLensIndex, profileFor } from './data/ml-index';
 import { loadMovieLens, SHARED_MOVIELENS } from './data/movielens';
 import { splitLeaveLastOut } from './data/split';

@@ -10,12 +10,12 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
-import { itemText } from '../src/catalog';
-import type { ModelManifest } from '../src/model/manifest';
-import { manifestHash, sha256Hex } from '../src/model/manifest';
-import { mulberry32, sampleIndices } from '../src/model/random';
-import { cosine, firstPrincipalDirection, quantizeRows, sifEmbed, sifSum, sifWeight, zipfProbability, type SifWeights } from '../src/model/sif';
-import { DEFAULT_TOKENIZER_SETTINGS, WordTokenizer } from '../src/model/tokenizer';
+import { itemText } from '../src/catalog/validate';
+import type { ModelManifest } from '../src/formats/manifest';
+import { manifestHash, sha256Hex } from '../src/formats/manifest';
+import { mulberry32, sampleIndices } from '../src/math/random';
+import { cosine, firstPrincipalDirection, quantizeRows, sifEmbed, sifSum, sifWeight, zipfProbability, type SifWeights } from './models/sif';
+import { DEFAULT_TOKENIZER_SETTINGS, WordTokenizer } from '../src/encoding/tokenizer';
 import { loadMovieLens, movieLensCatalog, SHARED_MOVIELENS } from './data/movielens';
 import { buildSifEncoderGraph } from './models/sif-encoder';
 
@@ -226,7 +226,7 @@ search queries into ${m.dimensions}-dimensional unit vectors, entirely in the br
 - Tokenizer: NFKC, lower case, runs of letters/digits joined by \`-\`, \`'\` or \`.\`;
   unknown tokens are retried without diacritics, then split at joiners, then dropped.
   At most ${m.tokenizer?.maxTokens} tokens and ${m.tokenizer?.maxChars} characters per text (the rest is ignored).
-  Code: \`src/model/tokenizer.ts\`, the same at build and run time.
+  Code: \`src/encoding/tokenizer.ts\`, the same at build and run time.
 - Pooling: ${String(m.pooling)}.
 - Output: L2-normalised; a text with no known word gives the zero vector.
 

@@ -4,15 +4,15 @@
  * Ahead-of-time embedding for large catalogs: embeds every item with the same
  * encoder graph and tokenizer the browser runs (onnxruntime-web WASM in Node)
  * and writes a compact int8 vector folder (manifest.json with SHA-256s,
- * vectors.bin, hashes.bin; see src/model/vector-file.ts). Serve it beside the
+ * vectors.bin, hashes.bin; see src/vectors/vector-file.ts). Serve it beside the
  * catalog and call setCatalog(catalogUrl, { vectors: '<folder url>' }).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { contentHash, itemText, validateCatalog } from '../src/catalog';
-import { encodeVectorFile } from '../src/model/vector-file';
-import { OnnxSentenceEncoder } from '../src/model/encoder';
-import { fileReader, MODELS_DIR, nodeOrt } from './lib/node-models';
+import { contentHash, itemText, validateCatalog } from '../src/catalog/validate';
+import { encodeVectorFile } from '../src/vectors/vector-file';
+import { OnnxSentenceEncoder } from '../src/encoding/encoder';
+import { fileReader, MODELS_DIR, nodeOrt } from '../support/node-models';
 
 export async function embedCatalog(catalogPath: string, outDir: string, encoderDir = join(MODELS_DIR, 'glove-sif-100d'), log = (m: string): void => void process.stderr.write(`[embed:catalog] ${m}\n`)): Promise<{ items: number; unique: number; seconds: number; bytes: number }> {
   const t0 = performance.now();

@@ -8,9 +8,9 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeGlobalModel, encodeGlobalModel, type GlobalModel } from '../src/model/global-model';
-import { topK } from '../src/gpu/cpu-scoring';
-import { OnnxRankingHeads, rerankWithHeads, type RankingHeads } from '../src/model/heads';
+import { decodeGlobalModel, encodeGlobalModel, type GlobalModel } from '../src/global/global-model';
+import { topK } from '../src/math/matrix';
+import { OnnxRankingHeads, rerankWithHeads, type RankingHeads } from '../src/ranking/heads';
 import {
   applyExclusions,
   DEFAULT_RANKING_CONFIG,
@@ -21,12 +21,12 @@ import {
   type CatalogIndex,
   type GlobalContext,
   type RankingConfig,
-} from '../src/model/ranking';
+} from '../src/ranking/score';
 import { globalContext, movieLensIndex, profileFor } from './data/ml-index';
 import { loadMovieLens } from './data/movielens';
 import { coldItems, hitMetrics, rankOf, splitLeaveLastOut, type UserSplit } from './data/split';
 import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, type LoggedInteraction } from './global/build';
-import { fileReader, MODELS_DIR, nodeOrt } from './lib/node-models';
+import { fileReader, MODELS_DIR, nodeOrt } from '../support/node-models';
 
 const log = (msg: string): void => void process.stderr.write(`[eval] ${msg}\n`);
 

@@ -5,15 +5,15 @@
  */
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
-import { Engine } from './engine';
+import { Engine } from '../engine/engine';
 import { toWireError, type WorkerInit } from './protocol';
 import { openStore } from '../store';
-import { OnnxSentenceEncoder, fetchReader } from '../model/encoder';
+import { OnnxSentenceEncoder, fetchReader } from '../encoding/encoder';
 import { RecommenderError } from '../errors';
-import { loadGlobalModel } from '../model/global-model';
-import { OnnxRankingHeads } from '../model/heads';
+import { loadGlobalModel } from '../global/global-model';
+import { OnnxRankingHeads } from '../ranking/heads';
 import type { CatalogItem, EngineEvent, RecommendOptions, SetCatalogOptions, TrackEvent } from '../types';
-import { createCatalogScorer, type CatalogScorer } from '../gpu/scorer';
+import { createCatalogScorer, type CatalogScorer } from '../candidates/scorer';
 
 /** Test hooks on the worker's own global scope (not reachable from the host page). */
 const debug: { scorer: CatalogScorer | null } = { scorer: null };
@@ -96,7 +96,7 @@ class EngineWorker {
       store,
       encoder: () =>
         init.huggingFaceModel
-          ? import('../model/hf-encoder').then(({ createHuggingFaceEncoder }) =>
+          ? import('../encoding/hf-encoder').then(({ createHuggingFaceEncoder }) =>
               createHuggingFaceEncoder({
                 ...init.huggingFaceModel!,
                 localModelPath: init.huggingFaceModel!.localModelPath ?? init.modelsUrl,

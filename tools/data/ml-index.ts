@@ -1,11 +1,11 @@
 /** The catalog index and visitor profiles the evaluation and head training build from MovieLens, with the engine's own code. */
-import { itemText } from '../../src/catalog';
-import { matrixFromRows, rowOf } from '../../src/gpu/cpu-scoring';
-import { mapToCatalog, type GlobalModel } from '../../src/model/global-model';
-import { buildProfile, type Profile } from '../../src/model/profile';
-import { catalogOrderPrior, type CatalogIndex, type GlobalContext } from '../../src/model/ranking';
+import { itemText } from '../../src/catalog/validate';
+import { matrixFromRows, rowOf } from '../../src/math/matrix';
+import { mapToCatalog, type GlobalModel } from '../../src/global/global-model';
+import { buildProfile, type Profile } from '../../src/profile/profile';
+import { catalogOrderPrior, type CatalogIndex, type GlobalContext } from '../../src/ranking/score';
 import type { StoredEvent } from '../../src/types';
-import { loadNodeEncoder } from '../lib/node-models';
+import { loadNodeEncoder } from '../../support/node-models';
 import { movieToItem, type Interaction, type MovieLens } from './movielens';
 
 /** Candidate items: every movie of movies.csv that appears in ratings.csv, embedded with the shipped encoder. */

@@ -1,5 +1,5 @@
 /** The evaluation protocol's pieces (../shared/EVALUATION.md section 1), shared by eval and head training. */
-import { mulberry32 } from '../../src/model/random';
+import { mulberry32 } from '../../src/math/random';
 import type { Interaction } from './movielens';
 
 export interface UserSplit {

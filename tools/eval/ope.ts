@@ -18,7 +18,7 @@
  *
  * Policies: (a) the uniform random policy (sanity check: its interval must hold
  * its observed CTR); (b) the engine's contextual policy, the LinTS bandit of
- * src/model/bandit.ts over user/item context features, learned on the first half
+ * src/exploration/bandit.ts over user/item context features, learned on the first half
  * of the random log in time order and frozen, estimated on the second half; the
  * slate is built by the engine's `epsilonGreedySlate` and its propensities.
  * Variants in the table: greedy (no exploration), LinUCB, online learning through
@@ -36,8 +36,8 @@ import {
   LinUCBBandit,
   type LinearBandit,
   type RandomSource,
-} from '../../src/model/bandit';
-import { mulberry32 } from '../../src/model/random';
+} from '../../src/exploration/bandit';
+import { mulberry32 } from '../../src/math/random';
 import { parseCsv } from '../data/csv';
 
 const log = (msg: string): void => void process.stderr.write(`[ope] ${msg}\n`);

@@ -15,12 +15,12 @@
  * model then comes from the users of offsets 2 and 3 only, so neither reported
  * nor tuning users shaped it), measure per source how often its best remaining
  * item in an open slot was the next interaction: the population prior
- * (POPULATION_SOURCE_RATES in src/model/exploration.ts).
+ * (POPULATION_SOURCE_RATES in src/exploration/mixer.ts).
  */
-import { DEFAULT_RANKING_CONFIG, applyExclusions, linearScore, mmrSelect, scoreComponents } from '../../src/model/ranking';
-import { contextFeatures, DEFAULT_EXPLORATION, SlateMixer, SOURCES, sourceLists, type ExplorationConfig, type Source } from '../../src/model/exploration';
-import { mulberry32 } from '../../src/model/random';
-import type { GlobalModel } from '../../src/model/global-model';
+import { DEFAULT_RANKING_CONFIG, applyExclusions, linearScore, mmrSelect, scoreComponents } from '../../src/ranking/score';
+import { contextFeatures, DEFAULT_EXPLORATION, SlateMixer, SOURCES, sourceLists, type ExplorationConfig, type Source } from '../../src/exploration/mixer';
+import { mulberry32 } from '../../src/math/random';
+import type { GlobalModel } from '../../src/global/global-model';
 import { globalContext, movieLensIndex, profileFor } from '../data/ml-index';
 import { loadMovieLens, type Interaction } from '../data/movielens';
 import type { LoggedInteraction } from '../global/build';

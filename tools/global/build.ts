@@ -4,7 +4,7 @@
  * next-item transitions from each user's time-ordered sequence, and
  * time-decayed popularity. Deterministic for a given input.
  */
-import type { GlobalModel } from '../../src/model/global-model';
+import type { GlobalModel } from '../../src/global/global-model';
 
 export interface LoggedInteraction {
   user: string;

@@ -2,7 +2,7 @@
  * ONNX graph of the multi-task ranking heads: a shared ReLU layer over the
  * features and one logistic output per task, int8 weights (Cast + Mul by a per-tensor scale).
  */
-import { DataType, GraphBuilder } from '../../src/model/onnx-proto';
+import { DataType, GraphBuilder } from '../../src/formats/onnx-proto';
 
 export interface HeadWeights {
   inputs: number;

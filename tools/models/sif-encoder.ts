@@ -2,7 +2,7 @@
  * Builds the default sentence encoder (GloVe 6B 100-d, SIF pooling, int8 rows)
  * as an ONNX graph. Pure function of its inputs: same inputs, same bytes.
  */
-import { DataType, GraphBuilder } from '../../src/model/onnx-proto';
+import { DataType, GraphBuilder } from '../../src/formats/onnx-proto';
 
 export interface SifEncoderParts {
   vocabSize: number; // including padding row 0

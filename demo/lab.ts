@@ -1,0 +1,266 @@
+/**
+ * The lab page's script: exposes the engine's compute paths to tests and
+ * benchmarks as `window.lab`. Same modules as the worker, on the page thread.
+ */
+import * as ort from 'onnxruntime-web';
+import { OnnxSentenceEncoder, fetchReader } from '../src/encoding/encoder';
+import type { Backend } from '../src/types';
+import { OnnxRankingHeads } from '../src/ranking/heads';
+import { mulberry32 } from '../src/math/random';
+import { quantizeItems, quantizeQueries, scoreQuantized, topKInt } from '../src/candidates/quantized-scoring';
+import { WebGpuScorer } from '../src/candidates/webgpu-scoring';
+import { WasmScorer } from '../src/candidates/wasm-scoring';
+import type { QuantizedItems, QuantizedQueries } from '../src/candidates/quantized-scoring';
+import { createRecommender } from '../src';
+import type { CatalogReport, EngineEvent, EngineStats, Recommender, RecommenderOptions } from '../src/types';
+
+export interface RecommendBench {
+  path: string;
+  stats: EngineStats;
+  loadMs: number;
+  p50_ms: number;
+  p95_ms: number;
+  similar_p50_ms: number;
+  /** Longest synchronous main-thread time of one public API call (its share of the page's thread). */
+  mainThreadMaxMs: number;
+  /** Longest gap between main-thread ticks while the calls ran (any blocking, incl. response handling). */
+  eventLoopMaxGapMs: number;
+  /** Whole-agent memory (page + workers) from measureUserAgentSpecificMemory, when available. */
+  memoryMb: { total: number; workers: number } | null;
+  top: string[];
+}
+
+/** Random unit vectors (seeded); `dupEvery` > 0 repeats rows so exact ties occur. */
+function randomUnitRows(n: number, dims: number, seed: number, dupEvery = 0): Float32Array {
+  const rand = mulberry32(seed);
+  const data = new Float32Array(n * dims);
+  for (let i = 0; i < n; i++) {
+    if (dupEvery > 0 && i % dupEvery === dupEvery - 1) {
+      data.copyWithin(i * dims, (i - 1) * dims, i * dims);
+      continue;
+    }
+    let norm = 0;
+    for (let d = 0; d < dims; d++) norm += (data[i * dims + d] = rand() * 2 - 1) ** 2;
+    for (let d = 0; d < dims; d++) data[i * dims + d] /= Math.sqrt(norm);
+  }
+  return data;
+}
+
+let scorer: Promise<WebGpuScorer | null> | null = null;
+
+ort.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
+ort.env.wasm.numThreads = 1;
+ort.env.logLevel = 'error';
+
+const encoders = new Map<string, Promise<OnnxSentenceEncoder>>();
+
+function encoder(backend: 'webgpu' | 'wasm', name = 'glove-sif-100d'): Promise<OnnxSentenceEncoder> {
+  const key = `${backend}:${name}`;
+  let e = encoders.get(key);
+  if (!e) {
+    const folder = new URL(`models/${name}/`, document.baseURI).href;
+    e = OnnxSentenceEncoder.create({ ort, reader: fetchReader(folder), where: folder, backend });
+    encoders.set(key, e);
+  }
+  return e;
+}
+
+const headsByBackend = new Map<string, Promise<OnnxRankingHeads>>();
+function heads(backend: 'webgpu' | 'wasm'): Promise<OnnxRankingHeads> {
+  let h = headsByBackend.get(backend);
+  if (!h) {
+    const folder = new URL('models/ranking-heads/', document.baseURI).href;
+    h = OnnxRankingHeads.create({ ort, reader: fetchReader(folder), where: folder, backend });
+    headsByBackend.set(backend, h);
+  }
+  return h;
+}
+
+export interface ScoringRun {
+  gpu: { indices: number[]; scores: number[] } | null;
+  wasm: { indices: number[]; scores: number[] };
+  js: { indices: number[]; scores: number[] };
+  adapter: string;
+}
+
+export interface Lab {
+  /** Starts a recommender through the public API (kept as window.labRecs) and loads the demo catalog; resolves with the events seen. */
+  open(options: RecommenderOptions): Promise<{ report: CatalogReport; stats: EngineStats; events: EngineEvent[] }>;
+  /** recommend() through the public API (worker, store, models) on a catalog served with ahead-of-time vectors. */
+  benchRecommend(options: { catalogUrl: string; vectorsUrl: string; scoring: 'webgpu' | 'wasm' | 'js'; runs: number; clicks: string[]; memory?: boolean }): Promise<RecommendBench>;
+  /** Latency of scoring + top k over `count` items for `queries` interest vectors, per path. */
+  benchScoring(options: { count: number; dims: number; queries: number; k: number; runs: number }): Promise<Record<string, { p50_ms: number; p95_ms: number } | null>>;
+  /** Scores `items` random (or given) unit vectors against `queries` on WebGPU and with the TypeScript twin. */
+  scoringParity(options: { items?: number[]; count: number; dims: number; queries: number; k: number; seed: number; dupEvery?: number; exclude?: number[] }): Promise<ScoringRun>;
+  heads(features: number[], rows: number, backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; click: number[]; conversion: number[] }>;
+  gpuAdapter(): Promise<{ vendor: string; architecture: string; features: string[] } | null>;
+  embed(texts: string[], backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; vectors: number[][] }>;
+  benchEncoder(texts: string[], backend: 'webgpu' | 'wasm', batchSize?: number): Promise<{ backend: Backend; items: number; seconds: number; itemsPerSecond: number }>;
+}
+
+const pct = (times: number[], p: number): number => {
+  const t = [...times].sort((a, b) => a - b);
+  return Math.round(t[Math.min(t.length - 1, Math.floor(p * t.length))] * 100) / 100;
+};
+
+const lab: Lab = {
+  async open(options) {
+    const events: EngineEvent[] = [];
+    const recs = createRecommender({ storeName: `lab-${Date.now()}`, ...options });
+    recs.on((e) => events.push(e));
+    window.labRecs = recs;
+    window.labEvents = events;
+    const report = await recs.setCatalog('catalog/movielens-demo.json');
+    return { report, stats: await recs.stats(), events };
+  },
+  async benchRecommend({ catalogUrl, vectorsUrl, scoring, runs, clicks, memory }) {
+    const recs = createRecommender({ scoring, storeName: `bench-${scoring}-${Date.now()}`, globalModel: 'global-movielens', rankingHeads: 'ranking-heads', backend: 'wasm' });
+    let mainMax = 0;
+    const timed = <T>(fn: () => Promise<T>): Promise<T> => {
+      const s = performance.now();
+      const p = fn();
+      mainMax = Math.max(mainMax, performance.now() - s);
+      return p;
+    };
+    // event-loop probe: the longest gap between main-thread ticks while the engine works
+    let gapMax = 0;
+    let probing = true;
+    const channel = new MessageChannel();
+    let last = performance.now();
+    channel.port1.onmessage = () => {
+      const now = performance.now();
+      gapMax = Math.max(gapMax, now - last);
+      last = now;
+      if (probing) setTimeout(() => channel.port2.postMessage(0), 0);
+    };
+    const t0 = performance.now();
+    await timed(() => recs.setCatalog(catalogUrl, { vectors: vectorsUrl }));
+    const loadMs = performance.now() - t0;
+    last = performance.now();
+    channel.port2.postMessage(0);
+    for (const id of clicks) await timed(() => recs.track({ type: 'click', itemId: id }));
+    const times: number[] = [];
+    let top: string[] = [];
+    await timed(() => recs.recommend({ k: 10 })); // warm-up
+    for (let r = 0; r < runs; r++) {
+      const s = performance.now();
+      const out = await timed(() => recs.recommend({ k: 10 }));
+      times.push(performance.now() - s);
+      top = out.map((x) => x.itemId);
+    }
+    const simTimes: number[] = [];
+    for (let r = 0; r < Math.min(runs, 10); r++) {
+      const s = performance.now();
+      await timed(() => recs.similar(clicks[r % clicks.length], 10));
+      simTimes.push(performance.now() - s);
+    }
+    await timed(() => recs.search('space adventure', 10));
+    const stats = await timed(() => recs.stats());
+    probing = false;
+    let memoryMb: RecommendBench['memoryMb'] = null;
+    const measure = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number; breakdown: { bytes: number; types: string[] }[] }> }).measureUserAgentSpecificMemory;
+    if (memory && measure && crossOriginIsolated) {
+      const m = await measure.call(performance);
+      type Entry = { bytes: number; attribution?: { scope?: string }[] };
+      const workers = (m.breakdown as Entry[]).filter((b) => b.attribution?.some((a) => /Worker/i.test(a.scope ?? ''))).reduce((n, b) => n + b.bytes, 0);
+      memoryMb = { total: Math.round(m.bytes / 2 ** 20), workers: Math.round(workers / 2 ** 20) };
+    }
+    await recs.deleteData();
+    await recs.close();
+    return { path: scoring, stats, loadMs: Math.round(loadMs), p50_ms: pct(times, 0.5), p95_ms: pct(times, 0.95), similar_p50_ms: pct(simTimes, 0.5), mainThreadMaxMs: Math.round(mainMax * 100) / 100, eventLoopMaxGapMs: Math.round(gapMax * 100) / 100, memoryMb, top };
+  },
+  async scoringParity({ items, count, dims, queries, k, seed, dupEvery = 0, exclude = [] }) {
+    const data = items ? Float32Array.from(items) : randomUnitRows(count, dims, seed, dupEvery);
+    const q = randomUnitRows(queries, dims, seed + 1);
+    const matrix = { count, dims, data };
+    const qItems = quantizeItems(matrix);
+    const qQueries = quantizeQueries(Array.from({ length: queries }, (_, j) => q.subarray(j * dims, (j + 1) * dims)), Array.from({ length: queries }, (_, j) => 1 - j * 0.2), qItems.paddedDims);
+    const excluded = new Uint8Array(count);
+    for (const e of exclude) excluded[e] = 1;
+    const scores = scoreQuantized(qItems, qQueries);
+    const jsTop = topKInt(scores, k, excluded);
+    scorer ??= WebGpuScorer.create();
+    const gpuScorer = await scorer;
+    let gpu: ScoringRun['gpu'] = null;
+    if (gpuScorer) {
+      gpuScorer.upload(qItems);
+      gpu = await gpuScorer.topK(qQueries, k, excluded);
+    }
+    const wasmScorer = await WasmScorer.create(ort, qItems);
+    const wasm = await wasmScorer.topK(qQueries, k, excluded);
+    await wasmScorer.dispose();
+    return { gpu, wasm, js: { indices: jsTop, scores: jsTop.map((i) => scores[i]) }, adapter: gpuScorer?.adapterInfo ?? 'none' };
+  },
+  async benchScoring({ count, dims, queries, k, runs }) {
+    const rows = randomUnitRows(Math.min(count, 50_000), dims, 5);
+    const data = new Float32Array(count * dims);
+    for (let o = 0; o < data.length; o += rows.length) data.set(rows.subarray(0, Math.min(rows.length, data.length - o)), o);
+    const qItems: QuantizedItems = quantizeItems({ count, dims, data });
+    const qv = randomUnitRows(queries, dims, 6);
+    const qQueries: QuantizedQueries = quantizeQueries(Array.from({ length: queries }, (_, j) => qv.subarray(j * dims, (j + 1) * dims)), Array.from({ length: queries }, () => 1), qItems.paddedDims);
+    const excluded = new Uint8Array(count);
+    for (let i = 0; i < 50; i++) excluded[(i * 7919) % count] = 1;
+    const stats = async (fn: () => Promise<unknown>): Promise<{ p50_ms: number; p95_ms: number }> => {
+      await fn();
+      const times: number[] = [];
+      for (let r = 0; r < runs; r++) {
+        const t0 = performance.now();
+        await fn();
+        times.push(performance.now() - t0);
+      }
+      times.sort((a, b) => a - b);
+      const at = (p: number): number => Math.round(times[Math.min(times.length - 1, Math.floor(p * times.length))] * 100) / 100;
+      return { p50_ms: at(0.5), p95_ms: at(0.95) };
+    };
+    const out: Record<string, { p50_ms: number; p95_ms: number } | null> = {};
+    out.js = await stats(async () => topKInt(scoreQuantized(qItems, qQueries), k, excluded));
+    const wasmScorer = await WasmScorer.create(ort, qItems);
+    out.wasm = await stats(() => wasmScorer.topK(qQueries, k, excluded));
+    await wasmScorer.dispose();
+    scorer ??= WebGpuScorer.create();
+    const gpuScorer = await scorer;
+    if (gpuScorer) {
+      gpuScorer.upload(qItems);
+      out.webgpu = await stats(() => gpuScorer.topK(qQueries, k, excluded));
+      out.gpu_item_bytes = { p50_ms: gpuScorer.itemBytes, p95_ms: gpuScorer.itemBytes };
+    } else out.webgpu = null;
+    return out;
+  },
+  async heads(features, rows, backend) {
+    const h = await heads(backend);
+    const out = await h.predict(Float32Array.from(features), rows);
+    return { backend: h.backend, click: Array.from(out.click), conversion: Array.from(out.conversion) };
+  },
+  async gpuAdapter() {
+    const gpu = navigator.gpu;
+    if (!gpu) return null;
+    const adapter = await gpu.requestAdapter();
+    if (!adapter) return null;
+    return { vendor: adapter.info.vendor, architecture: adapter.info.architecture, features: [...adapter.features] };
+  },
+  async embed(texts, backend) {
+    const enc = await encoder(backend);
+    const vectors = await enc.embed(texts);
+    return { backend: enc.info.backend, vectors: vectors.map((v) => Array.from(v)) };
+  },
+  async benchEncoder(texts, backend) {
+    const enc = await encoder(backend);
+    await enc.embed(texts.slice(0, 256)); // warm-up: shader compilation, allocations
+    const t0 = performance.now();
+    await enc.embed(texts);
+    const seconds = (performance.now() - t0) / 1000;
+    return { backend: enc.info.backend, items: texts.length, seconds, itemsPerSecond: texts.length / seconds };
+  },
+};
+
+declare global {
+  interface Window {
+    lab: Lab;
+    labRecs?: Recommender;
+    labEvents?: EngineEvent[];
+  }
+}
+window.lab = lab;
+const status = document.getElementById('lab-status');
+if (status) status.textContent = 'ready';
+document.body.dataset.labReady = 'true';

@@ -1,0 +1,23 @@
+/** Node-side access to the shipped models: the same ONNX graphs and tokenizer the browser runs, on onnxruntime-web's WASM backend. */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-web';
+import { OnnxSentenceEncoder, type ModelFileReader } from '../src/encoding/encoder';
+
+export const MODELS_DIR = resolve(import.meta.dirname, '..', '..', 'public', 'models');
+
+export function fileReader(dir: string): ModelFileReader {
+  return async (file) => new Uint8Array(await readFile(join(dir, file)));
+}
+
+/** Single-threaded WASM keeps results reproducible and leaves the second core to the caller. */
+export function nodeOrt(): typeof ort {
+  ort.env.wasm.numThreads = 1;
+  ort.env.logLevel = 'error';
+  return ort;
+}
+
+export async function loadNodeEncoder(name = 'glove-sif-100d', dir = MODELS_DIR): Promise<OnnxSentenceEncoder> {
+  const folder = join(dir, name);
+  return OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: fileReader(folder), where: folder, backend: 'wasm' });
+}
