@@ -315,7 +315,26 @@ export class Engine {
 
   // ------------------------------------------------------------ catalog
 
+  /** The setCatalog() call in progress: read calls made meanwhile wait for it instead of failing with not_ready. */
+  private catalogLoading: Promise<unknown> | null = null;
+
   async setCatalog(input: CatalogItem[] | string, setOptions: SetCatalogOptions = {}): Promise<CatalogReport> {
+    const loading = this.loadCatalog(input, setOptions);
+    this.catalogLoading = loading;
+    try {
+      return await loading;
+    } finally {
+      if (this.catalogLoading === loading) this.catalogLoading = null;
+    }
+  }
+
+  /** The loaded catalog, once a setCatalog() in progress has settled; not_ready only when none was ever asked for (or every attempt failed). */
+  private async readyCatalog(): Promise<LoadedCatalog> {
+    while (this.catalogLoading) await this.catalogLoading.catch(() => undefined);
+    return this.requireCatalog();
+  }
+
+  private async loadCatalog(input: CatalogItem[] | string, setOptions: SetCatalogOptions): Promise<CatalogReport> {
     let raw: unknown = input;
     if (typeof input === 'string') {
       if (!this.deps.fetchCatalog) throw new RecommenderError('invalid_options', 'A catalog URL was given but this engine cannot fetch.', 'Pass the items array instead.');
@@ -611,7 +630,7 @@ export class Engine {
 
   async recommend(input?: RecommendOptions): Promise<Recommendation[]> {
     const options = validateRecommendOptions(input);
-    const full = this.requireCatalog();
+    const full = await this.readyCatalog();
     await this.ensureHistory();
     const k = clampK(options.k, 10);
     const profile = this.getProfile();
@@ -658,7 +677,7 @@ export class Engine {
   }
 
   async similar(itemId: string, k?: number): Promise<Recommendation[]> {
-    const full = this.requireCatalog();
+    const full = await this.readyCatalog();
     const target = this.requireItem(itemId, 'similar()');
     await this.ensureHistory();
     const profile = this.getProfile();
@@ -683,7 +702,7 @@ export class Engine {
   }
 
   async search(query: string, k?: number): Promise<Recommendation[]> {
-    const catalog = this.requireCatalog();
+    const catalog = await this.readyCatalog();
     if (typeof query !== 'string') throw new RecommenderError('invalid_event', `search() needs a query string, got ${typeof query}.`, 'Call search("red shoes").');
     const q = query.slice(0, MAX_QUERY_LENGTH);
     if (q.trim() === '') return [];
@@ -733,7 +752,7 @@ export class Engine {
   }
 
   async explain(itemId: string): Promise<Reason[]> {
-    const catalog = this.requireCatalog();
+    const catalog = await this.readyCatalog();
     const i = this.requireItem(itemId, 'explain()');
     await this.ensureHistory();
     return explainRecommendation(i, catalog, this.getProfile(), catalog.global);
