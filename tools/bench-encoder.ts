@@ -6,11 +6,11 @@
  * catalog texts (MovieLens movie texts, repeated with a suffix to reach 10,000).
  */
 import { itemText } from '../src/catalog/validate';
-import { loadMovieLens, movieLensCatalog, SHARED_MOVIELENS } from './data/movielens';
+import { loadMovieLens, movieLensCatalog, MOVIELENS_DIR } from './data/movielens';
 import { launch, serveStatic } from '../e2e/harness';
 
 const json = process.argv.includes('--json');
-const texts = movieLensCatalog(loadMovieLens(SHARED_MOVIELENS)).map(itemText);
+const texts = movieLensCatalog(loadMovieLens(MOVIELENS_DIR)).map(itemText);
 const sizes = [1_000, 10_000];
 const corpus = (n: number): string[] => Array.from({ length: n }, (_, i) => (i < texts.length ? texts[i] : `${texts[i % texts.length]} ${i}`));
 

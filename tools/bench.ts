@@ -20,7 +20,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { itemText } from '../src/catalog/validate';
 import { DIST, launch, serveStatic } from '../e2e/harness';
-import { loadMovieLens, movieLensCatalog, SHARED_MOVIELENS } from './data/movielens';
+import { loadMovieLens, movieLensCatalog, MOVIELENS_DIR } from './data/movielens';
 import { embedCatalog } from './embed-catalog';
 import { mulberry32 } from '../src/math/random';
 import type { CatalogItem } from '../src/types';
@@ -61,7 +61,7 @@ function benchCatalog(count: number, movies: CatalogItem[]): CatalogItem[] {
   }
   return out;
 }
-const movieItems = movieLensCatalog(loadMovieLens(SHARED_MOVIELENS));
+const movieItems = movieLensCatalog(loadMovieLens(MOVIELENS_DIR));
 const CACHE = join(ROOT, '.cache', 'bench-v1');
 for (const count of SIZES) {
   const dir = join(CACHE, String(count));
@@ -121,7 +121,7 @@ try {
       if (path === 'webgpu' && count === 100_000) result.memory_mb.gpu_item_buffer_engine_100k = Math.round((r.stats.scoring?.deviceBytes ?? 0) / 2 ** 20 * 10) / 10;
     }
   }
-  const texts = movieLensCatalog(loadMovieLens(SHARED_MOVIELENS)).map(itemText);
+  const texts = movieLensCatalog(loadMovieLens(MOVIELENS_DIR)).map(itemText);
   const corpus = Array.from({ length: 10_000 }, (_, i) => `${texts[i % texts.length]}${i >= texts.length ? ` ${i}` : ''}`);
   for (const backend of ['webgpu', 'wasm'] as const) {
     log(`encoder on ${backend}`);

@@ -8,13 +8,13 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { loadMovieLens, movieToItem, SHARED_MOVIELENS } from './data/movielens';
+import { loadMovieLens, movieToItem, MOVIELENS_DIR } from './data/movielens';
 
 const arg = (name: string, fallback: string): string => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 };
-const dir = resolve(arg('movielens', SHARED_MOVIELENS));
+const dir = resolve(arg('movielens', MOVIELENS_DIR));
 const count = Number(arg('items', '3000'));
 const out = resolve(import.meta.dirname, '..', 'public', 'catalog');
 

@@ -91,7 +91,7 @@ A non-personal asset the engine loads as static files. It was built by
 
 No user id or per-user sequence is stored. Size: global.bin ${(bin.length / 1e6).toFixed(2)} MB.
 ${input.includes('movielens') ? '\nSource data: MovieLens latest-small (GroupLens Research; research and non-commercial use only, see public/catalog/LICENSE-MovieLens.txt).\n' : ''}
-Quality on MovieLens latest-small under ../shared/EVALUATION.md: see \`npm run eval -- ranking\`.
+Quality on MovieLens latest-small under docs/evaluation.md: see \`npm run eval -- ranking data/movielens-latest-small\`.
 `,
 );
 log(`wrote ${dir}: ${model.rows} rows, global.bin ${(bin.length / 1e6).toFixed(2)} MB`);

@@ -20,7 +20,7 @@ import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/mani
 import { mulberry32 } from '../src/math/random';
 import { applyExclusions, DEFAULT_RANKING_CONFIG, linearScore, scoreComponents } from '../src/ranking/score';
 import { globalContext, movieLensIndex, profileFor } from './data/ml-index';
-import { loadMovieLens, SHARED_MOVIELENS } from './data/movielens';
+import { loadMovieLens, MOVIELENS_DIR } from './data/movielens';
 import { splitLeaveLastOut } from './data/split';
 import { buildGlobalModel, type LoggedInteraction } from './global/build';
 import { buildHeadsGraph, forwardReference, type HeadWeights } from './models/heads-graph';
@@ -30,7 +30,7 @@ const arg = (name: string, fallback: string): string => {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
 };
 const ROOT = resolve(import.meta.dirname, '..');
-const DIR = resolve(arg('movielens', SHARED_MOVIELENS));
+const DIR = resolve(arg('movielens', MOVIELENS_DIR));
 const OUT = resolve(ROOT, arg('out', join('public', 'models', 'ranking-heads')));
 const CUTS = 4;
 const POOL = 100;
@@ -222,7 +222,7 @@ those positions. Adam, ${EPOCHS} epochs, binary cross-entropy on both tasks.
 int8 per-tensor weights (Cast + Mul by scale), float32 biases; model.onnx ${onnx.length} bytes.
 
 ## Quality
-See the ablation of \`npm run eval -- ranking ../shared/data/movielens-latest-small\` (row "+ heads").
+See the ablation of \`npm run eval -- ranking data/movielens-latest-small\` (row "+ heads").
 `,
 );
 log(`wrote ${OUT} (${onnx.length} bytes); reference click p[0..3] = ${Array.from(float.click.slice(0, 3)).map((x) => x.toFixed(4)).join(', ')}`);

@@ -16,7 +16,7 @@ import { manifestHash, sha256Hex } from '../src/formats/manifest';
 import { mulberry32, sampleIndices } from '../src/math/random';
 import { cosine, firstPrincipalDirection, quantizeRows, sifEmbed, sifSum, sifWeight, zipfProbability, type SifWeights } from './models/sif';
 import { DEFAULT_TOKENIZER_SETTINGS, WordTokenizer } from '../src/encoding/tokenizer';
-import { loadMovieLens, movieLensCatalog, SHARED_MOVIELENS } from './data/movielens';
+import { loadMovieLens, movieLensCatalog, MOVIELENS_DIR } from './data/movielens';
 import { buildSifEncoderGraph } from './models/sif-encoder';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -27,7 +27,7 @@ const arg = (name: string, fallback: string): string => {
 
 const MODEL_NAME = 'glove-sif-100d';
 const OUT = resolve(ROOT, arg('out', join('public', 'models', MODEL_NAME)));
-const MOVIELENS = resolve(arg('movielens', SHARED_MOVIELENS));
+const MOVIELENS = resolve(arg('movielens', MOVIELENS_DIR));
 const TOP_WORDS = Number(arg('vocab', '50000'));
 const SIF_A = 1e-3;
 

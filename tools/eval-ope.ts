@@ -2,7 +2,7 @@
  * node --import tsx tools/eval-ope.ts <dir> --campaign <name> [--json]
  *   [--learn-from random|random+bts] [--exploration 0.1] [--ridge 1] [--thompson-draws 100] [--resamples 1000] [--seed 42]
  *
- * Off-policy evaluation on Open Bandit logs (../shared/EVALUATION.md section 2);
+ * Off-policy evaluation on Open Bandit logs (docs/evaluation.md section 2);
  * the work is done by runOpe in ./eval/ope.ts.
  */
 import { runOpe, type OpeOptions } from './eval/ope';

@@ -1,7 +1,7 @@
 /**
  * npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]
  *
- * Offline top-N evaluation per ../shared/EVALUATION.md section 1, scored with
+ * Offline top-N evaluation per docs/evaluation.md section 1, scored with
  * the engine's own ranking code (src/model) and its shipped encoder on WASM.
  * Other protocols (ope, replay) are subcommands of the same command.
  */

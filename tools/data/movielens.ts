@@ -72,5 +72,5 @@ export function movieLensCatalog(ml: MovieLens, maxTags = 12): CatalogItem[] {
   return ml.movies.map((m) => movieToItem(m, ml.tags.get(m.movieId) ?? [], maxTags));
 }
 
-/** Default location of the shared data sets beside the checkout. */
-export const SHARED_MOVIELENS = join(import.meta.dirname, '..', '..', '..', 'shared', 'data', 'movielens-latest-small');
+/** Default location of MovieLens latest-small: committed in the repository at data/movielens-latest-small. */
+export const MOVIELENS_DIR = join(import.meta.dirname, '..', '..', 'data', 'movielens-latest-small');

@@ -1,4 +1,4 @@
-/** The evaluation protocol's pieces (../shared/EVALUATION.md section 1), shared by eval and head training. */
+/** The evaluation protocol's pieces (docs/evaluation.md section 1), shared by eval and head training. */
 import { mulberry32 } from '../../src/math/random';
 import type { Interaction } from './movielens';
 

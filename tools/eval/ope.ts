@@ -1,6 +1,6 @@
 /**
  * Off-policy evaluation on logged bandit feedback (Open Bandit format), per
- * ../shared/EVALUATION.md section 2.
+ * docs/evaluation.md section 2.
  *
  *   node --import tsx tools/eval-ope.ts <dir> --campaign <name> [--json]
  *
