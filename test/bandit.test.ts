@@ -8,7 +8,6 @@ import {
   epsilonGreedySlate,
   estimateSlatePropensities,
   greedyOrder,
-  invertSymmetricPositiveDefinite,
   linearBanditFromJSON,
   LinearThompsonBandit,
   LinUCBBandit,
@@ -18,6 +17,7 @@ import {
   type LinearBanditState,
 } from '../src/exploration/bandit';
 import { RecommenderError } from '../src/errors';
+import { invertSpd } from '../src/math/linalg';
 import { mulberry32 } from '../src/math/random';
 import { bootstrapOpe, drEstimate, ipsEstimate, opeEstimates, quantile, runOpe, snipsEstimate, type OpeInputs } from '../tools/eval/ope';
 
@@ -160,7 +160,7 @@ describe('linear contextual bandits', () => {
       bandit.update(x, world.reward(x), t % 7 === 0 ? 2.5 : 1);
     }
     const state = bandit.toJSON();
-    const exact = invertSymmetricPositiveDefinite(state.precision, d);
+    const exact = invertSpd(Float64Array.from(state.precision), d);
     state.covariance.forEach((v, i) => close(v, exact[i], 1e-10, `covariance[${i}]`));
     // with no data the posterior mean is 0 and the uncertainty is 1/sqrt(ridge) per unit axis
     const fresh = new LinUCBBandit({ dimension: 2, ridge: 4 });
@@ -179,7 +179,7 @@ describe('linear contextual bandits', () => {
     assert.deepEqual(bandit.toJSON().precision, [1 + g, 0, 0, 2]);
     assert.deepEqual(bandit.toJSON().rewardSums, [g, 1]);
     const state = bandit.toJSON();
-    const exact = invertSymmetricPositiveDefinite(state.precision, 2);
+    const exact = invertSpd(Float64Array.from(state.precision), 2);
     state.covariance.forEach((v, i) => close(v, exact[i], 1e-12));
 
     const follow = new LinearThompsonBandit({ dimension: d, ridge: 1, decay: 0.99 });

@@ -4,7 +4,8 @@ import { RecommenderError } from '../src/errors';
 import { decodeGlobalModel, encodeGlobalModel, globalScores, loadGlobalModel, neighbourContributions } from '../src/global/global-model';
 import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { coldItems, hitMetrics, rankOf, splitLeaveLastOut } from '../tools/data/split';
-import { buildGlobalModel, invertSpd, userSequences, type LoggedInteraction } from '../tools/global/build';
+import { buildGlobalModel, userSequences, type LoggedInteraction } from '../tools/global/build';
+import { invertSpd } from '../src/math/linalg';
 import type { Interaction } from '../tools/data/movielens';
 
 // three users who watch a -> b -> c in order, one who watches a -> c

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { matrixFromRows, topK } from '../src/math/matrix';
+import { matrixFromRows } from '../src/math/matrix';
+import { topK } from '../src/math/top-k';
 import { FEATURE_COUNT, rerankWithHeads, type RankingHeads } from '../src/ranking/heads';
 import { buildProfile } from '../src/profile/profile';
 import { catalogOrderPrior, type CatalogIndex, type ScoreComponents } from '../src/ranking/score';

@@ -14,7 +14,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { topK } from '../src/math/matrix';
+import { topK } from '../src/math/top-k';
 import { FEATURE_COUNT, HEAD_FEATURES, headFeatures } from '../src/ranking/heads';
 import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { mulberry32 } from '../src/math/random';

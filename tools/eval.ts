@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeGlobalModel, encodeGlobalModel, type GlobalModel } from '../src/global/global-model';
-import { topK } from '../src/math/matrix';
+import { topK } from '../src/math/top-k';
 import { OnnxRankingHeads, rerankWithHeads, type RankingHeads } from '../src/ranking/heads';
 import {
   applyExclusions,

@@ -72,20 +72,3 @@ export function scoreQuantized(items: QuantizedItems, queries: QuantizedQueries)
   }
   return out;
 }
-
-/** Top k of integer scores, best first, ties by lower index; `excluded` items never returned. */
-export function topKInt(scores: Int32Array, k: number, excluded?: Uint8Array): number[] {
-  const idx: number[] = [];
-  const better = (a: number, b: number): boolean => scores[a] > scores[b] || (scores[a] === scores[b] && a < b);
-  for (let i = 0; i < scores.length; i++) {
-    if (excluded?.[i]) continue;
-    if (idx.length < k) {
-      idx.push(i);
-      for (let j = idx.length - 1; j > 0 && better(idx[j], idx[j - 1]); j--) [idx[j], idx[j - 1]] = [idx[j - 1], idx[j]];
-    } else if (k > 0 && better(i, idx[k - 1])) {
-      idx[k - 1] = i;
-      for (let j = k - 1; j > 0 && better(idx[j], idx[j - 1]); j--) [idx[j], idx[j - 1]] = [idx[j - 1], idx[j]];
-    }
-  }
-  return idx;
-}

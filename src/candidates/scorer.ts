@@ -5,7 +5,8 @@
  * The engine uses a scorer to retrieve candidates from large catalogs.
  */
 import type * as OrtModule from 'onnxruntime-web';
-import { scoreQuantized, topKInt, type QuantizedItems, type QuantizedQueries } from './quantized-scoring';
+import { topK } from '../math/top-k';
+import { scoreQuantized, type QuantizedItems, type QuantizedQueries } from './quantized-scoring';
 import { GPU_MAX_K, WebGpuScorer } from './webgpu-scoring';
 
 export { isSoftwareAdapter } from './webgpu-scoring';
@@ -43,7 +44,7 @@ export class JsScorer implements CatalogScorer {
 
   async topK(queries: QuantizedQueries, k: number, excluded?: Uint8Array): Promise<TopK> {
     const scores = scoreQuantized(this.items, queries);
-    const indices = topKInt(scores, k, excluded);
+    const indices = topK(scores, k, excluded);
     return { indices, scores: indices.map((i) => scores[i]) };
   }
 

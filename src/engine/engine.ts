@@ -22,7 +22,8 @@ import type {
 import { RecommenderError } from '../errors';
 import { contentHash, itemText, validateCatalog } from '../catalog/validate';
 import { validateRecommendOptions } from '../options';
-import { emptyMatrix, matrixFromRows, rowOf, similarities, topK } from '../math/matrix';
+import { emptyMatrix, matrixFromRows, rowOf, similarities } from '../math/matrix';
+import { topK } from '../math/top-k';
 import type { ModelFileReader, SentenceEncoder } from '../encoding/encoder';
 import { loadVectorFile } from '../vectors/vector-file';
 import { contextFeatures, DEFAULT_EXPLORATION, SlateMixer, sourceLists, type ExplorationConfig, type MixerState, type ShownItem, type Source } from '../exploration/mixer';

@@ -17,6 +17,7 @@
  * state is a plain, JSON- and structured-clone-safe object (`toJSON`/`fromJSON`).
  */
 import { RecommenderError } from '../errors';
+import { cholesky, invertSpd } from '../math/linalg';
 
 /** A uniform random source on [0, 1), e.g. `mulberry32(seed)`. */
 export type RandomSource = () => number;
@@ -259,52 +260,6 @@ export class BetaBandit {
 }
 
 // ---------------------------------------------------------------------------
-// Small dense linear algebra (row-major d x d)
-// ---------------------------------------------------------------------------
-
-/** Lower-triangular Cholesky factor L with M = L L^T; throws if M is not positive definite. */
-export function cholesky(m: ArrayLike<number>, d: number): Float64Array {
-  const l = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = m[i * d + j];
-      for (let k = 0; k < j; k++) s -= l[i * d + k] * l[j * d + k];
-      if (i === j) {
-        if (!(s > 0)) throw new RangeError('cholesky: matrix is not positive definite');
-        l[i * d + i] = Math.sqrt(s);
-      } else l[i * d + j] = s / l[j * d + j];
-    }
-  }
-  return l;
-}
-
-/** Inverse of a symmetric positive definite matrix (through its Cholesky factor). */
-export function invertSymmetricPositiveDefinite(m: ArrayLike<number>, d: number): Float64Array {
-  const l = cholesky(m, d);
-  // inverse of L (lower triangular), column by column
-  const li = new Float64Array(d * d);
-  for (let c = 0; c < d; c++) {
-    li[c * d + c] = 1 / l[c * d + c];
-    for (let i = c + 1; i < d; i++) {
-      let s = 0;
-      for (let k = c; k < i; k++) s -= l[i * d + k] * li[k * d + c];
-      li[i * d + c] = s / l[i * d + i];
-    }
-  }
-  // M^-1 = L^-T L^-1
-  const inv = new Float64Array(d * d);
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let k = i; k < d; k++) s += li[k * d + i] * li[k * d + j];
-      inv[i * d + j] = s;
-      inv[j * d + i] = s;
-    }
-  }
-  return inv;
-}
-
-// ---------------------------------------------------------------------------
 // Contextual (linear) bandits
 // ---------------------------------------------------------------------------
 
@@ -482,7 +437,7 @@ export abstract class LinearBandit {
     }
     if (this.decay < 1) {
       // forgetting towards the prior is not a rank-one change: recompute exactly
-      this.covariance = invertSymmetricPositiveDefinite(A, d);
+      this.covariance = invertSpd(Float64Array.from(A), d);
     } else if (weight > 0) {
       // Sherman-Morrison: (A + w x x^T)^-1 = A^-1 - w (A^-1 x)(A^-1 x)^T / (1 + w x^T A^-1 x)
       const S = this.covariance;
@@ -532,7 +487,7 @@ export abstract class LinearBandit {
     if (isFiniteArray(state.covariance, d * d)) this.covariance = Float64Array.from(state.covariance);
     else {
       try {
-        this.covariance = invertSymmetricPositiveDefinite(this.precision, d);
+        this.covariance = invertSpd(Float64Array.from(this.precision), d);
       } catch {
         throw badState(who, 'precision is not positive definite');
       }

@@ -18,7 +18,7 @@
  * the random source. Pure (no I/O): the engine persists `toJSON()`.
  */
 import { BetaBandit, LinearThompsonBandit, type BetaBanditState, type LinearBanditState, type RandomSource } from './bandit';
-import { topK } from '../math/matrix';
+import { topK } from '../math/top-k';
 import type { ScoreComponents } from '../ranking/score';
 
 export const SOURCES = ['ranked', 'content', 'global', 'trending', 'explore'] as const;

@@ -1,7 +1,7 @@
 /**
- * Plain TypeScript scoring path ("js"): similarity of every catalog item to a
- * few query vectors, and top-k selection with ties broken by item index.
- * The WebGPU and WASM paths must return exactly what these return.
+ * Item vectors as one row-major float matrix, and the float math over it
+ * (dot products, similarities of every item to a few query vectors). Pure,
+ * shared by every room.
  */
 
 /** Row-major item vectors [count, dims]. */
@@ -45,47 +45,4 @@ export function similarities(m: ItemMatrix, queries: readonly Float32Array[]): F
     }
   }
   return out;
-}
-
-/**
- * Indices of the k largest finite scores, best first; equal scores keep the
- * lower index first. -Infinity and NaN mark excluded items.
- */
-export function topK(scores: Float32Array | Float64Array, k: number): number[] {
-  if (k <= 0) return [];
-  const heapIdx: number[] = []; // min-heap of the current best k (worst on top)
-  const worse = (a: number, b: number): boolean => scores[a] < scores[b] || (scores[a] === scores[b] && a > b);
-  const siftUp = (i: number): void => {
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!worse(heapIdx[i], heapIdx[p])) break;
-      [heapIdx[i], heapIdx[p]] = [heapIdx[p], heapIdx[i]];
-      i = p;
-    }
-  };
-  const siftDown = (i: number): void => {
-    const n = heapIdx.length;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let w = i;
-      if (l < n && worse(heapIdx[l], heapIdx[w])) w = l;
-      if (r < n && worse(heapIdx[r], heapIdx[w])) w = r;
-      if (w === i) return;
-      [heapIdx[i], heapIdx[w]] = [heapIdx[w], heapIdx[i]];
-      i = w;
-    }
-  };
-  for (let i = 0; i < scores.length; i++) {
-    const s = scores[i];
-    if (!(s > -Infinity)) continue; // skips -Infinity and NaN
-    if (heapIdx.length < k) {
-      heapIdx.push(i);
-      siftUp(heapIdx.length - 1);
-    } else if (worse(heapIdx[0], i)) {
-      heapIdx[0] = i;
-      siftDown(0);
-    }
-  }
-  return heapIdx.sort((a, b) => scores[b] - scores[a] || a - b);
 }

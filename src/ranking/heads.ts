@@ -8,7 +8,8 @@
 import type * as OrtModule from 'onnxruntime-web';
 import type { Backend } from '../types';
 import { RecommenderError } from '../errors';
-import { dot, rowOf, topK as topKIndices } from '../math/matrix';
+import { dot, rowOf } from '../math/matrix';
+import { topK } from '../math/top-k';
 import { createSession, openModelFolder, runExclusive, type ModelFileReader, type Ort } from '../encoding/encoder';
 import type { Profile } from '../profile/profile';
 import type { CatalogIndex, ScoreComponents } from './score';
@@ -148,7 +149,7 @@ export async function rerankWithHeads(
   pool = 200,
   weights: TaskWeights = DEFAULT_TASK_WEIGHTS,
 ): Promise<Float32Array> {
-  const candidates = topKIndices(base, pool);
+  const candidates = topK(base, pool);
   const out = new Float32Array(base.length).fill(-Infinity);
   if (candidates.length === 0) return out;
   const outputs = await heads.predict(headFeatures(index, profile, components, base, candidates), candidates.length);

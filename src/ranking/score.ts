@@ -4,7 +4,8 @@
  * by the worker and the Node evaluation tools.
  */
 import type { CatalogItem, EventType, Reason, RecommendOptions } from '../types';
-import { dot, rowOf, similarities, topK, type ItemMatrix } from '../math/matrix';
+import { dot, rowOf, similarities, type ItemMatrix } from '../math/matrix';
+import { topK } from '../math/top-k';
 import type { Profile } from '../profile/profile';
 import { DEFAULT_SEQUENCE_CONFIG, globalScores, neighbourContributions, type GlobalModel, type SequenceConfig } from '../global/global-model';
 

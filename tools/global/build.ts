@@ -5,6 +5,7 @@
  * time-decayed popularity. Deterministic for a given input.
  */
 import type { GlobalModel } from '../../src/global/global-model';
+import { invertSpd } from '../../src/math/linalg';
 
 export interface LoggedInteraction {
   user: string;
@@ -57,24 +58,6 @@ export function userSequences(interactions: readonly LoggedInteraction[]): Map<s
   }
   for (const list of byUser.values()) list.sort((a, b) => a.timestamp - b.timestamp || compareIds(a.item, b.item));
   return byUser;
-}
-
-/** In-place inverse of a symmetric positive definite matrix (Gauss-Jordan, row-major n x n). */
-export function invertSpd(a: Float64Array, n: number): void {
-  for (let k = 0; k < n; k++) {
-    const rowK = k * n;
-    const p = 1 / a[rowK + k];
-    a[rowK + k] = 1;
-    for (let j = 0; j < n; j++) a[rowK + j] *= p;
-    for (let i = 0; i < n; i++) {
-      if (i === k) continue;
-      const rowI = i * n;
-      const f = a[rowI + k];
-      if (f === 0) continue;
-      a[rowI + k] = 0;
-      for (let j = 0; j < n; j++) a[rowI + j] -= f * a[rowK + j];
-    }
-  }
 }
 
 function topEntries(values: Map<number, number> | Float64Array, k: number, skip = -1): [number, number][] {
