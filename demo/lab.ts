@@ -3,7 +3,8 @@
  * benchmarks as `window.lab`. Same modules as the worker, on the page thread.
  */
 import * as ort from 'onnxruntime-web';
-import { OnnxSentenceEncoder, fetchReader } from '../src/encoding/encoder';
+import { OnnxSentenceEncoder } from '../src/encoding/encoder';
+import { fetchReader } from '../src/runtime/model-files';
 import type { Backend } from '../src/types';
 import { OnnxRankingHeads } from '../src/ranking/heads';
 import { mulberry32 } from '../src/math/random';

@@ -1,17 +1,19 @@
 /** Node-side access to the shipped models: the same ONNX graphs and tokenizer the browser runs, on onnxruntime-web's WASM backend. */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import * as ort from 'onnxruntime-web';
-import { OnnxSentenceEncoder, type ModelFileReader } from '../src/encoding/encoder';
+import { OnnxSentenceEncoder } from '../src/encoding/encoder';
+import type { ModelFileReader } from '../src/runtime/model-files';
+import { onnxRuntime, type Ort } from '../src/runtime/onnx';
 
-export const MODELS_DIR = resolve(import.meta.dirname, '..', '..', 'public', 'models');
+export const MODELS_DIR = resolve(import.meta.dirname, '..', 'public', 'models');
 
 export function fileReader(dir: string): ModelFileReader {
   return async (file) => new Uint8Array(await readFile(join(dir, file)));
 }
 
 /** Single-threaded WASM keeps results reproducible and leaves the second core to the caller. */
-export function nodeOrt(): typeof ort {
+export function nodeOrt(): Ort {
+  const ort = onnxRuntime();
   ort.env.wasm.numThreads = 1;
   ort.env.logLevel = 'error';
   return ort;

@@ -4,7 +4,7 @@
  * (quantized-scoring.ts), so they return the same top k, ties by item index.
  * The engine uses a scorer to retrieve candidates from large catalogs.
  */
-import type * as OrtModule from 'onnxruntime-web';
+import type { Ort } from '../runtime/onnx';
 import { topK } from '../math/top-k';
 import { scoreQuantized, type QuantizedItems, type QuantizedQueries } from './quantized-scoring';
 import { GPU_MAX_K, WebGpuScorer } from './webgpu-scoring';
@@ -99,7 +99,7 @@ class OrtCatalogScorer implements CatalogScorer {
 
 export interface ScorerFactoryOptions {
   /** onnxruntime-web for the WASM path; without it the WASM path is unavailable. */
-  ort?: typeof OrtModule;
+  ort?: Ort;
   /** Creates the WebGPU scorer (null: no usable adapter). Default: WebGpuScorer.create. */
   webgpu?: () => Promise<WebGpuScorer | null>;
   /** Reports a fallback from the requested path. */

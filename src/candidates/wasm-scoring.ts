@@ -5,9 +5,8 @@
  * initializer of a graph built on the device when the catalog loads.
  * ONNX TopK puts the lower index first among equal values, like the other paths.
  */
-import type * as OrtModule from 'onnxruntime-web';
 import { DataType, GraphBuilder } from '../formats/onnx-proto';
-import { runExclusive, type Ort } from '../encoding/encoder';
+import { runExclusive, type Ort, type Session } from '../runtime/onnx';
 import type { QuantizedItems, QuantizedQueries } from './quantized-scoring';
 
 const EXCLUDED = -(2 ** 30);
@@ -15,7 +14,7 @@ const EXCLUDED = -(2 ** 30);
 export class WasmScorer {
   private constructor(
     private readonly ort: Ort,
-    private readonly session: OrtModule.InferenceSession,
+    private readonly session: Session,
     readonly count: number,
     private readonly paddedDims: number,
   ) {}

@@ -20,6 +20,7 @@ import type { DataType, FeatureExtractionPipeline } from '@huggingface/transform
 import type { Backend, EncoderInfo } from '../types';
 import { RecommenderError } from '../errors';
 import type { EmbedProgress, SentenceEncoder } from './encoder';
+import { serialQueue } from '../runtime/serial';
 import { sha256Hex } from '../formats/manifest';
 
 export type HuggingFaceDevice = 'webgpu' | 'wasm' | 'auto';
@@ -96,13 +97,8 @@ const dtypeSuffix: Partial<Record<DataType, string>> = {
   fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', bnb4: '_bnb4', q4f16: '_q4f16',
 };
 
-let loading: Promise<unknown> = Promise.resolve();
 /** transformers.js reads its global `env` while loading; loads run one at a time so concurrent options never mix. */
-function oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
-  const result = loading.then(fn, fn);
-  loading = result.catch(() => undefined);
-  return result;
-}
+const oneAtATime = serialQueue();
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).slice(0, 300);
 

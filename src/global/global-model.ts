@@ -12,7 +12,7 @@
  * A weight of 0 marks an empty slot. items.json lists the row ids.
  */
 import { RecommenderError } from '../errors';
-import { openModelFolder, type ModelFileReader } from '../encoding/encoder';
+import { openModelFolder, type ModelFileReader } from '../runtime/model-files';
 
 export interface GlobalModel {
   itemIds: string[];

@@ -5,12 +5,12 @@
  * (public/models/ranking-heads), run through onnxruntime-web on WebGPU or WASM.
  * Feature building is pure and shared by the worker, training and evaluation.
  */
-import type * as OrtModule from 'onnxruntime-web';
 import type { Backend } from '../types';
 import { RecommenderError } from '../errors';
 import { dot, rowOf } from '../math/matrix';
 import { topK } from '../math/top-k';
-import { createSession, openModelFolder, runExclusive, type ModelFileReader, type Ort } from '../encoding/encoder';
+import { openModelFolder, type ModelFileReader } from '../runtime/model-files';
+import { createSession, runExclusive, type Ort, type Session } from '../runtime/onnx';
 import type { Profile } from '../profile/profile';
 import type { CatalogIndex, ScoreComponents } from './score';
 
@@ -77,7 +77,7 @@ export class OnnxRankingHeads implements RankingHeads {
     readonly modelHash: string,
     readonly backendReason: string,
     private readonly ort: Ort,
-    private readonly session: OrtModule.InferenceSession,
+    private readonly session: Session,
   ) {}
 
   static async create(options: { ort: Ort; reader: ModelFileReader; where?: string; backend?: Backend | 'auto' }): Promise<OnnxRankingHeads> {
@@ -92,7 +92,7 @@ export class OnnxRankingHeads implements RankingHeads {
     }
     const model = await folder.read(folder.manifest.model);
     const probeFeatures = Float32Array.from({ length: 200 * FEATURE_COUNT }, (_, i) => ((i * 7919) % 1000) / 1000);
-    const probe = async (s: OrtModule.InferenceSession): Promise<void> => {
+    const probe = async (s: Session): Promise<void> => {
       const input = new options.ort.Tensor('float32', probeFeatures, [200, FEATURE_COUNT]);
       const out = await s.run({ features: input });
       await out.click.getData();

@@ -13,7 +13,7 @@
  */
 import { RecommenderError } from '../errors';
 import { sha256Hex } from '../formats/manifest';
-import type { ModelFileReader } from '../encoding/encoder';
+import type { ModelFileReader } from '../runtime/model-files';
 
 export const VECTOR_FORMAT = 'on-device-recs-vectors/v1';
 

@@ -4,11 +4,12 @@
  * (onnxruntime-web, IndexedDB, fetch, BroadcastChannel) and exposes it with comlink.
  */
 import * as Comlink from 'comlink';
-import * as ort from 'onnxruntime-web';
 import { Engine } from '../engine/engine';
 import { toWireError, type WorkerInit } from './protocol';
 import { openStore } from '../store';
-import { OnnxSentenceEncoder, fetchReader } from '../encoding/encoder';
+import { OnnxSentenceEncoder } from '../encoding/encoder';
+import { fetchReader } from '../runtime/model-files';
+import { configureOrt } from '../runtime/onnx';
 import { RecommenderError } from '../errors';
 import { loadGlobalModel } from '../global/global-model';
 import { OnnxRankingHeads } from '../ranking/heads';
@@ -22,12 +23,6 @@ const debug: { scorer: CatalogScorer | null } = { scorer: null };
   loseGpu: () => (debug.scorer as { loseDevice?: () => void } | null)?.loseDevice?.(),
   scoringPath: () => debug.scorer?.path ?? null,
 };
-
-function configureOrt(wasmUrl: string): void {
-  ort.env.wasm.wasmPaths = wasmUrl;
-  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-  ort.env.logLevel = 'error';
-}
 
 async function fetchJson(url: string, base: string): Promise<unknown> {
   const abs = new URL(url, base).href;
@@ -68,7 +63,7 @@ class EngineWorker {
   private engine: Engine | null = null;
 
   init(init: WorkerInit, listener: (e: EngineEvent) => void): void {
-    configureOrt(init.wasmUrl);
+    const ort = configureOrt(init.wasmUrl);
     const storeName = init.storeName ?? 'on-device-recs';
     const bc = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`on-device-recs:${storeName}`) : null;
     // one connection shared by the engine and the backend-choice cache

@@ -1,0 +1,103 @@
+/**
+ * The onnxruntime-web runtime: the only module of the engine that imports it
+ * (the worker takes the module from here and hands it to the rooms that run
+ * sessions). Owns session creation and the choice between its WebGPU and WASM
+ * providers, and the queue every session creation and run goes through.
+ */
+import * as ort from 'onnxruntime-web';
+import type { Backend } from '../types';
+import { RecommenderError } from '../errors';
+import { serialQueue } from './serial';
+
+export type Ort = typeof ort;
+
+/** onnxruntime-web, configured for the engine's worker: wasm files from `wasmUrl`, threads only when the page is cross-origin isolated. */
+export function configureOrt(wasmUrl: string): Ort {
+  ort.env.wasm.wasmPaths = wasmUrl;
+  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, globalThis.navigator?.hardwareConcurrency || 1) : 1;
+  ort.env.logLevel = 'error';
+  return ort;
+}
+
+/** onnxruntime-web as it is (Node tools and tests: WASM, one thread by default). */
+export function onnxRuntime(): Ort {
+  return ort;
+}
+
+export type Session = ort.InferenceSession;
+
+/**
+ * Runs onnxruntime-web work one call at a time. Its WebGPU backend hung when two
+ * sessions (encoder and heads) ran at once in one worker, so every session
+ * creation and run in this engine goes through this queue.
+ */
+export const runExclusive = serialQueue();
+
+type FallbackListener = (from: Backend, to: Backend, reason: string) => void;
+
+function hasWebGpu(): boolean {
+  return Boolean((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu);
+}
+
+async function sessionOn(runtime: Ort, model: Uint8Array, backend: 'webgpu' | 'wasm'): Promise<Session> {
+  return runtime.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all' });
+}
+
+/**
+ * Creates an inference session on the requested backend. 'webgpu' falls back to
+ * WASM (reported through onFallback) when WebGPU is missing or fails. 'auto'
+ * measures: with WebGPU available it times `probe` on both providers and keeps
+ * the faster one (a software adapter such as SwiftShader usually loses to WASM).
+ */
+export async function createSession(
+  ort: Ort,
+  model: Uint8Array,
+  backend: Backend | 'auto',
+  onFallback?: FallbackListener,
+  probe?: (session: Session) => Promise<void>,
+): Promise<{ session: Session; backend: Backend; reason: string }> {
+  const wasm = async (reason: string) => {
+    try {
+      return { session: await sessionOn(ort, model, 'wasm'), backend: 'wasm' as const, reason };
+    } catch (e) {
+      throw new RecommenderError('backend_unavailable', `Neither WebGPU nor WASM could run the model (${(e as Error).message}).`, "Serve onnxruntime-web's .wasm files (see wasmUrl) and allow 'wasm-unsafe-eval' in your Content-Security-Policy.");
+    }
+  };
+  if (backend === 'wasm' || backend === 'js') return wasm(`${backend} requested`);
+  if (!hasWebGpu()) {
+    if (backend === 'webgpu') onFallback?.('webgpu', 'wasm', 'navigator.gpu is not available in this browser');
+    return wasm('no WebGPU in this browser');
+  }
+  let gpu: Session;
+  try {
+    gpu = await sessionOn(ort, model, 'webgpu');
+  } catch (e) {
+    const reason = `WebGPU session failed: ${(e as Error).message}`;
+    if (backend === 'webgpu') onFallback?.('webgpu', 'wasm', reason);
+    return wasm(reason);
+  }
+  if (backend === 'webgpu' || !probe) return { session: gpu, backend: 'webgpu', reason: backend === 'webgpu' ? 'webgpu requested' : 'WebGPU available' };
+  const cpu = await wasm('measured');
+  const time = async (s: Session): Promise<number> => {
+    await probe(s); // warm-up: shader compilation, buffer allocation
+    const t0 = performance.now();
+    await probe(s);
+    await probe(s);
+    return (performance.now() - t0) / 2;
+  };
+  let gpuMs = Infinity;
+  try {
+    gpuMs = await time(gpu);
+  } catch {
+    /* a failing GPU run loses the measurement */
+  }
+  const cpuMs = await time(cpu.session);
+  const reason = `measured ${gpuMs.toFixed(1)} ms on WebGPU vs ${cpuMs.toFixed(1)} ms on WASM per probe batch`;
+  if (gpuMs <= cpuMs) {
+    await cpu.session.release();
+    return { session: gpu, backend: 'webgpu', reason };
+  }
+  await gpu.release();
+  return { session: cpu.session, backend: 'wasm', reason };
+}
+
