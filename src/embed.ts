@@ -81,7 +81,14 @@ function start(): EmbedHandle | undefined {
     options.exploration = data.exploration === 'off' ? { policy: 'off' } : Number.isFinite(rate) ? { rate } : undefined;
     if (!options.exploration) fail(`data-exploration="${data.exploration}" is neither a rate between 0 and 1 nor "off"; the default is used.`);
   }
-  const recommender = createRecommender(options);
+  let recommender: Recommender;
+  try {
+    // a wrong data-* value is refused here, synchronously (invalid_options), as is a browser without Web Workers
+    recommender = createRecommender(options);
+  } catch (e) {
+    fail(`the recommender could not start: ${(e as Error).message}`);
+    return undefined;
+  }
   const ready = recommender.setCatalog(data.catalog, data.vectors ? { vectors: data.vectors } : undefined);
   ready.then(
     (report) => document.dispatchEvent(new CustomEvent('on-device-recs:ready', { detail: report })),

@@ -9,6 +9,7 @@ import * as Comlink from 'comlink';
 import type { EngineWorkerApi } from './workers/engine.worker';
 import { fromWireError, type WorkerInit } from './workers/protocol';
 import { RecommenderError } from './errors';
+import { resolvePageOptions } from './options';
 import { startEngineWorker } from './worker-url';
 import type { EngineEvent, Recommender, RecommenderOptions } from './types';
 
@@ -23,11 +24,6 @@ function defaultBase(): string {
   return typeof document !== 'undefined' ? document.baseURI : (globalThis.location?.href ?? 'http://localhost/');
 }
 
-function absoluteFolder(url: string, base: string): string {
-  const abs = new URL(url, base).href;
-  return abs.endsWith('/') ? abs : `${abs}/`;
-}
-
 /**
  * Creates the on-device recommender. Models and onnxruntime's wasm are loaded
  * from the site's own origin (`<base>/models/`, `<base>/ort/`) unless configured.
@@ -38,18 +34,15 @@ function absoluteFolder(url: string, base: string): string {
  * await recs.track({ type: 'click', itemId: '42' });
  * const forYou = await recs.recommend({ k: 8 });
  * ```
+ *
+ * Every option is checked here, before the worker starts: a wrong one throws a
+ * RecommenderError (code 'invalid_options') naming the option, synchronously.
  */
 export function createRecommender(options: RecommenderOptions = {}): Recommender {
-  const base = defaultBase();
-  const assets = options.baseUrl !== undefined ? absoluteFolder(options.baseUrl, base) : undefined;
-  const { baseUrl: _baseUrl, workerUrl: _workerUrl, ...engineOptions } = options;
-  const init: WorkerInit = {
-    ...engineOptions,
-    modelsUrl: absoluteFolder(options.modelsUrl ?? (assets ? `${assets}models/` : 'models/'), base),
-    wasmUrl: absoluteFolder(options.wasmUrl ?? (assets ? `${assets}ort/` : 'ort/'), base),
-    pageUrl: base,
-  };
-  const workerUrl = options.workerUrl !== undefined ? new URL(options.workerUrl, base) : assets ? new URL('engine.worker.js', assets) : undefined;
+  // resolved once (defaults, checks, absolute URLs); every worker this facade starts gets the same init, seed included
+  const { resolved, workerUrl: workerHref } = resolvePageOptions(options, defaultBase());
+  const init: WorkerInit = resolved;
+  const workerUrl = workerHref !== undefined ? new URL(workerHref) : undefined;
   if (typeof Worker === 'undefined') {
     throw new RecommenderError('backend_unavailable', 'This environment has no Web Workers.', 'Run the recommender in a browser page.');
   }

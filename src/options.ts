@@ -1,10 +1,18 @@
 /**
- * Checks the options a page passes to recommend(): every wrong type gets a
- * RecommenderError saying what was wrong and what to pass instead, before any
- * ranking code sees it. Returns a clean copy with only the known fields.
+ * Options, checked before any engine code sees them:
+ *
+ * - createRecommender() options are resolved once, on the page (resolvePageOptions /
+ *   resolveOptions): every option is checked and defaulted here, and the worker
+ *   receives only the result, ResolvedOptions; no other module re-checks or re-defaults them.
+ * - recommend() options (validateRecommendOptions): every wrong type gets a
+ *   RecommenderError saying what was wrong and what to pass instead, before any
+ *   ranking code sees it. Returns a clean copy with only the known fields.
  */
 import { RecommenderError } from './errors';
-import type { RecommendFilters, RecommendOptions } from './types';
+import { DEFAULT_EXPLORATION, SOURCES, type ExplorationConfig, type ExplorationPolicy, type Source } from './exploration/mixer';
+import { DEFAULT_TASK_WEIGHTS } from './ranking/heads';
+import { DEFAULT_RANKING_CONFIG } from './ranking/score';
+import type { RecommendFilters, RecommendOptions, RecommenderOptions } from './types';
 
 const MAX_LIST = 10_000;
 
@@ -47,4 +55,326 @@ export function validateRecommendOptions(options: unknown): RecommendOptions {
     clean.filters = filters;
   }
   return clean;
+}
+
+// ------------------------------------------------------------------ createRecommender() options
+
+type HuggingFaceOptions = NonNullable<RecommenderOptions['huggingFaceModel']>;
+export type HuggingFaceDtype = NonNullable<HuggingFaceOptions['dtype']>;
+
+/** RecommenderOptions with every default applied and every value checked; what the engine's worker receives. Plain structured-cloneable data. */
+export interface ResolvedOptions {
+  /** Absolute URL of the models folder, ends with '/'. */
+  modelsUrl: string;
+  /** Absolute URL of onnxruntime-web's wasm folder, ends with '/'. */
+  wasmUrl: string;
+  /** The page's URL, to resolve relative catalog URLs. */
+  pageUrl: string;
+  /** Encoder folder name inside modelsUrl. */
+  encoder: string;
+  huggingFaceModel: { model: string; localModelPath: string; allowRemoteModels: boolean; dtype?: HuggingFaceDtype } | null;
+  globalModel: string | null;
+  rankingHeads: string | null;
+  /** Compute backend of the models; 'js' given by the integrator is 'wasm' here (the models have no TypeScript path). */
+  backend: 'webgpu' | 'wasm' | 'auto';
+  /** Catalog scoring path: `scoring`, else a forced `backend` (including 'js'), else 'auto'. */
+  scoring: 'webgpu' | 'wasm' | 'js' | 'auto';
+  /** `scoring` was set to a path (not 'auto'): it is used whatever the catalog size. */
+  scoringForced: boolean;
+  retrievalMinItems: number;
+  storeName: string;
+  taskWeights: { click: number; conversion: number };
+  diversity: number;
+  excludeSeen: boolean;
+  maxEvents: number;
+  maxEventAgeDays: number;
+  seed: number;
+  exploration: ExplorationConfig;
+}
+
+/** Catalogs with at least this many items are scored by two-stage retrieval (the engine's threshold; owned here since options are resolved here). */
+export const DEFAULT_RETRIEVAL_MIN_ITEMS = 20_000;
+export const DEFAULT_ENCODER = 'glove-sif-100d';
+export const DEFAULT_STORE_NAME = 'on-device-recs';
+export const DEFAULT_MAX_EVENTS = 10_000;
+export const DEFAULT_MAX_EVENT_AGE_DAYS = 365;
+/** storeName names an IndexedDB database and a BroadcastChannel: a short name, not a payload. */
+const MAX_STORE_NAME = 128;
+
+/** Every key of RecommenderOptions (the compile-time checks below keep this list and the type in step). */
+const OPTION_KEYS = [
+  'baseUrl', 'workerUrl', 'modelsUrl', 'wasmUrl', 'encoder', 'huggingFaceModel', 'globalModel', 'rankingHeads', 'backend', 'scoring',
+  'retrievalMinItems', 'storeName', 'taskWeights', 'diversity', 'excludeSeen', 'maxEvents', 'maxEventAgeDays', 'seed', 'exploration',
+] as const satisfies readonly (keyof RecommenderOptions)[];
+const HF_KEYS = ['model', 'localModelPath', 'allowRemoteModels', 'dtype'] as const satisfies readonly (keyof HuggingFaceOptions)[];
+const HF_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'] as const satisfies readonly HuggingFaceDtype[];
+const TASK_KEYS = ['click', 'conversion'] as const satisfies readonly (keyof NonNullable<RecommenderOptions['taskWeights']>)[];
+const EXPLORATION_KEYS = ['policy', 'rate', 'decay', 'prior', 'priorStrength'] as const satisfies readonly (keyof NonNullable<RecommenderOptions['exploration']>)[];
+const POLICIES = ['thompson', 'contextual', 'off'] as const satisfies readonly ExplorationPolicy[];
+const BACKENDS = ['auto', 'webgpu', 'wasm', 'js'] as const satisfies readonly NonNullable<RecommenderOptions['backend']>[];
+
+// compile-time: each list above names every member of its type (a new option fails to compile until it is listed and resolved)
+type Covers<All, Listed> = [Exclude<All, Listed>] extends [never] ? true : never;
+const listsAreComplete: [
+  Covers<keyof RecommenderOptions, (typeof OPTION_KEYS)[number]>,
+  Covers<keyof HuggingFaceOptions, (typeof HF_KEYS)[number]>,
+  Covers<HuggingFaceDtype, (typeof HF_DTYPES)[number]>,
+  Covers<keyof NonNullable<RecommenderOptions['taskWeights']>, (typeof TASK_KEYS)[number]>,
+  Covers<keyof NonNullable<RecommenderOptions['exploration']>, (typeof EXPLORATION_KEYS)[number]>,
+  Covers<ExplorationPolicy, (typeof POLICIES)[number]>,
+  Covers<NonNullable<RecommenderOptions['backend']>, (typeof BACKENDS)[number]>,
+] = [true, true, true, true, true, true, true];
+void listsAreComplete;
+
+type Dict = Record<string, unknown>;
+
+/** A plain object (also one with a null prototype, or from another realm); not an array, Map, Date, class with its own tag... */
+const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && Object.prototype.toString.call(v) === '[object Object]';
+
+/** Own properties only: a key inherited from a (polluted) prototype is not an option. */
+const own = (o: Dict, key: string): unknown => (Object.hasOwn(o, key) ? o[key] : undefined);
+
+const MAX_SHOWN = 80;
+const MAX_SHOWN_STRING = 40;
+
+const clip = (s: string, max = MAX_SHOWN): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
+
+function preview(v: unknown, depth: number): string {
+  switch (typeof v) {
+    case 'string':
+      return v.length > MAX_SHOWN_STRING ? `${JSON.stringify(v.slice(0, MAX_SHOWN_STRING))}… (${v.length} characters)` : JSON.stringify(v);
+    case 'number':
+      return Object.is(v, -0) ? '-0' : String(v);
+    case 'bigint':
+      return `${clip(v.toString(), MAX_SHOWN_STRING)}n`;
+    case 'boolean':
+    case 'undefined':
+      return String(v);
+    case 'symbol':
+      return clip(v.toString(), MAX_SHOWN_STRING);
+    case 'function':
+      return 'a function';
+  }
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return `an array of ${v.length} items`;
+  const tag = Object.prototype.toString.call(v).slice(8, -1);
+  if (tag !== 'Object') return `a ${clip(tag, MAX_SHOWN_STRING)}`;
+  const keys = Object.keys(v as object);
+  if (keys.length === 0) return '{}';
+  if (depth <= 0) return '{…}';
+  const shown = keys.slice(0, 3).map((k) => `${showKey(k)}: ${preview((v as Dict)[k], depth - 1)}`);
+  return `{ ${shown.join(', ')}${keys.length > 3 ? ', …' : ''} }`;
+}
+
+const showKey = (k: string): string => (/^[A-Za-z_$][\w$]{0,39}$/.test(k) ? k : preview(k, 0));
+
+/**
+ * A value for an error message: short whatever it is (a 1 MB string shows its first
+ * characters and its length), and never throws (null-prototype objects, symbols,
+ * throwing getters and proxies included).
+ */
+export function showValue(v: unknown): string {
+  try {
+    return clip(preview(v, 1));
+  } catch {
+    return 'a value that cannot be shown';
+  }
+}
+
+function invalid(option: string, problem: string, value: unknown, fix: string): never {
+  throw new RecommenderError('invalid_options', `createRecommender() option ${option} ${problem}, got ${showValue(value)}.`, fix);
+}
+
+/** Unknown keys of `o` are refused with the list of known ones: a misspelt option would otherwise be ignored without a word. */
+function rejectUnknownKeys(o: Dict, known: readonly string[], where: string | null): void {
+  const unknown = Object.keys(o).filter((k) => !known.includes(k));
+  if (unknown.length === 0) return;
+  const names = unknown.slice(0, 3).map((k) => (where ? `${where}.${showKey(k)}` : showKey(k)));
+  const more = unknown.length > 3 ? ` (and ${unknown.length - 3} more)` : '';
+  throw new RecommenderError(
+    'invalid_options',
+    `createRecommender() got unknown option${unknown.length > 1 ? 's' : ''} ${names.join(', ')}${more}.`,
+    `${where ? `${where} takes` : 'Known options:'} ${known.join(', ')}. Check the spelling, or leave it out.`,
+  );
+}
+
+/** `{ a: { b: value } }` for the label 'a.b': an example the integrator can paste. */
+const literal = (label: string, value: string): string => label.split('.').reduceRight((inner, key) => `{ ${key}: ${inner} }`, value);
+
+function optionalString(o: Dict, key: string, label: string, example: string): string | undefined {
+  const v = own(o, key);
+  if (v === undefined) return undefined;
+  // an empty name or URL is a mistake, not a request for the default (an empty URL would mean the page itself)
+  if (typeof v !== 'string' || v.length === 0) invalid(label, 'must be a non-empty string', v, `Pass e.g. ${literal(label, example)}, or leave it out for the default.`);
+  return v;
+}
+
+/** A URL option, relative to the page (or absolute): a string the URL parser accepts. */
+function optionalUrl(o: Dict, key: string, pageUrl: string, example: string): string | undefined {
+  const v = optionalString(o, key, key, example);
+  if (v === undefined) return undefined;
+  try {
+    new URL(v, pageUrl);
+  } catch {
+    invalid(key, 'is not a valid URL', v, `Pass a URL relative to the page or absolute, e.g. { ${key}: ${example} }.`);
+  }
+  return v;
+}
+
+function optionalBoolean(o: Dict, key: string, label: string): boolean | undefined {
+  const v = own(o, key);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'boolean') invalid(label, 'must be true or false', v, `Pass ${literal(label, 'true')} or ${literal(label, 'false')}, or leave it out for the default.`);
+  return v;
+}
+
+function optionalNumber(o: Dict, key: string, label: string, ok: (n: number) => boolean, rule: string, example: string): number | undefined {
+  const v = own(o, key);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'number' || !ok(v)) invalid(label, `must be ${rule}`, v, `Pass e.g. ${example}, or leave it out for the default.`);
+  return v;
+}
+
+function oneOf<T extends string>(o: Dict, key: string, label: string, values: readonly T[]): T | undefined {
+  const v = own(o, key);
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) invalid(label, `must be one of ${values.map((x) => `'${x}'`).join(', ')}`, v, `Pass e.g. ${literal(label, `'${values[0]}'`)}, or leave it out for the default.`);
+  return v as T;
+}
+
+function optionalDict(o: Dict, key: string, known: readonly string[], example: string): Dict | undefined {
+  const v = own(o, key);
+  if (v === undefined) return undefined;
+  if (!isDict(v)) invalid(key, 'must be an object', v, `Pass e.g. { ${key}: ${example} }, or leave it out.`);
+  rejectUnknownKeys(v, known, key);
+  return v;
+}
+
+/** `url` made absolute against `base`, as a folder (ending with '/'). */
+function absoluteFolder(url: string, base: string): string {
+  const abs = new URL(url, base).href;
+  return abs.endsWith('/') ? abs : `${abs}/`;
+}
+
+function resolveHuggingFace(o: Dict, modelsUrl: string): ResolvedOptions['huggingFaceModel'] {
+  const hf = optionalDict(o, 'huggingFaceModel', HF_KEYS, "{ model: 'Xenova/all-MiniLM-L6-v2' }");
+  if (!hf) return null;
+  const model = own(hf, 'model');
+  if (typeof model !== 'string' || model.length === 0) invalid('huggingFaceModel.model', 'must be a non-empty string', model, "Name the model, e.g. { huggingFaceModel: { model: 'Xenova/all-MiniLM-L6-v2' } }.");
+  // a local path, not a URL: transformers.js joins it with the model id; relative paths are the page's
+  const localModelPath = optionalString(hf, 'localModelPath', 'huggingFaceModel.localModelPath', "'/models/'") ?? modelsUrl;
+  // the hub is contacted only when the integrator says so: nothing leaves the site's origin by default
+  const allowRemoteModels = optionalBoolean(hf, 'allowRemoteModels', 'huggingFaceModel.allowRemoteModels') ?? false;
+  const dtype = oneOf(hf, 'dtype', 'huggingFaceModel.dtype', HF_DTYPES);
+  return dtype === undefined ? { model, localModelPath, allowRemoteModels } : { model, localModelPath, allowRemoteModels, dtype };
+}
+
+function resolveTaskWeights(o: Dict): ResolvedOptions['taskWeights'] {
+  const tw = optionalDict(o, 'taskWeights', TASK_KEYS, '{ click: 1, conversion: 0.5 }') ?? {};
+  const weight = (key: 'click' | 'conversion'): number =>
+    optionalNumber(tw, key, `taskWeights.${key}`, (w) => Number.isFinite(w) && w >= 0, 'a non-negative finite number', `{ taskWeights: { ${key}: 0.5 } }`) ?? DEFAULT_TASK_WEIGHTS[key];
+  const weights = { click: weight('click'), conversion: weight('conversion') };
+  // both 0 would score every candidate 0: the heads' ranking would be lost
+  if (weights.click + weights.conversion <= 0) invalid('taskWeights', 'must not be 0 for both click and conversion', own(o, 'taskWeights'), 'Pass e.g. { taskWeights: { click: 1, conversion: 0.5 } }.');
+  return weights;
+}
+
+function resolvePrior(x: Dict): NonNullable<ExplorationConfig['prior']> {
+  const v = own(x, 'prior');
+  if (v === undefined) return DEFAULT_EXPLORATION.prior ?? 'population';
+  if (v === 'population' || v === 'uniform') return v;
+  const fix = `Pass 'population', 'uniform' or rates per source, e.g. { exploration: { prior: { explore: 0.01 } } } (sources: ${SOURCES.join(', ')}).`;
+  if (!isDict(v)) invalid('exploration.prior', "must be 'population', 'uniform' or an object of rates from 0 to 1 per source", v, fix);
+  const rates: Partial<Record<Source, number>> = {};
+  for (const key of Object.keys(v)) {
+    // a misspelt source would silently keep its population rate
+    if (!(SOURCES as readonly string[]).includes(key)) invalid(`exploration.prior.${showKey(key)}`, 'is not a source', v[key], fix);
+    const rate = v[key];
+    if (rate === undefined) continue;
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) invalid(`exploration.prior.${key}`, 'must be a rate from 0 to 1', rate, fix);
+    rates[key as Source] = rate;
+  }
+  return rates;
+}
+
+function resolveExploration(o: Dict): ExplorationConfig {
+  const x = optionalDict(o, 'exploration', EXPLORATION_KEYS, '{ rate: 0.2 }') ?? {};
+  const policy = oneOf(x, 'policy', 'exploration.policy', POLICIES) ?? DEFAULT_EXPLORATION.policy;
+  const rate = optionalNumber(x, 'rate', 'exploration.rate', (r) => r >= 0 && r <= 1, 'a number from 0 to 1', '{ exploration: { rate: 0.2 } } (0: pure exploitation)') ?? DEFAULT_EXPLORATION.rate;
+  // 0 would forget all evidence at once; above 1 old evidence would grow
+  const decay = optionalNumber(x, 'decay', 'exploration.decay', (d) => d > 0 && d <= 1, 'in (0, 1]', '{ exploration: { decay: 0.98 } } (1 keeps all evidence)') ?? DEFAULT_EXPLORATION.decay;
+  const prior = resolvePrior(x);
+  // a pseudo-count: 0 is no prior (use prior: 'uniform'), Infinity would make the Beta prior NaN
+  const priorStrength =
+    optionalNumber(x, 'priorStrength', 'exploration.priorStrength', (m) => m > 0 && Number.isFinite(m), 'a positive finite number', '{ exploration: { priorStrength: 200 } }') ?? DEFAULT_EXPLORATION.priorStrength ?? 1000;
+  return { ...DEFAULT_EXPLORATION, policy, rate, decay, prior, priorStrength };
+}
+
+/**
+ * Checks every createRecommender() option and applies the defaults, once, on the page.
+ * Throws a RecommenderError (code 'invalid_options') naming the option and its value,
+ * with a fix saying what to pass. `pageUrl` (absolute) resolves the relative URLs.
+ * Also returns the worker script's absolute URL (undefined: the bundled worker),
+ * which only the page needs.
+ */
+export function resolvePageOptions(options: unknown, pageUrl: string): { resolved: ResolvedOptions; workerUrl?: string } {
+  const page = new URL(pageUrl).href;
+  if (options === undefined) options = {};
+  if (!isDict(options)) {
+    throw new RecommenderError('invalid_options', `createRecommender() options must be an object, got ${showValue(options)}.`, "Call createRecommender() or createRecommender({ modelsUrl: '/models/' }).");
+  }
+  const o = options;
+  rejectUnknownKeys(o, OPTION_KEYS, null);
+
+  const baseUrl = optionalUrl(o, 'baseUrl', page, "'/recs/'");
+  const assets = baseUrl !== undefined ? absoluteFolder(baseUrl, page) : undefined;
+  const workerOption = optionalUrl(o, 'workerUrl', page, "'/recs/engine.worker.js'");
+  const modelsUrl = absoluteFolder(optionalUrl(o, 'modelsUrl', page, "'/models/'") ?? (assets ? `${assets}models/` : 'models/'), page);
+  const wasmUrl = absoluteFolder(optionalUrl(o, 'wasmUrl', page, "'/ort/'") ?? (assets ? `${assets}ort/` : 'ort/'), page);
+  const workerUrl = workerOption !== undefined ? new URL(workerOption, page).href : assets ? new URL('engine.worker.js', assets).href : undefined;
+
+  const requestedBackend = oneOf(o, 'backend', 'backend', BACKENDS) ?? 'auto';
+  const requestedScoring = oneOf(o, 'scoring', 'scoring', BACKENDS);
+
+  const storeName = optionalString(o, 'storeName', 'storeName', "'my-shop-recs'") ?? DEFAULT_STORE_NAME;
+  if (storeName.length > MAX_STORE_NAME) invalid('storeName', `must be at most ${MAX_STORE_NAME} characters`, storeName, "Pass a short name, e.g. { storeName: 'my-shop-recs' }.");
+
+  const integer = (key: string, example: string): number | undefined =>
+    optionalNumber(o, key, key, (n) => Number.isInteger(n) && n >= 1, 'an integer of at least 1', `{ ${key}: ${example} }`);
+
+  const resolved: ResolvedOptions = {
+    modelsUrl,
+    wasmUrl,
+    pageUrl: page,
+    encoder: optionalString(o, 'encoder', 'encoder', `'${DEFAULT_ENCODER}'`) ?? DEFAULT_ENCODER,
+    huggingFaceModel: resolveHuggingFace(o, modelsUrl),
+    globalModel: optionalString(o, 'globalModel', 'globalModel', "'global-movielens'") ?? null,
+    rankingHeads: optionalString(o, 'rankingHeads', 'rankingHeads', "'ranking-heads'") ?? null,
+    // the models have no TypeScript path: 'js' runs them on WASM (the catalog scoring path stays 'js', below)
+    backend: requestedBackend === 'js' ? 'wasm' : requestedBackend,
+    // a forced backend is the scoring path too, unless scoring says otherwise
+    scoring: requestedScoring ?? requestedBackend,
+    // only an explicit scoring path overrides the catalog size rule; a forced backend does not
+    scoringForced: requestedScoring !== undefined && requestedScoring !== 'auto',
+    // 1 and above: 0 would mean the same as 1 (an empty catalog is never retrieved); Infinity is not needed to turn retrieval off
+    retrievalMinItems: integer('retrievalMinItems', '50000') ?? DEFAULT_RETRIEVAL_MIN_ITEMS,
+    storeName,
+    taskWeights: resolveTaskWeights(o),
+    // diversity is 1 - the MMR lambda of the ranking
+    diversity: optionalNumber(o, 'diversity', 'diversity', (d) => d >= 0 && d <= 1, 'a number from 0 to 1', '{ diversity: 0.15 } (0: relevance only)') ?? 1 - DEFAULT_RANKING_CONFIG.mmrLambda,
+    excludeSeen: optionalBoolean(o, 'excludeSeen', 'excludeSeen') ?? DEFAULT_RANKING_CONFIG.excludeSeen,
+    // at least one event: the history is what personalises; a whole number since it counts events
+    maxEvents: integer('maxEvents', '5000') ?? DEFAULT_MAX_EVENTS,
+    // Infinity is allowed (keep events of any age: the store then applies no age limit); fractions of a day too
+    maxEventAgeDays: optionalNumber(o, 'maxEventAgeDays', 'maxEventAgeDays', (d) => d > 0, 'a number of days above 0', '{ maxEventAgeDays: 90 }') ?? DEFAULT_MAX_EVENT_AGE_DAYS,
+    // an integer: the engine mixes it into 32-bit random streams (mulberry32); drawn here so a restarted worker keeps it
+    seed: optionalNumber(o, 'seed', 'seed', Number.isInteger, 'a finite integer', '{ seed: 42 }') ?? Math.floor(Math.random() * 2 ** 31),
+    exploration: resolveExploration(o),
+  };
+  return workerUrl === undefined ? { resolved } : { resolved, workerUrl };
+}
+
+/** {@link resolvePageOptions} without the page-only workerUrl: what the engine runs with. */
+export function resolveOptions(options: unknown, pageUrl: string): ResolvedOptions {
+  return resolvePageOptions(options, pageUrl).resolved;
 }

@@ -1,15 +1,9 @@
 /** What crosses the page <-> worker boundary besides the public types. */
 import { RecommenderError, type RecommenderErrorCode } from '../errors';
-import type { RecommenderOptions } from '../types';
+import type { ResolvedOptions } from '../options';
 
-export interface WorkerInit extends RecommenderOptions {
-  /** Absolute URL of the models folder. */
-  modelsUrl: string;
-  /** Absolute URL of onnxruntime-web's wasm folder. */
-  wasmUrl: string;
-  /** The page's URL, to resolve relative catalog URLs. */
-  pageUrl: string;
-}
+/** What the worker's init() receives: the createRecommender() options resolved on the page (defaults applied, checked, absolute URLs). */
+export type WorkerInit = ResolvedOptions;
 
 /** A RecommenderError flattened so it survives structured cloning (comlink drops custom fields of Error objects). */
 export interface WireError {
