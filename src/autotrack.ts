@@ -13,7 +13,8 @@
  *
  * @module on-device-recs/autotrack
  */
-import type { EventType, Recommender } from './types';
+import type { Recommender } from './types';
+import { EVENT_TYPES, EVENTS, type EventType } from './vocabulary';
 import { RecsElement, refreshRecsElements } from './element';
 
 export interface AutoTrackOptions {
@@ -27,7 +28,7 @@ export interface AutoTrackOptions {
   onError?: (error: unknown) => void;
 }
 
-const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['view', 'click', 'like', 'add_to_cart', 'purchase', 'dismiss']);
+const AUTO_TRACKED: ReadonlySet<string> = new Set(EVENT_TYPES.filter((t) => EVENTS[t].autoTracked));
 
 /** Starts auto-tracking; returns a function that stops it. */
 export function autoTrack(recommender: Recommender, options: AutoTrackOptions = {}): () => void {
@@ -51,7 +52,7 @@ export function autoTrack(recommender: Recommender, options: AutoTrackOptions = 
       const itemId = host.getAttribute('data-item-id');
       if (!itemId) return;
       const named = target?.closest?.('[data-item-event]')?.getAttribute('data-item-event');
-      const type = named && EVENT_TYPES.has(named) ? (named as EventType) : 'click';
+      const type = named && AUTO_TRACKED.has(named) ? (named as EventType) : 'click';
       track(type, itemId, 'auto-track');
     };
     root.addEventListener('click', onClick, true);

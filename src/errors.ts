@@ -2,6 +2,8 @@
  * Errors that reach an integrator. Each names what was wrong and what to do;
  * none of them is thrown after stored data was modified.
  */
+import { StoreError } from './store/errors';
+
 export type RecommenderErrorCode =
   | 'invalid_catalog'
   | 'invalid_event'
@@ -10,7 +12,20 @@ export type RecommenderErrorCode =
   | 'model_load_failed'
   | 'model_integrity'
   | 'backend_unavailable'
+  /** A storage failure not named more precisely below. */
   | 'storage'
+  /** IndexedDB ran out of quota: nothing from that write was stored. */
+  | 'quota_exceeded'
+  /** Another open tab of the site holds the on-device database (an older version, or a deletion waits for it). */
+  | 'blocked'
+  /** A record could not be stored or read back as stored data. */
+  | 'corrupt_record'
+  /** IndexedDB cannot be used here (private browsing, storage settings, the database closed meanwhile). */
+  | 'unavailable'
+  /** The on-device database has another schema version than this engine expects (or a migration failed). */
+  | 'version_error'
+  /** IndexedDB failed for a reason it did not name. */
+  | 'unknown'
   | 'invalid_options'
   /** The engine's worker stopped (crashed or was killed) while the call ran; it was restarted. */
   | 'engine_restarted';
@@ -25,4 +40,15 @@ export class RecommenderError extends Error {
     super(`${message} ${fix}`.trim());
     this.name = 'RecommenderError';
   }
+}
+
+/**
+ * The RecommenderError an integrator sees for `e`: itself, or a StoreError with
+ * its own code and fix (every store code is a RecommenderErrorCode); null for
+ * anything else.
+ */
+export function asRecommenderError(e: unknown): RecommenderError | null {
+  if (e instanceof RecommenderError) return e;
+  if (e instanceof StoreError) return new RecommenderError(e.code, e.message, e.fix);
+  return null;
 }

@@ -2,6 +2,7 @@
  * Public types of the on-device recommender. Everything here crosses the
  * page <-> worker boundary, so it is plain structured-cloneable data.
  */
+import type { RecommenderErrorCode } from './errors';
 
 /** One catalog item as the integrating site describes it. */
 export interface CatalogItem {
@@ -20,16 +21,9 @@ export interface CatalogItem {
   text?: Record<string, string>;
 }
 
-/** What a visitor did. `dwell` carries seconds in `value`. */
-export type EventType =
-  | 'view'
-  | 'click'
-  | 'like'
-  | 'add_to_cart'
-  | 'purchase'
-  | 'dwell'
-  | 'dismiss'
-  | 'search';
+import type { Backend, EventType, Source } from './vocabulary';
+
+export type { Backend, EventType, Source } from './vocabulary';
 
 export interface TrackEvent {
   type: EventType;
@@ -95,11 +89,9 @@ export interface Recommendation {
   item: CatalogItem;
   reasons: Reason[];
   /** recommend() only: where the slot came from ('ranked', or a source the exploration bandit chose) and its propensity. */
-  source?: 'ranked' | 'content' | 'global' | 'trending' | 'explore';
+  source?: Source;
   propensity?: number;
 }
-
-export type Backend = 'webgpu' | 'wasm' | 'js';
 
 export interface EncoderInfo {
   name: string;
@@ -241,7 +233,7 @@ export interface RecommenderOptions {
      * the next interaction, measured offline, see POPULATION_SOURCE_RATES), 'uniform' (Beta(1, 1):
      * explores every source evenly), or your own rates per source.
      */
-    prior?: 'population' | 'uniform' | Partial<Record<'ranked' | 'content' | 'global' | 'trending' | 'explore', number>>;
+    prior?: 'population' | 'uniform' | Partial<Record<Source, number>>;
     /** Pseudo-count strength of the population prior (default 1000: each visitor's clicks move it slowly). */
     priorStrength?: number;
   };
@@ -250,7 +242,11 @@ export interface RecommenderOptions {
 export type EngineEvent =
   | { type: 'progress'; progress: Progress }
   | { type: 'backend'; backend: Backend; reason: string; component?: 'encoder' | 'scoring' }
-  | { type: 'error'; message: string }
+  /**
+   * Something went wrong outside a call (the engine usually carries on): `message` says what, for the integrator's
+   * logs, `fix` what to do; neither is meant for visitors.
+   */
+  | { type: 'error'; code: RecommenderErrorCode; message: string; fix: string }
   | { type: 'change'; what: 'events' | 'catalog' | 'deleted' };
 
 /** The public API a page uses. Every method runs in the engine's Web Worker. */

@@ -2,6 +2,7 @@
  * The engine in Node: the same Engine class the worker runs, with the shipped
  * encoder on WASM and IndexedDB from fake-indexeddb.
  */
+import { engineOptions } from '../support/engine-options';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { Engine } from '../src/engine/engine';
 import { openStore } from '../src/store';
 import { RecommenderError } from '../src/errors';
+import type { RecommenderOptions } from '../src/types';
 import type { SentenceEncoder } from '../src/encoding/encoder';
 import type { CatalogItem } from '../src/types';
 import { loadNodeEncoder } from '../support/node-models';
@@ -31,7 +33,7 @@ after(async () => {
 });
 
 function makeEngine(factory = new IDBFactory(), now?: () => number): Engine {
-  return new Engine({}, { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder, now });
+  return new Engine(engineOptions({}), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder, now });
 }
 
 describe('Engine', () => {
@@ -77,10 +79,10 @@ describe('Engine', () => {
   });
 
   test('diversity and taskWeights options: validated with a clear error; more diversity spreads a slate over more genres', async () => {
-    const opts = (o: object): Engine => new Engine(o, { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder });
+    const opts = (o: RecommenderOptions): Engine => new Engine(engineOptions(o), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder });
     assert.throws(() => opts({ diversity: 1.5 }), (err: RecommenderError) => err.code === 'invalid_options' && /diversity must be a number from 0 to 1/.test(err.message));
     assert.throws(() => opts({ taskWeights: { click: -1 } }), (err: RecommenderError) => err.code === 'invalid_options' && /taskWeights/.test(err.message));
-    assert.throws(() => opts({ taskWeights: { click: 0, conversion: 0 } }), /not both 0/);
+    assert.throws(() => opts({ taskWeights: { click: 0, conversion: 0 } }), /must not be 0 for both click and conversion/);
     const slateGenres = async (diversity: number): Promise<number> => {
       const e = opts({ diversity, exploration: { rate: 0 } });
       await e.setCatalog(small);
@@ -154,11 +156,11 @@ describe('Engine', () => {
 
   test('retention: maxEvents keeps the newest', async () => {
     const factory = new IDBFactory();
-    const e = new Engine({ maxEvents: 50 }, { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder });
+    const e = new Engine(engineOptions({ maxEvents: 50 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder });
     await e.setCatalog(small);
     for (let i = 0; i < 120; i++) await e.track({ type: 'view', itemId: small[i].id });
     await e.close();
-    const e2 = new Engine({ maxEvents: 50 }, { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder });
+    const e2 = new Engine(engineOptions({ maxEvents: 50 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder });
     await e2.setCatalog(small);
     const hist = await e2.history();
     assert.equal(hist.length, 50);

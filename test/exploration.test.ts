@@ -1,4 +1,5 @@
 /** Exploration layer: slate mixing by bandits, propensities, feedback, determinism, persistence. */
+import { engineOptions } from '../support/engine-options';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import { IDBFactory } from 'fake-indexeddb';
 import { Engine } from '../src/engine/engine';
 import { openStore } from '../src/store';
 import { loadGlobalModel } from '../src/global/global-model';
-import { SlateMixer, SOURCES, type SourceLists } from '../src/exploration/mixer';
+import { SlateMixer, type SourceLists } from '../src/exploration/mixer';
+import { SOURCES } from '../src/vocabulary';
 import { mulberry32 } from '../src/math/random';
 import type { CatalogItem, RecommenderOptions } from '../src/types';
 import { fileReader, MODELS_DIR } from '../support/node-models';
@@ -18,7 +20,7 @@ const catalog = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public
 const sharedEncoder = useSharedEncoder();
 
 function engine(options: RecommenderOptions, factory = new IDBFactory()): Engine {
-  return new Engine(options, {
+  return new Engine(engineOptions(options), {
     store: () => openStore({ indexedDB: factory }),
     encoder: async () => sharedEncoder(),
     globalModel: () => loadGlobalModel(fileReader(join(MODELS_DIR, 'global-movielens')), 'global-movielens'),
@@ -143,8 +145,8 @@ describe('exploration in the engine', () => {
 
   test('bad exploration settings are refused with a clear error', () => {
     assert.throws(() => engine({ exploration: { rate: 2 } }), /exploration.rate must be a number from 0 to 1/);
-    assert.throws(() => engine({ exploration: { policy: 'greedy' as 'off' } }), /Unknown exploration.policy/);
-    assert.throws(() => engine({ exploration: { prior: { explore: 3 } } }), /exploration.prior must be/);
+    assert.throws(() => engine({ exploration: { policy: 'greedy' as 'off' } }), /exploration\.policy must be one of/);
+    assert.throws(() => engine({ exploration: { prior: { explore: 3 } } }), /exploration\.prior\.explore must be a rate from 0 to 1/);
   });
 
   test('the population prior starts each visitor near the measured source rates; uniform explores evenly', () => {

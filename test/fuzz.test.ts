@@ -5,6 +5,7 @@
  * batches. Each bad value gets a clear error; nothing stored is corrupted; the
  * engine keeps serving. Seeded, so a failure replays exactly.
  */
+import { engineOptions } from '../support/engine-options';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ import { CATALOG_LIMITS, validateCatalog } from '../src/catalog/validate';
 import { RecommenderError, type RecommenderErrorCode } from '../src/errors';
 import { mulberry32 } from '../src/math/random';
 import { isStoredEvent, openStore } from '../src/store';
-import { Engine, EVENT_TYPES } from '../src/engine/engine';
+import { Engine } from '../src/engine/engine';
+import { EVENT_TYPES } from '../src/vocabulary';
 import type { CatalogItem, StoredEvent, TrackEvent } from '../src/types';
 import { useSharedEncoder } from '../support/shared-encoder';
 
@@ -165,7 +167,7 @@ describe('fuzz: catalog loading', () => {
   test('the engine loads a hostile catalog, reports the bad entries and serves from the good ones', { timeout: 120_000 }, async () => {
     const rand = mulberry32(99);
     const hostile = Array.from({ length: 400 }, (_, i) => hostileItem(rand, i));
-    const engine = new Engine({ seed: 1 }, { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder() });
+    const engine = new Engine(engineOptions({ seed: 1 }), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder() });
     const report = await engine.setCatalog([...catalog.slice(0, 100), ...hostile] as CatalogItem[]);
     assert.equal(report.loaded + report.problems.length, 500);
     assert.ok(report.loaded >= 100);
@@ -184,7 +186,7 @@ describe('fuzz: catalog loading', () => {
 describe('fuzz: track() and the read calls', () => {
   test('4,000 generated hostile events: each is stored clean or refused with a clear error; the log stays valid; the engine keeps serving', { timeout: 120_000 }, async () => {
     const factory = new IDBFactory();
-    const engine = new Engine({ seed: 2 }, { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder() });
+    const engine = new Engine(engineOptions({ seed: 2 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder() });
     await engine.setCatalog(catalog);
     const ids = catalog.map((c) => c.id);
     const rand = mulberry32(4321);
@@ -244,7 +246,7 @@ describe('fuzz: track() and the read calls', () => {
   });
 
   test('recommend(), similar(), search(), explain() and history() with hostile arguments: results or a clear error, never a crash', { timeout: 120_000 }, async () => {
-    const engine = new Engine({ seed: 3 }, { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder() });
+    const engine = new Engine(engineOptions({ seed: 3 }), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder() });
     await engine.setCatalog(catalog);
     await engine.track({ type: 'click', itemId: catalog[0].id });
     const rand = mulberry32(777);
@@ -288,7 +290,7 @@ describe('fuzz: track() and the read calls', () => {
 
   test('a huge batch: 20,000 track() calls at once are all stored while storage works', { timeout: 120_000 }, async () => {
     const factory = new IDBFactory();
-    const engine = new Engine({ seed: 4, maxEvents: 50_000 }, { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder() });
+    const engine = new Engine(engineOptions({ seed: 4, maxEvents: 50_000 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder() });
     await engine.setCatalog(catalog);
     const N = 20_000;
     const results = await Promise.allSettled(Array.from({ length: N }, (_, i) => engine.track({ type: 'view', itemId: catalog[i % catalog.length].id })));

@@ -4,7 +4,8 @@ import { matrixFromRows } from '../src/math/matrix';
 import { topK } from '../src/math/top-k';
 import { FEATURE_COUNT, rerankWithHeads, type RankingHeads } from '../src/ranking/heads';
 import { buildProfile } from '../src/profile/profile';
-import { catalogOrderPrior, type CatalogIndex, type ScoreComponents } from '../src/ranking/score';
+import type { ScoreComponents } from '../src/ranking/score';
+import { catalogOrderPrior, type CatalogIndex } from '../src/vectors/catalog-index';
 
 /** Fake heads: p(click) = the 'next' feature, so the test controls the heads' order. */
 const heads: RankingHeads = {

@@ -5,6 +5,7 @@
  * model_integrity error. The engine refuses a tampered encoder outright and
  * serves without a tampered optional model, saying why.
  */
+import { engineOptions } from '../support/engine-options';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -97,7 +98,7 @@ describe('model integrity in the engine', () => {
   test('a tampered encoder: setCatalog() rejects with model_integrity and stores nothing', async () => {
     const dir = join(MODELS_DIR, 'glove-sif-100d');
     const factory = new IDBFactory();
-    const engine = new Engine({}, { store: () => openStore({ indexedDB: factory }), encoder: () => OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: readerWith(dir, 'model.onnx', flipOneByte), where: dir, backend: 'wasm' }) });
+    const engine = new Engine(engineOptions({}), { store: () => openStore({ indexedDB: factory }), encoder: () => OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: readerWith(dir, 'model.onnx', flipOneByte), where: dir, backend: 'wasm' }) });
     await assert.rejects(engine.setCatalog(catalog), isIntegrityError('model.onnx'));
     assert.equal(await (await openStore({ indexedDB: factory })).countVectors(), 0, 'no vector from a tampered model was cached');
   });
@@ -107,7 +108,7 @@ describe('model integrity in the engine', () => {
     const globalDir = join(MODELS_DIR, 'global-movielens');
     const headsDir = join(MODELS_DIR, 'ranking-heads');
     const engine = new Engine(
-      { seed: 1 },
+      engineOptions({ seed: 1 }),
       {
         store: () => openStore({ indexedDB: new IDBFactory() }),
         encoder: async () => encoder(),

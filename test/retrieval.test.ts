@@ -3,6 +3,7 @@
  * ranking on the candidates. Compared with exact scoring of every item on the
  * demo catalog and the shipped global model.
  */
+import { engineOptions } from '../support/engine-options';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,10 +14,6 @@ import { Engine, type EngineDeps } from '../src/engine/engine';
 import { openStore } from '../src/store';
 import { loadGlobalModel } from '../src/global/global-model';
 import { JsScorer, type CatalogScorer } from '../src/candidates/scorer';
-import { applyExclusions, catalogOrderPrior } from '../src/ranking/score';
-import { buildRetrievalIndex, exclusionMask } from '../src/candidates/retrieval';
-import { matrixFromRows } from '../src/math/matrix';
-import { quantizeItems } from '../src/candidates/quantized-scoring';
 import type { CatalogItem, EngineEvent, RecommenderOptions } from '../src/types';
 import { fileReader, MODELS_DIR } from '../support/node-models';
 import { useSharedEncoder } from '../support/shared-encoder';
@@ -28,7 +25,7 @@ const sharedEncoder = useSharedEncoder();
 const globalModel = (): Promise<ReturnType<typeof loadGlobalModel> extends Promise<infer G> ? G : never> => loadGlobalModel(fileReader(join(MODELS_DIR, 'global-movielens')), 'global-movielens');
 
 function engine(options: RecommenderOptions, deps: Partial<EngineDeps> = {}, factory = new IDBFactory()): Engine {
-  return new Engine(options, { store: () => openStore({ indexedDB: factory }), encoder: async () => sharedEncoder(), globalModel, ...deps });
+  return new Engine(engineOptions(options), { store: () => openStore({ indexedDB: factory }), encoder: async () => sharedEncoder(), globalModel, ...deps });
 }
 
 describe('two-stage retrieval', () => {
@@ -75,25 +72,6 @@ describe('two-stage retrieval', () => {
     const found = await retrieved.search('space adventure', 5);
     const foundExact = await exact.search('space adventure', 5);
     assert.equal(found[0].itemId, foundExact[0].itemId);
-  });
-
-  test('the exclusion mask follows applyExclusions', () => {
-    const items = catalog.slice(0, 300).map((it, i) => ({ ...it, available: i % 17 !== 0, price: i }));
-    const rows = items.map((_, i) => Float32Array.from({ length: 4 }, (_, d) => Math.sin(i + d)));
-    const index = { items, indexOf: new Map(items.map((it, i) => [it.id, i] as const)), matrix: matrixFromRows(rows, 4), prior: catalogOrderPrior(items.length) };
-    const r = buildRetrievalIndex(index, quantizeItems(index.matrix), null);
-    const seen = new Map<string, 'view' | 'purchase'>([
-      [items[3].id, 'view'],
-      [items[4].id, 'purchase'],
-    ]);
-    for (const options of [{}, { filters: { maxPrice: 100, tags: ['Drama'] } }, { exclude: [items[7].id], filters: { includeUnavailable: true } }]) {
-      for (const excludeSeen of [true, false]) {
-        const scores = new Float32Array(items.length);
-        applyExclusions(scores, index, options, seen, excludeSeen);
-        const mask = exclusionMask(index, r, options, seen, excludeSeen);
-        assert.deepEqual(Array.from(mask), Array.from(scores, (s) => (s === -Infinity ? 1 : 0)));
-      }
-    }
   });
 
   test('a lost GPU device: scoring falls back to WASM and the call is still answered', async () => {

@@ -5,6 +5,7 @@
  * records. Events tracked during a fault are kept and written later, or
  * reported as lost; never silently dropped.
  */
+import { engineOptions } from '../support/engine-options';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,7 +72,7 @@ async function writeV1Database(factory: IDBFactory): Promise<IDBDatabase> {
 }
 
 function engineOn(factory: IDBFactory, now?: () => number, listener?: (e: EngineEvent) => void): Engine {
-  const e = new Engine({ seed: 7 }, { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder(), now });
+  const e = new Engine(engineOptions({ seed: 7 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder(), now });
   if (listener) e.on(listener);
   return e;
 }
@@ -150,7 +151,8 @@ describe('storage faults', () => {
       for (const r of results) {
         assert.equal(r.ok, false, 'track() does not claim the event is stored');
         const err = (r as { error: unknown }).error;
-        assert.ok(err instanceof RecommenderError && err.code === 'storage', String(err));
+        // the store's own code reaches the caller (and, across the worker boundary, the page)
+        assert.ok(err instanceof RecommenderError && err.code === 'quota_exceeded', String(err));
         assert.match(err.message, /quota exceeded/i);
         assert.match(err.message, /kept in memory and retried/);
       }
@@ -275,7 +277,7 @@ describe('storage faults', () => {
     for (const r of await Promise.all(during)) {
       assert.equal(r.ok, false);
       const err = (r as { error: Error }).error;
-      assert.ok(err instanceof RecommenderError && err.code === 'storage');
+      assert.ok(err instanceof RecommenderError && err.code === 'blocked', String(err));
       assert.match(err.message, /blocked by another open tab/);
       assert.match(err.message, /kept in memory and retried/);
     }

@@ -2,6 +2,7 @@
  * Ahead-of-time catalog vectors (npm run embed:catalog): parity with on-device
  * embedding, use by the engine, refusal of tampered or foreign folders.
  */
+import { engineOptions } from '../support/engine-options';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +36,7 @@ after(async () => shared.dispose());
 
 function engine(embedCalls: string[][] = []): Engine {
   const counting: SentenceEncoder = { info: encoder.info, embed: (t, p) => (embedCalls.push([...t]), encoder.embed(t, p)), dispose: async () => undefined };
-  return new Engine({}, { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => counting, vectorReader: (folder) => fileReader(folder) });
+  return new Engine(engineOptions({}), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => counting, vectorReader: (folder) => fileReader(folder) });
 }
 
 describe('ahead-of-time catalog vectors', () => {

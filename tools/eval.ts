@@ -9,20 +9,16 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeGlobalModel, encodeGlobalModel, type GlobalModel } from '../src/global/global-model';
+import { applyExclusions } from '../src/catalog/rules';
+import { placeGlobalModel, type GlobalContext } from '../src/global/global-model';
 import { topK } from '../src/math/top-k';
-import { OnnxRankingHeads, rerankWithHeads, type RankingHeads } from '../src/ranking/heads';
-import {
-  applyExclusions,
-  DEFAULT_RANKING_CONFIG,
-  intraListDiversity,
-  linearScore,
-  mmrSelect,
-  scoreComponents,
-  type CatalogIndex,
-  type GlobalContext,
-  type RankingConfig,
-} from '../src/ranking/score';
-import { globalContext, movieLensIndex, profileFor } from './data/ml-index';
+import { OnnxRankingHeads, type RankingHeads } from '../src/ranking/heads';
+import { intraListDiversity } from '../src/ranking/mmr';
+import { rankForYou } from '../src/ranking/pipeline';
+import { DEFAULT_RANKING_CONFIG, type RankingConfig } from '../src/ranking/score';
+import type { CatalogIndex } from '../src/vectors/catalog-index';
+import type { Profile } from '../src/profile/profile';
+import { movieLensIndex, profileFor } from './data/ml-index';
 import { loadMovieLens } from './data/movielens';
 import { coldItems, hitMetrics, rankOf, splitLeaveLastOut, type UserSplit } from './data/split';
 import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, type LoggedInteraction } from './global/build';
@@ -30,7 +26,7 @@ import { fileReader, MODELS_DIR, nodeOrt } from '../support/node-models';
 
 const log = (msg: string): void => void process.stderr.write(`[eval] ${msg}\n`);
 
-interface Variant {
+export interface Variant {
   name: string;
   config: RankingConfig;
   global: boolean;
@@ -65,19 +61,15 @@ async function evaluate(
     const targetIndex = index.indexOf.get(String((target === 'test' ? u.test : u.validation).movieId));
     for (const [vi, v] of variants.entries()) {
       let scores: Float32Array;
+      let slate: number[];
       if (v.popularityOnly) {
         scores = Float32Array.from(index.items, (_, i) => popularityOf(global, i));
-      } else {
-        const c = scoreComponents(index, profile, v.global ? global : null, v.config);
-        scores = linearScore(c, index, profile, v.config);
-        // the protocol: items already in the user's history are excluded
         applyExclusions(scores, index, {}, profile.seen, true);
-        if (v.heads && heads) scores = await rerankWithHeads(heads, index, profile, c, scores);
+        slate = topK(scores, 10);
+      } else {
+        ({ scores, slate } = await rankVariant(v, index, global, heads, profile));
       }
-      applyExclusions(scores, index, {}, profile.seen, true);
-      let slate: number[];
       if (v.diversity) {
-        slate = mmrSelect(scores, index.matrix, 10, v.config.mmrLambda);
         const r = targetIndex === undefined ? -1 : slate.indexOf(targetIndex);
         ranks[vi].push(r >= 0 ? r : null);
       } else {
@@ -92,6 +84,21 @@ async function evaluate(
     const m = hitMetrics(ranks[vi]);
     return { name: v.name, hr10: round(m.hr), ndcg10: round(m.ndcg), ild: round(ild[vi] / Math.max(1, splits.length)) };
   });
+}
+
+/** The engine's default ranking as the evaluation scores it: the pipeline with the global model, the heads when shipped, and MMR. */
+export function engineVariant(heads: RankingHeads | null): Variant {
+  const d = DEFAULT_RANKING_CONFIG;
+  return { name: `+ diversity (MMR, lambda ${d.mmrLambda})${heads ? ', with heads' : ''}`, config: d, global: true, diversity: true, heads: Boolean(heads) };
+}
+
+/**
+ * One variant's ranking of one user: the engine's own pipeline (src/ranking/pipeline.ts) on
+ * the catalog index; the protocol's "items already in the history are excluded" is the
+ * excludeSeen rule of the default config.
+ */
+export function rankVariant(v: Variant, index: CatalogIndex, global: GlobalContext, heads: RankingHeads | null, profile: Profile, k = 10): Promise<{ scores: Float32Array; slate: number[] }> {
+  return rankForYou({ catalog: index, global: v.global ? global : null, profile, config: v.config }, { k, heads: v.heads ? heads : null });
 }
 
 const popularityCache = new WeakMap<GlobalContext, Float32Array>();
@@ -172,7 +179,7 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   for (const s of allSplits) for (const r of s.train) if (!cold.has(r.movieId)) training.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
   log(`building the global model from ${training.length} training interactions`);
   const model = cachedGlobalModel(training);
-  const global = globalContext(model, index);
+  const global = placeGlobalModel(model, index.indexOf);
 
   const d = DEFAULT_RANKING_CONFIG;
   const variants: Variant[] = [
@@ -181,7 +188,7 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
     { name: '+ global asset (order-blind)', config: withConfig({ weights: { next: 0 }, sequence: { decay: 1, floor: 1 } }), global: true, diversity: false },
     { name: '+ sequence weighting (default engine ranking)', config: d, global: true, diversity: false },
     ...(heads ? [{ name: '+ heads (multi-task re-ranking)', config: d, global: true, diversity: false, heads: true }] : []),
-    { name: `+ diversity (MMR, lambda ${d.mmrLambda})${heads ? ', with heads' : ''}`, config: d, global: true, diversity: true, heads: Boolean(heads) },
+    engineVariant(heads),
   ];
   if (flags.has('--tune')) {
     for (const coldContent of [0.25, 0.5, 0.75, 1, 1.5]) {

@@ -7,12 +7,17 @@
  * small sub-index of those candidates: every candidate gets exactly the score it
  * would get from full scoring; only recall is bounded by the candidate count.
  */
-import type { RecommendOptions } from '../types';
 import { quantizeQueries, type QuantizedItems, type QuantizedQueries } from './quantized-scoring';
 import { GPU_MAX_K } from './webgpu-scoring';
-import { globalScores } from '../global/global-model';
+import { globalScores, type GlobalContext, type SequenceConfig } from '../global/global-model';
 import type { Profile } from '../profile/profile';
-import { DEFAULT_RANKING_CONFIG, type CatalogIndex, type GlobalContext, type RankingConfig } from '../ranking/score';
+import type { CatalogIndex } from '../vectors/catalog-index';
+
+/** The ranking's weights of the global scores, which order the global model's candidates (RankingConfig fits). */
+export interface GlobalWeights {
+  weights: { neighbour: number; next: number };
+  sequence: SequenceConfig;
+}
 
 export interface RetrievalConfig {
   /** Content matches retrieved from the scorer (the WebGPU kernel selects at most 32 on the GPU). */
@@ -28,18 +33,12 @@ export const DEFAULT_RETRIEVAL: RetrievalConfig = { content: GPU_MAX_K, global: 
 /** What a catalog keeps for retrieval (built once per catalog). */
 export interface RetrievalIndex {
   quantized: QuantizedItems;
-  /** 1 for items never recommendable without includeUnavailable. */
-  unavailable: Uint8Array;
   /** Catalog indices by descending popularity (global model) or catalog order. */
   popularOrder: Int32Array;
 }
 
 export function buildRetrievalIndex(index: CatalogIndex, quantized: QuantizedItems, global: GlobalContext | null): RetrievalIndex {
   const n = index.items.length;
-  const unavailable = new Uint8Array(n);
-  index.items.forEach((it, i) => {
-    if (it.available === false) unavailable[i] = 1;
-  });
   let popularOrder: Int32Array;
   if (global) {
     const rows = [...global.rowToCatalog.keys()].filter((r) => global.rowToCatalog[r] >= 0);
@@ -48,35 +47,7 @@ export function buildRetrievalIndex(index: CatalogIndex, quantized: QuantizedIte
   } else {
     popularOrder = Int32Array.from({ length: Math.min(n, 1000) }, (_, i) => i);
   }
-  return { quantized, unavailable, popularOrder };
-}
-
-/** Exclusion mask for retrieval: applyExclusions' rules as a byte per item. */
-export function exclusionMask(index: CatalogIndex, r: RetrievalIndex, options: RecommendOptions, seen: Map<string, unknown>, excludeSeen: boolean, extra: readonly number[] = []): Uint8Array {
-  const f = options.filters ?? {};
-  const mask = f.includeUnavailable ? new Uint8Array(index.items.length) : r.unavailable.slice();
-  const categories = f.categories?.length ? new Set(f.categories) : null;
-  const tags = f.tags?.length ? new Set(f.tags) : null;
-  if (categories || tags || f.minPrice !== undefined || f.maxPrice !== undefined) {
-    index.items.forEach((item, i) => {
-      if (categories && (!item.category || !categories.has(item.category))) mask[i] = 1;
-      else if (tags && !(item.tags ?? []).some((t) => tags.has(t))) mask[i] = 1;
-      else if (f.minPrice !== undefined && !(item.price !== undefined && item.price >= f.minPrice)) mask[i] = 1;
-      else if (f.maxPrice !== undefined && !(item.price !== undefined && item.price <= f.maxPrice)) mask[i] = 1;
-    });
-  }
-  for (const id of options.exclude ?? []) {
-    const i = index.indexOf.get(id);
-    if (i !== undefined) mask[i] = 1;
-  }
-  for (const [id, type] of seen) {
-    if (excludeSeen || type === 'purchase' || type === 'dismiss') {
-      const i = index.indexOf.get(id);
-      if (i !== undefined) mask[i] = 1;
-    }
-  }
-  for (const i of extra) mask[i] = 1;
-  return mask;
+  return { quantized, popularOrder };
 }
 
 /** A small index over some catalog rows, with the global model placed on it. */
@@ -140,7 +111,7 @@ export function retrieveCandidates(
   profile: Profile,
   mask: Uint8Array,
   content: readonly number[],
-  config: RankingConfig = DEFAULT_RANKING_CONFIG,
+  config: GlobalWeights,
   retrieval: RetrievalConfig = DEFAULT_RETRIEVAL,
 ): Candidates {
   const out: number[] = [];

@@ -17,12 +17,13 @@
  * failure, a dismiss a strong failure; old evidence decays. Deterministic given
  * the random source. Pure (no I/O): the engine persists `toJSON()`.
  */
+import { SOURCES, type Source } from '../vocabulary';
+
+export { SOURCES, type Source } from '../vocabulary';
 import { BetaBandit, LinearThompsonBandit, type BetaBanditState, type LinearBanditState, type RandomSource } from './bandit';
 import { topK } from '../math/top-k';
 import type { ScoreComponents } from '../ranking/score';
 
-export const SOURCES = ['ranked', 'content', 'global', 'trending', 'explore'] as const;
-export type Source = (typeof SOURCES)[number];
 
 export type ExplorationPolicy = 'off' | 'thompson' | 'contextual';
 
@@ -248,4 +249,14 @@ export function sourceLists(components: ScoreComponents, scores: Float32Array, p
 /** Context of a candidate for the contextual policy: bias, the ranking's components, the source (one-hot). */
 export function contextFeatures(components: ScoreComponents, prior: Float32Array): FeatureFn {
   return (i, source) => [1, components.content[i], components.neighbour?.[i] ?? 0, components.next?.[i] ?? 0, components.popularity?.[i] ?? prior[i], ...SOURCES.map((s) => (s === source ? 1 : 0))];
+}
+
+/**
+ * The slate actually shown: the ranking's slate with its open slots filled by the
+ * mixer's bandit from the candidate sources of that ranking pass. The engine and
+ * the exploration replay both compose through here.
+ */
+export function composeSlate(mixer: SlateMixer, ranking: { components: ScoreComponents; scores: Float32Array; slate: readonly number[] }, prior: Float32Array, k: number, rand: RandomSource): ShownItem[] {
+  const lists = sourceLists(ranking.components, ranking.scores, prior, ranking.slate, k, rand);
+  return mixer.compose(lists, Math.min(k, ranking.slate.length), rand, contextFeatures(ranking.components, prior));
 }

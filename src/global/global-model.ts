@@ -76,8 +76,22 @@ export function decodeGlobalModel(bin: Uint8Array, itemIds: string[]): GlobalMod
 }
 
 /** Asset row -> catalog index (-1 when the catalog lacks the item). */
-export function mapToCatalog(model: GlobalModel, indexOf: Map<string, number>): Int32Array {
+export function mapToCatalog(model: GlobalModel, indexOf: ReadonlyMap<string, number>): Int32Array {
   return Int32Array.from(model.itemIds, (id) => indexOf.get(id) ?? -1);
+}
+
+/** A global model placed onto a catalog. */
+export interface GlobalContext {
+  model: GlobalModel;
+  rowToCatalog: Int32Array;
+  rowOf: Map<string, number>;
+  /** Divide the global scores by these instead of their maxima over this index (a sub-index of candidates passes the whole catalog's). */
+  scale?: { neighbour: number; next: number };
+}
+
+/** The global model placed onto a catalog (its rows matched to catalog indices). */
+export function placeGlobalModel(model: GlobalModel, indexOf: ReadonlyMap<string, number>): GlobalContext {
+  return { model, rowToCatalog: mapToCatalog(model, indexOf), rowOf: new Map(model.itemIds.map((id, r) => [id, r] as const)) };
 }
 
 export interface SequenceConfig {

@@ -3,20 +3,9 @@
  * vectors (clusters of what they engaged with, weighted by event type, recency
  * and order) and a "not for me" vector from dismissals. Pure and deterministic.
  */
-import type { EventType, StoredEvent } from '../types';
+import type { StoredEvent } from '../types';
+import { EVENTS, type EventType } from '../vocabulary';
 import { dot } from '../math/matrix';
-
-/** How much one event says about interest. Negative counts against. */
-export const EVENT_WEIGHTS: Record<EventType, number> = {
-  view: 1,
-  dwell: 1, // scaled by seconds, see eventWeight
-  click: 2,
-  like: 3,
-  add_to_cart: 4,
-  purchase: 6,
-  dismiss: -4,
-  search: 0,
-};
 
 export interface ProfileConfig {
   /** Half-life of an event's weight, in days. */
@@ -74,10 +63,9 @@ export function eventWeight(e: Pick<StoredEvent, 'type' | 'value'>): number {
     const seconds = typeof e.value === 'number' && Number.isFinite(e.value) ? e.value : 0;
     return Math.min(3, seconds / 30);
   }
-  return EVENT_WEIGHTS[e.type] ?? 0;
+  return EVENTS[e.type]?.weight ?? 0;
 }
 
-const STRENGTH: EventType[] = ['search', 'view', 'dwell', 'click', 'like', 'add_to_cart', 'purchase', 'dismiss'];
 
 /**
  * Builds the profile from events (any order; they are sorted by time here).
@@ -104,14 +92,14 @@ export function buildProfile(
     const w = eventWeight(e) * decay;
     const h = byItem.get(id) ?? { itemId: id, weight: 0, strongest: e.type, lastSeen: e.timestamp };
     h.weight += w;
-    if (STRENGTH.indexOf(e.type) > STRENGTH.indexOf(h.strongest)) h.strongest = e.type;
+    if (EVENTS[e.type].strength > EVENTS[h.strongest].strength) h.strongest = e.type;
     h.lastSeen = Math.max(h.lastSeen, e.timestamp);
     byItem.set(id, h);
   }
   for (const e of sorted) {
     const id = e.itemId as string;
     const prev = seen.get(id);
-    if (prev === undefined || STRENGTH.indexOf(e.type) > STRENGTH.indexOf(prev)) seen.set(id, e.type);
+    if (prev === undefined || EVENTS[e.type].strength > EVENTS[prev].strength) seen.set(id, e.type);
   }
   // a dismissal outweighs earlier interest in the same item
   for (const h of byItem.values()) if (h.strongest === 'dismiss' && h.weight > 0) h.weight = -Math.abs(h.weight);

@@ -12,7 +12,8 @@ import { topK } from '../math/top-k';
 import { openModelFolder, type ModelFileReader } from '../runtime/model-files';
 import { createSession, runExclusive, type Ort, type Session } from '../runtime/onnx';
 import type { Profile } from '../profile/profile';
-import type { CatalogIndex, ScoreComponents } from './score';
+import type { CatalogIndex } from '../vectors/catalog-index';
+import type { ScoreComponents } from './score';
 
 /** Feature order of the heads' input (documented in the model card). */
 export const HEAD_FEATURES = [

@@ -64,7 +64,7 @@ class EngineWorker {
 
   init(init: WorkerInit, listener: (e: EngineEvent) => void): void {
     const ort = configureOrt(init.wasmUrl);
-    const storeName = init.storeName ?? 'on-device-recs';
+    const storeName = init.storeName;
     const bc = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`on-device-recs:${storeName}`) : null;
     // one connection shared by the engine and the backend-choice cache
     let opened: ReturnType<typeof openStore> | null = null;
@@ -75,8 +75,8 @@ class EngineWorker {
       }));
     // 'auto' measures WebGPU against WASM once per device and model; later visits reuse the choice
     let resolvedBackend: 'webgpu' | 'wasm' | null = null;
-    const auto = !init.backend || init.backend === 'auto';
-    const encoderName = init.encoder ?? 'glove-sif-100d';
+    const auto = init.backend === 'auto';
+    const encoderName = init.encoder;
     const loadChoice = async (): Promise<{ key: string; cached?: BackendChoice }> => {
       if (!auto) return { key: '' };
       const key = await deviceKey();
@@ -89,22 +89,16 @@ class EngineWorker {
     };
     this.engine = new Engine(init, {
       store,
-      encoder: () =>
-        init.huggingFaceModel
-          ? import('../encoding/hf-encoder').then(({ createHuggingFaceEncoder }) =>
-              createHuggingFaceEncoder({
-                ...init.huggingFaceModel!,
-                localModelPath: init.huggingFaceModel!.localModelPath ?? init.modelsUrl,
-                device: init.backend === 'webgpu' || init.backend === 'wasm' ? init.backend : 'auto',
-                wasmPaths: init.wasmUrl,
-              }),
-            )
+      encoder: () => {
+        const hf = init.huggingFaceModel;
+        return hf
+          ? import('../encoding/hf-encoder').then(({ createHuggingFaceEncoder }) => createHuggingFaceEncoder({ ...hf, device: init.backend, wasmPaths: init.wasmUrl }))
           : loadChoice().then(async ({ key, cached }) => {
               const enc = await OnnxSentenceEncoder.create({
                 ort,
                 reader: fetchReader(new URL(`${encoderName}/`, init.modelsUrl).href),
                 where: new URL(encoderName, init.modelsUrl).href,
-                backend: init.backend === 'js' ? 'wasm' : (init.backend ?? 'auto'),
+                backend: init.backend,
                 cachedChoice: cached,
                 onFallback: (from, to, reason) => listener({ type: 'backend', backend: to, reason: `${from} unavailable: ${reason}` }),
               });
@@ -116,7 +110,8 @@ class EngineWorker {
                   .catch(() => undefined);
               }
               return enc;
-            }),
+            });
+      },
       globalModel: init.globalModel
         ? () => {
             const where = new URL(`${init.globalModel}/`, init.modelsUrl).href;
@@ -127,7 +122,7 @@ class EngineWorker {
         ? () => {
             const where = new URL(`${init.rankingHeads}/`, init.modelsUrl).href;
             // the heads follow the encoder's backend when 'auto' (same device: no second measurement)
-            return OnnxRankingHeads.create({ ort, reader: fetchReader(where), where, backend: init.backend === 'js' ? 'wasm' : auto ? (resolvedBackend ?? 'auto') : (init.backend ?? 'auto') });
+            return OnnxRankingHeads.create({ ort, reader: fetchReader(where), where, backend: auto ? (resolvedBackend ?? 'auto') : init.backend });
           }
         : undefined,
       fetchCatalog: (url) => fetchJson(url, init.pageUrl),

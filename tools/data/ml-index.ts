@@ -1,17 +1,20 @@
 /** The catalog index and visitor profiles the evaluation and head training build from MovieLens, with the engine's own code. */
 import { itemText } from '../../src/catalog/validate';
 import { matrixFromRows, rowOf } from '../../src/math/matrix';
-import { mapToCatalog, type GlobalModel } from '../../src/global/global-model';
 import { buildProfile, type Profile } from '../../src/profile/profile';
-import { catalogOrderPrior, type CatalogIndex, type GlobalContext } from '../../src/ranking/score';
-import type { StoredEvent } from '../../src/types';
+import { catalogOrderPrior, type CatalogIndex } from '../../src/vectors/catalog-index';
+import type { CatalogItem, StoredEvent } from '../../src/types';
 import { loadNodeEncoder } from '../../support/node-models';
 import { movieToItem, type Interaction, type MovieLens } from './movielens';
 
 /** Candidate items: every movie of movies.csv that appears in ratings.csv, embedded with the shipped encoder. */
 export async function movieLensIndex(ml: MovieLens): Promise<CatalogIndex> {
   const rated = new Set(ml.ratings.map((r) => r.movieId));
-  const items = ml.movies.filter((m) => rated.has(m.movieId)).map((m) => movieToItem(m, ml.tags.get(m.movieId) ?? []));
+  return catalogIndexOf(ml.movies.filter((m) => rated.has(m.movieId)).map((m) => movieToItem(m, ml.tags.get(m.movieId) ?? [])));
+}
+
+/** The catalog index the engine builds for these items: their vectors from the shipped encoder, in catalog order. */
+export async function catalogIndexOf(items: CatalogItem[]): Promise<CatalogIndex> {
   const encoder = await loadNodeEncoder();
   const vectors = await encoder.embed(items.map(itemText));
   await encoder.dispose();
@@ -21,10 +24,6 @@ export async function movieLensIndex(ml: MovieLens): Promise<CatalogIndex> {
     matrix: matrixFromRows(vectors, encoder.info.dimensions),
     prior: catalogOrderPrior(items.length),
   };
-}
-
-export function globalContext(model: GlobalModel, index: CatalogIndex): GlobalContext {
-  return { model, rowToCatalog: mapToCatalog(model, index.indexOf), rowOf: new Map(model.itemIds.map((id, r) => [id, r] as const)) };
 }
 
 /** Every rating becomes a 'view' event (implicit feedback, as the protocol says), at its own time. */

@@ -17,11 +17,14 @@
  * item in an open slot was the next interaction: the population prior
  * (POPULATION_SOURCE_RATES in src/exploration/mixer.ts).
  */
-import { DEFAULT_RANKING_CONFIG, applyExclusions, linearScore, mmrSelect, scoreComponents } from '../../src/ranking/score';
-import { contextFeatures, DEFAULT_EXPLORATION, SlateMixer, SOURCES, sourceLists, type ExplorationConfig, type Source } from '../../src/exploration/mixer';
+import { rankForYou } from '../../src/ranking/pipeline';
+import { DEFAULT_RANKING_CONFIG } from '../../src/ranking/score';
+import { composeSlate, DEFAULT_EXPLORATION, SlateMixer, sourceLists, type ExplorationConfig } from '../../src/exploration/mixer';
+import { placeGlobalModel } from '../../src/global/global-model';
+import { SOURCES, type Source } from '../../src/vocabulary';
 import { mulberry32 } from '../../src/math/random';
 import type { GlobalModel } from '../../src/global/global-model';
-import { globalContext, movieLensIndex, profileFor } from '../data/ml-index';
+import { movieLensIndex, profileFor } from '../data/ml-index';
 import { loadMovieLens, type Interaction } from '../data/movielens';
 import type { LoggedInteraction } from '../global/build';
 
@@ -67,7 +70,7 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   const training: LoggedInteraction[] = [];
   for (const u of modelUsers) for (const r of byUser.get(u) as Interaction[]) training.push({ user: String(u), item: String(r.movieId), timestamp: r.timestamp });
   log(`${replayUsers.length} ${tune ? 'tuning' : 'replay'} users, global model from ${modelUsers.length} other users (${training.length} interactions)`);
-  const global = globalContext(globalModelFor(training), index);
+  const global = placeGlobalModel(globalModelFor(training), index.indexOf);
   const sourceHits: Record<Source, number> = { ranked: 0, content: 0, global: 0, trending: 0, explore: 0 };
   let openSlotSteps = 0;
   const config = DEFAULT_RANKING_CONFIG;
@@ -87,11 +90,9 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
       const target = index.indexOf.get(String(seq[t].movieId));
       if (target === undefined) continue;
       const profile = profileFor(seq.slice(0, t), index);
-      const components = scoreComponents(index, profile, global, config);
-      const scores = linearScore(components, index, profile, config);
-      applyExclusions(scores, index, {}, profile.seen, true);
-      const ranked = mmrSelect(scores, index.matrix, k, config.mmrLambda);
-      const features = contextFeatures(components, index.prior);
+      // the engine's pipeline (without the heads, for speed) and its slate composition
+      const ranking = await rankForYou({ catalog: index, global, profile, config }, { k });
+      const { components, scores, slate: ranked } = ranking;
       total++;
       if (tune) {
         // counterfactual per source: its best item not already in the slots before each open slot
@@ -106,8 +107,7 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
       }
       REPLAY_SETTINGS.forEach((_, si) => {
         for (let r = 0; r < seeds; r++) {
-          const lists = sourceLists(components, scores, index.prior, ranked, k, rands[si][r]);
-          const slate = mixers[si][r].compose(lists, k, rands[si][r], features);
+          const slate = composeSlate(mixers[si][r], ranking, index.prior, k, rands[si][r]);
           if (slate.some((s) => s.item === target)) hits[si] += 1 / seeds;
           for (const s of slate) mixers[si][r].feedback(s, s.item === target ? 1 : 0);
         }

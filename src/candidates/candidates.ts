@@ -1,0 +1,55 @@
+/**
+ * Stage 1 of a ranking for large catalogs: the candidates of a for-you, similar
+ * or search call, retrieved on the catalog scoring path under the catalog's
+ * rules, as a small sub-index the pipeline then ranks exactly.
+ */
+import type { RecommendOptions } from '../types';
+import { exclusionMask } from '../catalog/rules';
+import { rowOf } from '../math/matrix';
+import { topK } from '../math/top-k';
+import type { CatalogIndex } from '../vectors/catalog-index';
+import type { Profile } from '../profile/profile';
+import type { GlobalContext } from '../global/global-model';
+import { quantizeQueries } from './quantized-scoring';
+import { DEFAULT_RETRIEVAL, interestQueries, retrieveCandidates, subIndex, type GlobalWeights, type SubIndex } from './retrieval';
+import type { ScoringPaths } from './scoring-paths';
+import { GPU_MAX_K } from './webgpu-scoring';
+
+/** How many lexical matches a search adds to its semantic candidates. */
+const LEXICAL_CANDIDATES = 100;
+
+/** The history items join every candidate set: explanations name them, and the rules then leave them out where they must. */
+function withHistory(rows: number[], full: CatalogIndex, profile: Profile, skip = -1): number[] {
+  for (const h of profile.history) {
+    const c = full.indexOf.get(h.itemId);
+    if (c !== undefined && c !== skip && !rows.includes(c)) rows.push(c);
+  }
+  return rows;
+}
+
+export async function forYouCandidates(paths: ScoringPaths, full: CatalogIndex, global: GlobalContext | null, profile: Profile, rules: RecommendOptions, excludeSeen: boolean, weights: GlobalWeights): Promise<SubIndex> {
+  const r = paths.index;
+  if (!r) throw new Error('forYouCandidates: the catalog is scored exactly');
+  const mask = exclusionMask(full, rules, profile.seen, excludeSeen);
+  const content = profile.interests.length ? await paths.topK(async (s) => (await s.topK(interestQueries(profile, r.quantized.paddedDims), DEFAULT_RETRIEVAL.content, mask)).indices) : [];
+  return subIndex(full, global, retrieveCandidates(full, global, r, profile, mask, content, weights));
+}
+
+/** Row 0 of the sub-index is the target itself. */
+export async function similarCandidates(paths: ScoringPaths, full: CatalogIndex, profile: Profile, target: number, k: number): Promise<SubIndex> {
+  const r = paths.index;
+  if (!r) throw new Error('similarCandidates: the catalog is scored exactly');
+  const mask = exclusionMask(full, {}, profile.seen, false, [target]);
+  const rows = await paths.topK(async (s) => (await s.topK(quantizeQueries([rowOf(full.matrix, target)], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * k), mask)).indices);
+  return subIndex(full, null, { rows: withHistory([target, ...rows], full, profile, target) });
+}
+
+/** Semantic candidates from the scorer plus the best lexical matches (`lexical`: per catalog item). */
+export async function searchCandidates(paths: ScoringPaths, full: CatalogIndex, profile: Profile, seenToExclude: Profile['seen'], query: Float32Array, lexical: Float32Array, k: number): Promise<SubIndex> {
+  const r = paths.index;
+  if (!r) throw new Error('searchCandidates: the catalog is scored exactly');
+  const mask = exclusionMask(full, {}, seenToExclude, false);
+  const semanticRows = await paths.topK(async (s) => (await s.topK(quantizeQueries([query], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * k), mask)).indices);
+  const lexicalRows = topK(Float32Array.from(lexical, (v, i) => (v > 0 && !mask[i] ? v : -Infinity)), LEXICAL_CANDIDATES).filter((i) => lexical[i] > 0);
+  return subIndex(full, null, { rows: withHistory([...new Set([...semanticRows, ...lexicalRows])], full, profile) });
+}

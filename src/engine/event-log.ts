@@ -1,0 +1,183 @@
+/**
+ * The visitor's event log: the history in memory (stored events plus those not
+ * written yet), the write queue (batched, retried with backoff while storage
+ * fails, bounded, losses reported), and retention (by count and age, deleted
+ * on the device). track() resolves once its event is in IndexedDB.
+ */
+import type { EngineEvent, StoredEvent, TrackEvent } from '../types';
+import { asRecommenderError, RecommenderError } from '../errors';
+import type { RecommenderStore } from '../store';
+import { validateEvent } from './event-validation';
+
+const FLUSH_DELAY_MS = 25;
+const FLUSH_BATCH = 200;
+/** While storage fails, at most this many events wait in memory; older ones are dropped and reported lost. */
+const MAX_PENDING = 10_000;
+/** Retention runs again after this many written events (and once when the history is first loaded). */
+const PRUNE_EVERY = 500;
+const RETRY_FIRST_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+interface Pending {
+  event: StoredEvent;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
+export interface EventLogDeps {
+  store: () => Promise<RecommenderStore>;
+  emit: (e: EngineEvent) => void;
+  now: () => number;
+  tabId: string;
+  retention: { maxEvents: number; maxEventAgeDays: number };
+  /** Tells the other tabs of the site that events were written. */
+  announce?: () => void;
+  /** Runs when the history changed (the profile must be built again). */
+  onChange: () => void;
+}
+
+export class EventLog {
+  private log: StoredEvent[] = [];
+  private loaded: Promise<void> | null = null;
+  private pending: Pending[] = [];
+  /** The batch being written right now. */
+  private inflight: Pending[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private flushing: Promise<void> | null = null;
+  private counter = 0;
+  private sinceLastPrune = 0;
+  /** The last attempt to write events failed (the queue may then drop its oldest beyond MAX_PENDING). */
+  private storageFailing = false;
+  private retryDelay = RETRY_FIRST_MS;
+
+  constructor(private readonly deps: EventLogDeps) {}
+
+  /** Every event of the visitor, oldest first (stored ones and those still queued). */
+  get events(): readonly StoredEvent[] {
+    return this.log;
+  }
+
+  get queued(): number {
+    return this.pending.length;
+  }
+
+  /** Loads the history (applying retention, then `onFirstLoad`) once; later calls reuse it. */
+  ensureLoaded(onFirstLoad: (store: RecommenderStore) => Promise<void>): Promise<void> {
+    this.loaded ??= this.reload(onFirstLoad);
+    return this.loaded;
+  }
+
+  /** Reads the stored events again (another tab wrote some), keeping the ones not written yet. */
+  async reload(onFirstLoad?: (store: RecommenderStore) => Promise<void>): Promise<void> {
+    const store = await this.deps.store();
+    if (onFirstLoad) {
+      await this.prune(store);
+      await onFirstLoad(store);
+    }
+    const stored = await store.events();
+    const storedIds = new Set(stored.map((e) => e.eventId));
+    const unwritten = [...this.inflight, ...this.pending].map((p) => p.event).filter((e) => !storedIds.has(e.eventId));
+    this.log = [...stored, ...unwritten];
+    this.deps.onChange();
+    this.deps.emit({ type: 'change', what: 'events' });
+  }
+
+  private async prune(store: RecommenderStore): Promise<number> {
+    const { maxEvents, maxEventAgeDays } = this.deps.retention;
+    this.sinceLastPrune = 0;
+    return store.pruneEvents({ maxEvents, maxAgeMs: maxEventAgeDays * 86_400_000, now: this.deps.now() });
+  }
+
+  /** Validates and queues an event; the promise resolves once it is stored. Returns the stored form at once. */
+  track(input: TrackEvent, knownItem: ((id: string) => boolean) | null): { event: StoredEvent; stored: Promise<void> } {
+    const event = validateEvent(input, `${this.deps.tabId}-${(this.counter++).toString(36)}`, this.deps.now(), knownItem);
+    this.log.push(event);
+    this.deps.onChange();
+    const stored = new Promise<void>((resolve, reject) => this.pending.push({ event, waiters: [{ resolve, reject }] }));
+    if (this.pending.length > MAX_PENDING && this.storageFailing) {
+      const dropped = this.pending.splice(0, this.pending.length - MAX_PENDING);
+      // reported lost: they leave this session's history too, so it matches what a reload will show
+      const lost = new Set(dropped.map((p) => p.event));
+      this.log = this.log.filter((e) => !lost.has(e));
+      const err = new RecommenderError('storage', `${dropped.length} events could not be stored and were dropped (storage keeps failing).`, 'Free disk space or lower maxEvents.');
+      dropped.forEach((p) => p.waiters.forEach((w) => w.reject(err)));
+      this.deps.emit({ type: 'error', code: err.code, message: err.message, fix: err.fix });
+    }
+    this.scheduleFlush(this.pending.length >= FLUSH_BATCH ? 0 : FLUSH_DELAY_MS);
+    return { event, stored };
+  }
+
+  private scheduleFlush(delay: number): void {
+    if (this.flushTimer !== null) {
+      if (delay > 0) return;
+      clearTimeout(this.flushTimer);
+    }
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flush();
+    }, delay);
+  }
+
+  /** Writes every queued event; on failure they stay queued and are retried. Never rejects. */
+  async flush(): Promise<void> {
+    while (this.flushing) await this.flushing;
+    if (this.pending.length === 0) return;
+    const batch = this.pending.splice(0, this.pending.length);
+    this.inflight = batch;
+    this.flushing = (async () => {
+      try {
+        const store = await this.deps.store();
+        await store.appendEvents(batch.map((p) => p.event));
+        this.storageFailing = false;
+        batch.forEach((p) => p.waiters.forEach((w) => w.resolve()));
+        this.deps.announce?.();
+        this.sinceLastPrune += batch.length;
+        if (this.sinceLastPrune >= PRUNE_EVERY) {
+          const removed = await this.prune(store);
+          if (removed > 0) await this.reload();
+        }
+      } catch (e) {
+        this.storageFailing = true;
+        this.pending.unshift(...batch);
+        // the store's own code (quota_exceeded, blocked, ...) and fix reach the page
+        const cause = asRecommenderError(e);
+        const err = new RecommenderError(cause?.code ?? 'storage', `Could not store ${batch.length} events (${(e as Error).message}); they are kept in memory and retried.`, cause?.fix || 'Free storage space, or lower maxEvents.');
+        batch.forEach((p) => {
+          p.waiters.forEach((w) => w.reject(err));
+          p.waiters = [];
+        });
+        this.deps.emit({ type: 'error', code: err.code, message: err.message, fix: err.fix });
+        this.scheduleRetry();
+      } finally {
+        this.inflight = [];
+        this.flushing = null;
+      }
+    })();
+    await this.flushing;
+  }
+
+  private scheduleRetry(): void {
+    setTimeout(() => {
+      // flush() keeps failed events queued instead of rejecting: the backoff resets only once they are written
+      void this.flush().then(() => {
+        if (this.pending.length === 0) this.retryDelay = RETRY_FIRST_MS;
+      });
+    }, this.retryDelay);
+    this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2);
+  }
+
+  /** Forgets everything in memory; queued events are rejected (all on-device data is being deleted). */
+  discard(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const err = new RecommenderError('storage', 'The event was discarded because all on-device data was deleted.', 'Nothing to do.');
+    this.pending.splice(0).forEach((p) => p.waiters.forEach((w) => w.reject(err)));
+    this.clear();
+  }
+
+  /** Empties the history in memory (another tab deleted the data). */
+  clear(): void {
+    this.log = [];
+    this.loaded = Promise.resolve();
+    this.deps.onChange();
+  }
+}

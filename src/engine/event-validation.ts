@@ -1,0 +1,67 @@
+/**
+ * What track() accepts: every event is checked (type from the vocabulary, item
+ * id against the loaded catalog, value, timestamp, context) and copied into a
+ * clean StoredEvent before anything is queued or stored.
+ */
+import type { StoredEvent, TrackEvent } from '../types';
+import { RecommenderError } from '../errors';
+import { EVENT_TYPES, isEventType } from '../vocabulary';
+import { truncate } from '../slate/explanations';
+
+export const MAX_QUERY_LENGTH = 1_000;
+const MAX_CONTEXT_KEYS = 32;
+const MAX_ITEM_ID_LENGTH = 256;
+
+/** A caller's value as an error message shows it: short, and never throwing (null-prototype objects). */
+export function shown(v: unknown): string {
+  try {
+    return truncate(String(v));
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
+/**
+ * The stored form of `input`, or a RecommenderError saying what is wrong.
+ * `knownItem` is null while no catalog is loaded (every id is accepted then).
+ */
+export function validateEvent(input: TrackEvent, eventId: string, now: number, knownItem: ((id: string) => boolean) | null): StoredEvent {
+  if (!input || typeof input !== 'object') throw new RecommenderError('invalid_event', `track() needs an event object, got ${input === null ? 'null' : typeof input}.`, 'Call track({ type: "click", itemId: "sku-1" }).');
+  const { type, itemId, query, value, timestamp, context } = input;
+  if (!isEventType(type)) {
+    throw new RecommenderError('invalid_event', `Unknown event type ${JSON.stringify(shown(type))}.`, `Use one of: ${EVENT_TYPES.join(', ')}.`);
+  }
+  const event: StoredEvent = { type, eventId, timestamp: now };
+  if (type === 'search') {
+    if (typeof query !== 'string' || query.trim() === '') throw new RecommenderError('invalid_event', 'A search event needs a non-empty query string.', 'Call track({ type: "search", query: "red shoes" }).');
+    event.query = query.slice(0, MAX_QUERY_LENGTH);
+  } else {
+    if (typeof itemId !== 'string' || itemId.length === 0 || itemId.length > MAX_ITEM_ID_LENGTH) {
+      throw new RecommenderError('invalid_event', `A ${type} event needs the item's catalog id (a string), got ${typeof itemId === 'string' ? 'a string of length ' + itemId.length : typeof itemId}.`, `Call track({ type: "${type}", itemId: "<catalog id>" }).`);
+    }
+    if (knownItem && !knownItem(itemId)) {
+      throw new RecommenderError('unknown_item', `track(): no item with id "${truncate(itemId)}" in the catalog; the event was not stored.`, 'Track ids of the loaded catalog, or load the catalog that contains it first.');
+    }
+    event.itemId = itemId;
+  }
+  if (value !== undefined) {
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RecommenderError('invalid_event', `Event value must be a finite number, got ${shown(value)}.`, 'Pass seconds for dwell, or leave value out.');
+    event.value = value;
+  }
+  if (timestamp !== undefined) {
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) throw new RecommenderError('invalid_event', `Event timestamp must be epoch milliseconds, got ${shown(timestamp)}.`, 'Leave timestamp out to use the current time.');
+    event.timestamp = timestamp;
+  }
+  if (context !== undefined) {
+    if (!context || typeof context !== 'object' || Array.isArray(context)) throw new RecommenderError('invalid_event', 'Event context must be a plain object of strings, numbers and booleans.', 'Pass e.g. { page: "home" }.');
+    const clean: Record<string, string | number | boolean> = {};
+    for (const [k, v] of Object.entries(context).slice(0, MAX_CONTEXT_KEYS)) {
+      // prototype keys would pollute whoever reads the context back
+      if (k === '__proto__' || k === 'constructor' || k === 'prototype' || k.length > 64) continue;
+      if (typeof v === 'string') clean[k] = v.slice(0, 256);
+      else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean') clean[k] = v;
+    }
+    event.context = clean;
+  }
+  return event;
+}

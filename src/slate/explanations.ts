@@ -1,0 +1,91 @@
+/**
+ * "Why this": the reasons that travel with every slot of a slate, and the
+ * Recommendation objects the engine returns. Each reason names the history
+ * items behind it where there are any.
+ */
+import type { Reason, Recommendation } from '../types';
+import { EVENTS, type EventType, type Source } from '../vocabulary';
+import { dot, rowOf } from '../math/matrix';
+import type { CatalogIndex } from '../vectors/catalog-index';
+import type { Profile } from '../profile/profile';
+import { neighbourContributions, type GlobalContext } from '../global/global-model';
+
+/** The history items that make `itemIndex` a good match, most important first, with their share. */
+export function historyContributions(itemIndex: number, index: CatalogIndex, profile: Profile, limit = 3): { itemId: string; weight: number; type: EventType }[] {
+  const v = rowOf(index.matrix, itemIndex);
+  const parts: { itemId: string; weight: number; type: EventType }[] = [];
+  for (const h of profile.history) {
+    if (h.weight <= 0) continue;
+    const j = index.indexOf.get(h.itemId);
+    if (j === undefined || j === itemIndex) continue;
+    const sim = dot(v, rowOf(index.matrix, j), index.matrix.dims);
+    if (sim > 0) parts.push({ itemId: h.itemId, weight: h.weight * sim * sim, type: h.strongest });
+  }
+  const total = parts.reduce((s, p) => s + p.weight, 0);
+  return parts
+    .sort((a, b) => b.weight - a.weight || (a.itemId < b.itemId ? -1 : 1))
+    .slice(0, limit)
+    .map((p) => ({ ...p, weight: total > 0 ? p.weight / total : 0 }));
+}
+
+/**
+ * "Because you viewed X and Y" for a personal recommendation: the history items
+ * whose global-model neighbours include it, else those most similar in content;
+ * "popular" when there is no history.
+ */
+export function explainRecommendation(itemIndex: number, index: CatalogIndex, profile: Profile, global: GlobalContext | null = null): Reason[] {
+  let parts: { itemId: string; weight: number; type?: EventType }[] = [];
+  if (global) {
+    parts = neighbourContributions(global.model, global.rowOf, index.items[itemIndex].id, profile.sequence)
+      .filter((p) => index.indexOf.has(p.itemId))
+      .slice(0, 2);
+  }
+  if (parts.length === 0) parts = historyContributions(itemIndex, index, profile, 2);
+  if (parts.length === 0) {
+    return [{ kind: 'popular', text: profile.history.length ? 'Popular in this catalog' : 'Popular in this catalog: interact with items to personalise' }];
+  }
+  const titles = parts.map((p) => index.items[index.indexOf.get(p.itemId) as number].title);
+  const strongest = profile.history.find((h) => h.itemId === parts[0].itemId)?.strongest ?? 'view';
+  return [
+    {
+      kind: 'history',
+      text: `Because you ${EVENTS[strongest].pastTense} ${titles.join(' and ')}`,
+      itemIds: parts.map((p) => p.itemId),
+      weights: parts.map((p) => Math.round(p.weight * 1000) / 1000),
+    },
+  ];
+}
+
+/** The reason of a slot the exploration bandit filled from a source that explains itself (null: explain it from the history). */
+export function sourceReason(source: Source): Reason | null {
+  if (source === 'explore') return { kind: 'explore', text: 'Something new for you: shown to learn what else you might like' };
+  if (source === 'trending') return { kind: 'popular', text: 'Trending in this catalog' };
+  return null;
+}
+
+export function similarReason(title: string, itemId: string): Reason {
+  return { kind: 'similar', text: `Similar to ${title}`, itemIds: [itemId] };
+}
+
+/** "Matches <query>", and, when the visitor's history lifted the item, which history item did. */
+export function searchReasons(query: string, itemIndex: number, index: CatalogIndex, profile: Profile, personal: boolean): Reason[] {
+  const reasons: Reason[] = [{ kind: 'search', text: `Matches "${truncate(query, 60)}"` }];
+  if (personal) {
+    const parts = historyContributions(itemIndex, index, profile, 1);
+    if (parts.length) {
+      const t = index.items[index.indexOf.get(parts[0].itemId) as number].title;
+      reasons.push({ kind: 'history', text: `Ranked up because you engaged with ${t}`, itemIds: [parts[0].itemId], weights: [parts[0].weight] });
+    }
+  }
+  return reasons;
+}
+
+/** The Recommendation for catalog item `i` of `index` (scores rounded so they clone and print compactly). */
+export function toRecommendation(index: CatalogIndex, i: number, score: number, reasons: Reason[]): Recommendation {
+  const item = index.items[i];
+  return { itemId: item.id, score: Math.round(score * 1e6) / 1e6, item, reasons };
+}
+
+export function truncate(s: string, n = 80): string {
+  return s.length > n ? `${s.slice(0, n)}…` : s;
+}
