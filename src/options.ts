@@ -9,7 +9,8 @@
  *   ranking code sees it. Returns a clean copy with only the known fields.
  */
 import { RecommenderError } from './errors';
-import { DEFAULT_EXPLORATION, SOURCES, type ExplorationConfig, type ExplorationPolicy, type Source } from './exploration/mixer';
+import { DEFAULT_EXPLORATION, type ExplorationConfig, type ExplorationPolicy } from './exploration/mixer';
+import { SOURCES, type Source } from './vocabulary';
 import { DEFAULT_TASK_WEIGHTS } from './ranking/heads';
 import { DEFAULT_RANKING_CONFIG } from './ranking/score';
 import type { RecommendFilters, RecommendOptions, RecommenderOptions } from './types';
@@ -28,6 +29,17 @@ function stringList(v: unknown, what: string, example: string): string[] {
 function price(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v)) throw new RecommenderError('invalid_options', `${what} must be a finite number.`, `Pass e.g. { filters: { ${what.split('.').pop()}: 50 } }, or leave it out.`);
   return v;
+}
+
+/** Most items one call returns. */
+export const MAX_K = 500;
+const DEFAULT_K = 10;
+
+/** The `k` of a recommend(), similar() or search() call: 10 when left out, at most MAX_K. */
+export function resolveK(k: unknown): number {
+  if (k === undefined) return DEFAULT_K;
+  if (typeof k !== 'number' || !Number.isFinite(k) || k < 0) throw new RecommenderError('invalid_options', `k must be a number from 0 to ${MAX_K}, got ${showValue(k)}.`, 'Pass e.g. { k: 10 }.');
+  return Math.min(MAX_K, Math.floor(k));
 }
 
 export function validateRecommendOptions(options: unknown): RecommendOptions {

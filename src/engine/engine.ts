@@ -6,7 +6,7 @@
  */
 import type { CatalogItem, CatalogReport, EngineEvent, EngineStats, ExportedData, Reason, Recommendation, RecommendOptions, SetCatalogOptions, StoredEvent, TrackEvent } from '../types';
 import { RecommenderError } from '../errors';
-import { validateRecommendOptions, type ResolvedOptions } from '../options';
+import { resolveK, validateRecommendOptions, type ResolvedOptions } from '../options';
 import type { ModelFileReader } from '../runtime/model-files';
 import { rowOf } from '../math/matrix';
 import { buildProfile, DEFAULT_PROFILE_CONFIG, type Profile } from '../profile/profile';
@@ -18,12 +18,9 @@ import { composeSlate } from '../exploration/mixer';
 import { explainRecommendation, searchReasons, similarReason, sourceReason, toRecommendation, truncate } from '../slate/explanations';
 import { loadCatalog, type LoadedCatalog } from './catalog-loader';
 import { EventLog } from './event-log';
-import { MAX_QUERY_LENGTH, shown } from './event-validation';
+import { MAX_QUERY_LENGTH } from './event-validation';
 import { ExplorationState, type Impression } from './exploration-state';
 import { EngineModels, type ModelSources } from './models';
-
-const MAX_K = 500;
-const DEFAULT_K = 10;
 
 export interface EngineDeps extends ModelSources {
   fetchCatalog?: (url: string) => Promise<unknown>;
@@ -64,7 +61,7 @@ export class Engine {
       store: () => this.models.store(),
       emit,
       now: this.now,
-      tabId: deps.tabId ?? randomId(),
+      tabId: deps.tabId,
       retention: { maxEvents: options.maxEvents, maxEventAgeDays: options.maxEventAgeDays },
       announce: () => deps.channel?.post({ type: 'events' }),
       onChange: () => (this.profile = null),
@@ -180,7 +177,7 @@ export class Engine {
   async recommend(input?: RecommendOptions): Promise<Recommendation[]> {
     const options = validateRecommendOptions(input);
     const { full, profile } = await this.rankingStart();
-    const k = clampK(options.k);
+    const k = resolveK(options.k);
     // large catalogs: rank the retrieved candidates only (each gets its exact score)
     const sub = this.scoring.index ? await forYouCandidates(this.scoring, full, full.global, profile, options, this.config.excludeSeen, this.config) : null;
     const inputs: RankingInputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config: this.config };
@@ -205,7 +202,7 @@ export class Engine {
     const full = await this.readyCatalog();
     const target = this.requireItem(full, itemId, 'similar()');
     const { profile } = await this.rankingStart();
-    const want = clampK(k);
+    const want = resolveK(k);
     const sub = this.scoring.index ? await similarCandidates(this.scoring, full, profile, target, want) : null;
     const { slate, scores } = rankSimilar({ catalog: sub ? sub.index : full, global: null, profile, config: this.config }, sub ? 0 : target, want);
     const reason = similarReason(full.items[target].title, itemId);
@@ -220,7 +217,7 @@ export class Engine {
     const { full, profile } = await this.rankingStart();
     const [vector] = await (await this.models.encoder()).embed([q]);
     const lexical = full.lexical.score(q);
-    const want = clampK(k);
+    const want = resolveK(k);
     // large catalogs: semantic candidates from the scorer, plus the best lexical matches
     const sub = this.scoring.index ? await searchCandidates(this.scoring, full, profile, dismissedItems(profile), vector, lexical, want) : null;
     const index = sub ? sub.index : full;
@@ -292,16 +289,4 @@ export class Engine {
     await this.scoring.dispose();
     await this.models.loadedEncoder()?.dispose();
   }
-}
-
-function clampK(k: unknown): number {
-  if (k === undefined) return DEFAULT_K;
-  if (typeof k !== 'number' || !Number.isFinite(k) || k < 0) throw new RecommenderError('invalid_options', `k must be a number from 0 to ${MAX_K}, got ${shown(k)}.`, 'Pass e.g. { k: 10 }.');
-  return Math.min(MAX_K, Math.floor(k));
-}
-
-function randomId(): string {
-  const c = globalThis.crypto;
-  if (c?.randomUUID) return c.randomUUID().slice(0, 8);
-  return Math.floor(Math.random() * 2 ** 32).toString(36);
 }

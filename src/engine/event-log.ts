@@ -27,7 +27,8 @@ export interface EventLogDeps {
   store: () => Promise<RecommenderStore>;
   emit: (e: EngineEvent) => void;
   now: () => number;
-  tabId: string;
+  /** Prefix of this tab's event ids, so concurrent tabs never collide (default: random). */
+  tabId?: string;
   retention: { maxEvents: number; maxEventAgeDays: number };
   /** Tells the other tabs of the site that events were written. */
   announce?: () => void;
@@ -48,8 +49,11 @@ export class EventLog {
   /** The last attempt to write events failed (the queue may then drop its oldest beyond MAX_PENDING). */
   private storageFailing = false;
   private retryDelay = RETRY_FIRST_MS;
+  private readonly tabId: string;
 
-  constructor(private readonly deps: EventLogDeps) {}
+  constructor(private readonly deps: EventLogDeps) {
+    this.tabId = deps.tabId ?? randomId();
+  }
 
   /** Every event of the visitor, oldest first (stored ones and those still queued). */
   get events(): readonly StoredEvent[] {
@@ -89,7 +93,7 @@ export class EventLog {
 
   /** Validates and queues an event; the promise resolves once it is stored. Returns the stored form at once. */
   track(input: TrackEvent, knownItem: ((id: string) => boolean) | null): { event: StoredEvent; stored: Promise<void> } {
-    const event = validateEvent(input, `${this.deps.tabId}-${(this.counter++).toString(36)}`, this.deps.now(), knownItem);
+    const event = validateEvent(input, `${this.tabId}-${(this.counter++).toString(36)}`, this.deps.now(), knownItem);
     this.log.push(event);
     this.deps.onChange();
     const stored = new Promise<void>((resolve, reject) => this.pending.push({ event, waiters: [{ resolve, reject }] }));
@@ -180,4 +184,10 @@ export class EventLog {
     this.loaded = Promise.resolve();
     this.deps.onChange();
   }
+}
+
+function randomId(): string {
+  const c = globalThis.crypto;
+  if (c?.randomUUID) return c.randomUUID().slice(0, 8);
+  return Math.floor(Math.random() * 2 ** 32).toString(36);
 }

@@ -7,19 +7,11 @@ import type { StoredEvent, TrackEvent } from '../types';
 import { RecommenderError } from '../errors';
 import { EVENT_TYPES, isEventType } from '../vocabulary';
 import { truncate } from '../slate/explanations';
+import { showValue } from '../options';
 
 export const MAX_QUERY_LENGTH = 1_000;
 const MAX_CONTEXT_KEYS = 32;
 const MAX_ITEM_ID_LENGTH = 256;
-
-/** A caller's value as an error message shows it: short, and never throwing (null-prototype objects). */
-export function shown(v: unknown): string {
-  try {
-    return truncate(String(v));
-  } catch {
-    return Object.prototype.toString.call(v);
-  }
-}
 
 /**
  * The stored form of `input`, or a RecommenderError saying what is wrong.
@@ -29,7 +21,7 @@ export function validateEvent(input: TrackEvent, eventId: string, now: number, k
   if (!input || typeof input !== 'object') throw new RecommenderError('invalid_event', `track() needs an event object, got ${input === null ? 'null' : typeof input}.`, 'Call track({ type: "click", itemId: "sku-1" }).');
   const { type, itemId, query, value, timestamp, context } = input;
   if (!isEventType(type)) {
-    throw new RecommenderError('invalid_event', `Unknown event type ${JSON.stringify(shown(type))}.`, `Use one of: ${EVENT_TYPES.join(', ')}.`);
+    throw new RecommenderError('invalid_event', `Unknown event type ${showValue(type)}.`, `Use one of: ${EVENT_TYPES.join(', ')}.`);
   }
   const event: StoredEvent = { type, eventId, timestamp: now };
   if (type === 'search') {
@@ -45,11 +37,11 @@ export function validateEvent(input: TrackEvent, eventId: string, now: number, k
     event.itemId = itemId;
   }
   if (value !== undefined) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RecommenderError('invalid_event', `Event value must be a finite number, got ${shown(value)}.`, 'Pass seconds for dwell, or leave value out.');
+    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RecommenderError('invalid_event', `Event value must be a finite number, got ${showValue(value)}.`, 'Pass seconds for dwell, or leave value out.');
     event.value = value;
   }
   if (timestamp !== undefined) {
-    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) throw new RecommenderError('invalid_event', `Event timestamp must be epoch milliseconds, got ${shown(timestamp)}.`, 'Leave timestamp out to use the current time.');
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) throw new RecommenderError('invalid_event', `Event timestamp must be epoch milliseconds, got ${showValue(timestamp)}.`, 'Leave timestamp out to use the current time.');
     event.timestamp = timestamp;
   }
   if (context !== undefined) {

@@ -18,8 +18,6 @@
  * the random source. Pure (no I/O): the engine persists `toJSON()`.
  */
 import { SOURCES, type Source } from '../vocabulary';
-
-export { SOURCES, type Source } from '../vocabulary';
 import { BetaBandit, LinearThompsonBandit, type BetaBanditState, type LinearBanditState, type RandomSource } from './bandit';
 import { topK } from '../math/top-k';
 import type { ScoreComponents } from '../ranking/score';
