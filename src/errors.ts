@@ -2,8 +2,6 @@
  * Errors that reach an integrator. Each names what was wrong and what to do;
  * none of them is thrown after stored data was modified.
  */
-import { StoreError } from './store/errors';
-
 export type RecommenderErrorCode =
   | 'invalid_catalog'
   | 'invalid_event'
@@ -40,15 +38,4 @@ export class RecommenderError extends Error {
     super(`${message} ${fix}`.trim());
     this.name = 'RecommenderError';
   }
-}
-
-/**
- * The RecommenderError an integrator sees for `e`: itself, or a StoreError with
- * its own code and fix (every store code is a RecommenderErrorCode); null for
- * anything else.
- */
-export function asRecommenderError(e: unknown): RecommenderError | null {
-  if (e instanceof RecommenderError) return e;
-  if (e instanceof StoreError) return new RecommenderError(e.code, e.message, e.fix);
-  return null;
 }

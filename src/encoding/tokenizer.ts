@@ -15,10 +15,9 @@
  * - Id 0 is padding; vocabulary line i (0-based) has id i + 1.
  */
 
-export interface TokenizerSettings {
-  maxTokens: number;
-  maxChars: number;
-}
+import type { TokenizerSettings } from '../formats/manifest';
+
+export type { TokenizerSettings } from '../formats/manifest';
 
 export const DEFAULT_TOKENIZER_SETTINGS: TokenizerSettings = { maxTokens: 256, maxChars: 10_000 };
 

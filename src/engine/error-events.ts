@@ -1,6 +1,7 @@
 /** The engine's 'error' events: every one carries a code and a fix, as the page would see the error itself. */
 import type { EngineEvent } from '../types';
-import { asRecommenderError, type RecommenderErrorCode } from '../errors';
+import type { RecommenderErrorCode } from '../errors';
+import { asRecommenderError } from '../store/errors';
 
 /** An error event for `e`: "<what>: <its message>", with its own code and fix when it has them (a StoreError keeps e.g. quota_exceeded). */
 export function errorEvent(e: unknown, what: string, fallback: { code: RecommenderErrorCode; fix: string }): EngineEvent {

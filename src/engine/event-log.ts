@@ -5,7 +5,8 @@
  * on the device). track() resolves once its event is in IndexedDB.
  */
 import type { EngineEvent, StoredEvent, TrackEvent } from '../types';
-import { asRecommenderError, RecommenderError } from '../errors';
+import { RecommenderError } from '../errors';
+import { asRecommenderError } from '../store/errors';
 import type { RecommenderStore } from '../store';
 import { validateEvent } from './event-validation';
 

@@ -1,7 +1,12 @@
 import { RecommenderError } from '../errors';
-import type { TokenizerSettings } from '../encoding/tokenizer';
 
 /** The manifest the engine reads beside each shipped model folder. */
+/** Limits of the word tokenizer, stored in an encoder's manifest. */
+export interface TokenizerSettings {
+  maxTokens: number;
+  maxChars: number;
+}
+
 export interface ModelManifest {
   format: 'on-device-recs-model/v1';
   name: string;
