@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RecommenderError } from '../src/errors';
-import { decodeGlobalModel, encodeGlobalModel, globalScores, loadGlobalModel, neighbourContributions } from '../src/global/global-model';
+import { globalScores, loadGlobalModel, neighbourContributions } from '../src/global/global-model';
+import { decodeGlobalModel, encodeGlobalModel } from '../src/formats/global-model-file';
 import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { coldItems, hitMetrics, rankOf, splitLeaveLastOut } from '../tools/data/split';
 import { buildGlobalModel, userSequences, type LoggedInteraction } from '../tools/global/build';

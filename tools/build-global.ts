@@ -9,7 +9,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { encodeGlobalModel } from '../src/global/global-model';
+import { encodeGlobalModel } from '../src/formats/global-model-file';
 import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { readCsvObjects } from './data/csv';
 import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, type LoggedInteraction } from './global/build';

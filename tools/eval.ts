@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeGlobalModel, encodeGlobalModel, type GlobalModel } from '../src/global/global-model';
+import { decodeGlobalModel, encodeGlobalModel, type GlobalModel } from '../src/formats/global-model-file';
 import { applyExclusions } from '../src/catalog/rules';
 import { placeGlobalModel, type GlobalContext } from '../src/global/global-model';
 import { topK } from '../src/math/top-k';
