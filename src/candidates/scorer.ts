@@ -6,10 +6,10 @@
  */
 import type { Ort } from '../runtime/onnx';
 import { topK } from '../math/top-k';
+import { autoScoringPath } from '../runtime/backend';
 import { scoreQuantized, type QuantizedItems, type QuantizedQueries } from './quantized-scoring';
 import { GPU_MAX_K, WebGpuScorer } from './webgpu-scoring';
 
-export { isSoftwareAdapter } from './webgpu-scoring';
 import { WasmScorer } from './wasm-scoring';
 
 export type ScoringPath = 'webgpu' | 'wasm' | 'js';
@@ -151,8 +151,8 @@ export async function createCatalogScorer(items: QuantizedItems, requested: Scor
     if (scorer) return scorer;
     return wasmOrJs(fallback('webgpu', options.ort ? 'wasm' : 'js', why));
   }
-  // auto: by capability
-  if (gpu && !gpu.software) {
+  // auto: by capability (the rule lives in runtime/backend.ts)
+  if (gpu && autoScoringPath(gpu, Boolean(options.ort)) === 'webgpu') {
     const scorer = onGpu(`hardware WebGPU adapter (${gpu.adapterInfo})`);
     if (scorer) return scorer;
   }

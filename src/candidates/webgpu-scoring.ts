@@ -6,14 +6,7 @@
  * are identical to the TypeScript twin.
  */
 import type { QuantizedItems, QuantizedQueries } from './quantized-scoring';
-
-/** True for software adapters (SwiftShader, llvmpipe, fallback adapters): WebGPU emulated on the CPU, slower than WASM. */
-export function isSoftwareAdapter(info: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } | undefined): boolean {
-  if (!info) return true;
-  if (info.isFallbackAdapter) return true;
-  const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.toLowerCase();
-  return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/.test(text);
-}
+import { isSoftwareAdapter } from '../runtime/backend';
 
 /** Largest k the kernel selects on the GPU (larger k: use the TypeScript twin). */
 export const GPU_MAX_K = 32;

@@ -8,6 +8,7 @@ import * as ort from 'onnxruntime-web';
 import type { Backend } from '../types';
 import { RecommenderError } from '../errors';
 import { serialQueue } from './serial';
+import { hasWebGpu } from './backend';
 
 export type Ort = typeof ort;
 
@@ -34,10 +35,6 @@ export type Session = ort.InferenceSession;
 export const runExclusive = serialQueue();
 
 type FallbackListener = (from: Backend, to: Backend, reason: string) => void;
-
-function hasWebGpu(): boolean {
-  return Boolean((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu);
-}
 
 async function sessionOn(runtime: Ort, model: Uint8Array, backend: 'webgpu' | 'wasm'): Promise<Session> {
   return runtime.InferenceSession.create(model, { executionProviders: [backend], graphOptimizationLevel: 'all' });

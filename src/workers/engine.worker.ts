@@ -10,6 +10,7 @@ import { openStore } from '../store';
 import { OnnxSentenceEncoder } from '../encoding/encoder';
 import { fetchReader } from '../runtime/model-files';
 import { configureOrt } from '../runtime/onnx';
+import { ModelBackends } from '../runtime/backend';
 import { RecommenderError } from '../errors';
 import { loadGlobalModel } from '../global/global-model';
 import { OnnxRankingHeads } from '../ranking/heads';
@@ -40,25 +41,6 @@ async function fetchJson(url: string, base: string): Promise<unknown> {
   }
 }
 
-/** What identifies "this device" for a cached backend measurement: browser, GPU adapter, cores. */
-async function deviceKey(): Promise<string> {
-  let adapter = 'none';
-  try {
-    const a = await navigator.gpu?.requestAdapter();
-    if (a) adapter = `${a.info.vendor}/${a.info.architecture}/${a.info.device}/${a.info.description}`;
-  } catch {
-    /* no adapter */
-  }
-  return `${navigator.userAgent}|${adapter}|${navigator.hardwareConcurrency}`;
-}
-
-interface BackendChoice {
-  key: string;
-  model: string;
-  backend: 'webgpu' | 'wasm';
-  reason: string;
-}
-
 class EngineWorker {
   private engine: Engine | null = null;
 
@@ -73,27 +55,15 @@ class EngineWorker {
         opened = null;
         throw e;
       }));
-    // 'auto' measures WebGPU against WASM once per device and model; later visits reuse the choice
-    let resolvedBackend: 'webgpu' | 'wasm' | null = null;
-    const auto = init.backend === 'auto';
     const encoderName = init.encoder;
-    const loadChoice = async (): Promise<{ key: string; cached?: BackendChoice }> => {
-      if (!auto) return { key: '' };
-      const key = await deviceKey();
-      try {
-        const cached = await (await store()).getState<BackendChoice>('backend-choice');
-        return { key, cached: cached && cached.key === key && cached.model === encoderName ? cached : undefined };
-      } catch {
-        return { key };
-      }
-    };
+    const backends = new ModelBackends(init.backend, encoderName, store);
     this.engine = new Engine(init, {
       store,
       encoder: () => {
         const hf = init.huggingFaceModel;
         return hf
           ? import('../encoding/hf-encoder').then(({ createHuggingFaceEncoder }) => createHuggingFaceEncoder({ ...hf, device: init.backend, wasmPaths: init.wasmUrl }))
-          : loadChoice().then(async ({ key, cached }) => {
+          : backends.remembered().then(async (cached) => {
               const enc = await OnnxSentenceEncoder.create({
                 ort,
                 reader: fetchReader(new URL(`${encoderName}/`, init.modelsUrl).href),
@@ -102,13 +72,7 @@ class EngineWorker {
                 cachedChoice: cached,
                 onFallback: (from, to, reason) => listener({ type: 'backend', backend: to, reason: `${from} unavailable: ${reason}` }),
               });
-              resolvedBackend = enc.info.backend === 'webgpu' ? 'webgpu' : 'wasm';
-              if (auto && !cached && enc.backendReason.startsWith('measured')) {
-                const choice: BackendChoice = { key, model: encoderName, backend: resolvedBackend, reason: enc.backendReason };
-                void store()
-                  .then((s) => s.putState('backend-choice', choice))
-                  .catch(() => undefined);
-              }
+              backends.encoderRuns(enc.info.backend, enc.backendReason, cached !== undefined);
               return enc;
             });
       },
@@ -121,8 +85,7 @@ class EngineWorker {
       rankingHeads: init.rankingHeads
         ? () => {
             const where = new URL(`${init.rankingHeads}/`, init.modelsUrl).href;
-            // the heads follow the encoder's backend when 'auto' (same device: no second measurement)
-            return OnnxRankingHeads.create({ ort, reader: fetchReader(where), where, backend: auto ? (resolvedBackend ?? 'auto') : init.backend });
+            return OnnxRankingHeads.create({ ort, reader: fetchReader(where), where, backend: backends.follower() });
           }
         : undefined,
       fetchCatalog: (url) => fetchJson(url, init.pageUrl),
