@@ -82,7 +82,11 @@ export const CARD_ACTIONS: { action: Extract<EventType, 'click' | 'like' | 'dism
  */
 export function card(model: CardModel, state: { liked?: boolean; dismissed?: boolean } = {}): HTMLElement {
   const { item, reason } = model;
-  const title = el('button', { className: 'card-title', text: item.title, attrs: { type: 'button', 'data-action': 'click', title: `Open ${item.title}` } });
+  const title = el('button', {
+    className: 'card-title',
+    text: item.title,
+    attrs: { type: 'button', 'data-action': 'click', title: `Open ${item.title}` },
+  });
   const children: Node[] = [el('h3', { className: 'card-heading' }, [title])];
   const genres = genresOf(item);
   if (genres.length) children.push(el('p', { className: 'genres', text: genres.join(' · ') }));
@@ -91,7 +95,13 @@ export function card(model: CardModel, state: { liked?: boolean; dismissed?: boo
     el(
       'div',
       { className: 'card-actions' },
-      CARD_ACTIONS.map((a) => el('button', { className: `action action-${a.action}`, text: a.label, attrs: { type: 'button', 'data-action': a.action, 'aria-label': a.aria(item.title) } })),
+      CARD_ACTIONS.map((a) =>
+        el('button', {
+          className: `action action-${a.action}`,
+          text: a.label,
+          attrs: { type: 'button', 'data-action': a.action, 'aria-label': a.aria(item.title) },
+        }),
+      ),
     ),
   );
   const node = el('article', { className: 'rec-card', attrs: { 'data-item-id': item.id } }, children);
@@ -102,7 +112,12 @@ export function card(model: CardModel, state: { liked?: boolean; dismissed?: boo
 }
 
 /** Replaces a container's cards (or shows `empty` when there are none and it is non-empty). */
-export function renderCards(container: Element, list: CardModel[], empty: string, state?: (id: string) => { liked?: boolean; dismissed?: boolean }): void {
+export function renderCards(
+  container: Element,
+  list: CardModel[],
+  empty: string,
+  state?: (id: string) => { liked?: boolean; dismissed?: boolean },
+): void {
   if (list.length) container.replaceChildren(...list.map((m) => card(m, state?.(m.item.id))));
   else container.replaceChildren(...(empty ? [el('p', { className: 'empty', text: empty })] : []));
 }

@@ -89,15 +89,41 @@ export interface Lab {
   /** Starts a recommender through the public API (kept as window.labRecs) and loads the demo catalog; resolves with the events seen. */
   open(options: RecommenderOptions): Promise<{ report: CatalogReport; stats: EngineStats; events: EngineEvent[] }>;
   /** recommend() through the public API (worker, store, models) on a catalog served with ahead-of-time vectors. */
-  benchRecommend(options: { catalogUrl: string; vectorsUrl: string; scoring: 'webgpu' | 'wasm' | 'js'; runs: number; clicks: string[]; memory?: boolean }): Promise<RecommendBench>;
+  benchRecommend(options: {
+    catalogUrl: string;
+    vectorsUrl: string;
+    scoring: 'webgpu' | 'wasm' | 'js';
+    runs: number;
+    clicks: string[];
+    memory?: boolean;
+  }): Promise<RecommendBench>;
   /** Latency of scoring + top k over `count` items for `queries` interest vectors, per path. */
-  benchScoring(options: { count: number; dims: number; queries: number; k: number; runs: number }): Promise<Record<string, { p50_ms: number; p95_ms: number } | null>>;
+  benchScoring(options: {
+    count: number;
+    dims: number;
+    queries: number;
+    k: number;
+    runs: number;
+  }): Promise<Record<string, { p50_ms: number; p95_ms: number } | null>>;
   /** Scores `items` random (or given) unit vectors against `queries` on WebGPU and with the TypeScript twin. */
-  scoringParity(options: { items?: number[]; count: number; dims: number; queries: number; k: number; seed: number; dupEvery?: number; exclude?: number[] }): Promise<ScoringRun>;
+  scoringParity(options: {
+    items?: number[];
+    count: number;
+    dims: number;
+    queries: number;
+    k: number;
+    seed: number;
+    dupEvery?: number;
+    exclude?: number[];
+  }): Promise<ScoringRun>;
   heads(features: number[], rows: number, backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; click: number[]; conversion: number[] }>;
   gpuAdapter(): Promise<{ vendor: string; architecture: string; features: string[] } | null>;
   embed(texts: string[], backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; vectors: number[][] }>;
-  benchEncoder(texts: string[], backend: 'webgpu' | 'wasm', batchSize?: number): Promise<{ backend: Backend; items: number; seconds: number; itemsPerSecond: number }>;
+  benchEncoder(
+    texts: string[],
+    backend: 'webgpu' | 'wasm',
+    batchSize?: number,
+  ): Promise<{ backend: Backend; items: number; seconds: number; itemsPerSecond: number }>;
 }
 
 const pct = (times: number[], p: number): number => {
@@ -116,7 +142,13 @@ const lab: Lab = {
     return { report, stats: await recs.stats(), events };
   },
   async benchRecommend({ catalogUrl, vectorsUrl, scoring, runs, clicks, memory }) {
-    const recs = createRecommender({ scoring, storeName: `bench-${scoring}-${Date.now()}`, globalModel: 'global-movielens', rankingHeads: 'ranking-heads', backend: 'wasm' });
+    const recs = createRecommender({
+      scoring,
+      storeName: `bench-${scoring}-${Date.now()}`,
+      globalModel: 'global-movielens',
+      rankingHeads: 'ranking-heads',
+      backend: 'wasm',
+    });
     let mainMax = 0;
     const timed = <T>(fn: () => Promise<T>): Promise<T> => {
       const s = performance.now();
@@ -160,23 +192,42 @@ const lab: Lab = {
     const stats = await timed(() => recs.stats());
     probing = false;
     let memoryMb: RecommendBench['memoryMb'] = null;
-    const measure = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number; breakdown: { bytes: number; types: string[] }[] }> }).measureUserAgentSpecificMemory;
+    const measure = (
+      performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number; breakdown: { bytes: number; types: string[] }[] }> }
+    ).measureUserAgentSpecificMemory;
     if (memory && measure && crossOriginIsolated) {
       const m = await measure.call(performance);
       type Entry = { bytes: number; attribution?: { scope?: string }[] };
-      const workers = (m.breakdown as Entry[]).filter((b) => b.attribution?.some((a) => /Worker/i.test(a.scope ?? ''))).reduce((n, b) => n + b.bytes, 0);
+      const workers = (m.breakdown as Entry[])
+        .filter((b) => b.attribution?.some((a) => /Worker/i.test(a.scope ?? '')))
+        .reduce((n, b) => n + b.bytes, 0);
       memoryMb = { total: Math.round(m.bytes / 2 ** 20), workers: Math.round(workers / 2 ** 20) };
     }
     await recs.deleteData();
     await recs.close();
-    return { path: scoring, stats, loadMs: Math.round(loadMs), p50_ms: pct(times, 0.5), p95_ms: pct(times, 0.95), similar_p50_ms: pct(simTimes, 0.5), mainThreadMaxMs: Math.round(mainMax * 100) / 100, eventLoopMaxGapMs: Math.round(gapMax * 100) / 100, memoryMb, top };
+    return {
+      path: scoring,
+      stats,
+      loadMs: Math.round(loadMs),
+      p50_ms: pct(times, 0.5),
+      p95_ms: pct(times, 0.95),
+      similar_p50_ms: pct(simTimes, 0.5),
+      mainThreadMaxMs: Math.round(mainMax * 100) / 100,
+      eventLoopMaxGapMs: Math.round(gapMax * 100) / 100,
+      memoryMb,
+      top,
+    };
   },
   async scoringParity({ items, count, dims, queries, k, seed, dupEvery = 0, exclude = [] }) {
     const data = items ? Float32Array.from(items) : randomUnitRows(count, dims, seed, dupEvery);
     const q = randomUnitRows(queries, dims, seed + 1);
     const matrix = { count, dims, data };
     const qItems = quantizeItems(matrix);
-    const qQueries = quantizeQueries(Array.from({ length: queries }, (_, j) => q.subarray(j * dims, (j + 1) * dims)), Array.from({ length: queries }, (_, j) => 1 - j * 0.2), qItems.paddedDims);
+    const qQueries = quantizeQueries(
+      Array.from({ length: queries }, (_, j) => q.subarray(j * dims, (j + 1) * dims)),
+      Array.from({ length: queries }, (_, j) => 1 - j * 0.2),
+      qItems.paddedDims,
+    );
     const excluded = new Uint8Array(count);
     for (const e of exclude) excluded[e] = 1;
     const scores = scoreQuantized(qItems, qQueries);
@@ -199,7 +250,11 @@ const lab: Lab = {
     for (let o = 0; o < data.length; o += rows.length) data.set(rows.subarray(0, Math.min(rows.length, data.length - o)), o);
     const qItems: QuantizedItems = quantizeItems({ count, dims, data });
     const qv = randomUnitRows(queries, dims, 6);
-    const qQueries: QuantizedQueries = quantizeQueries(Array.from({ length: queries }, (_, j) => qv.subarray(j * dims, (j + 1) * dims)), Array.from({ length: queries }, () => 1), qItems.paddedDims);
+    const qQueries: QuantizedQueries = quantizeQueries(
+      Array.from({ length: queries }, (_, j) => qv.subarray(j * dims, (j + 1) * dims)),
+      Array.from({ length: queries }, () => 1),
+      qItems.paddedDims,
+    );
     const excluded = new Uint8Array(count);
     for (let i = 0; i < 50; i++) excluded[(i * 7919) % count] = 1;
     const stats = async (fn: () => Promise<unknown>): Promise<{ p50_ms: number; p95_ms: number }> => {

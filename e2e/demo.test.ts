@@ -32,11 +32,16 @@ async function clickViaSearch(page: Page, id: string, query: string): Promise<vo
   await button.waitFor({ timeout: 60_000 });
   await button.click();
   // the click is stored before history shows it
-  await page.waitForFunction((itemId) => window.__recs.history().then((h) => h.some((e) => e.itemId === itemId && e.type === 'click')), id, { timeout: 30_000, polling: 200 });
+  await page.waitForFunction((itemId) => window.__recs.history().then((h) => h.some((e) => e.itemId === itemId && e.type === 'click')), id, {
+    timeout: 30_000,
+    polling: 200,
+  });
 }
 
 async function forYou(page: Page): Promise<{ id: string; reason: string }[]> {
-  return page.$$eval('#for-you .rec-card', (cards) => cards.map((c) => ({ id: c.getAttribute('data-item-id') ?? '', reason: c.querySelector('.reason')?.textContent ?? '' })));
+  return page.$$eval('#for-you .rec-card', (cards) =>
+    cards.map((c) => ({ id: c.getAttribute('data-item-id') ?? '', reason: c.querySelector('.reason')?.textContent ?? '' })),
+  );
 }
 
 /** Waits until "For you" reflects every click: no clicked item listed, and every reason names a clicked title. */
@@ -81,27 +86,51 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
 
     for (const m of HORROR) await clickViaSearch(page, m.id, m.query);
     const titles = HORROR.map((m) => byId.get(m.id)?.title ?? '');
-    await waitForPersonalised(page, titles, HORROR.map((m) => m.id));
+    await waitForPersonalised(
+      page,
+      titles,
+      HORROR.map((m) => m.id),
+    );
     const recs = (await forYou(page)).slice(0, 10);
     assert.equal(recs.length, 10);
     const clickedGenres = new Set(HORROR.flatMap((m) => genresOf(m.id)));
     const sharing = recs.filter((r) => genresOf(r.id).some((g) => clickedGenres.has(g)));
-    assert.ok(sharing.length >= 6, `${sharing.length}/10 share a genre with the clicked movies: ${recs.map((r) => byId.get(r.id)?.title).join('; ')}`);
-    for (const r of recs) assert.ok(titles.some((t) => r.reason.includes(t)), `reason "${r.reason}" names a clicked movie`);
-    assert.ok(recs.every((r) => !HORROR.some((m) => m.id === r.id)), 'clicked movies are not recommended again');
+    assert.ok(
+      sharing.length >= 6,
+      `${sharing.length}/10 share a genre with the clicked movies: ${recs.map((r) => byId.get(r.id)?.title).join('; ')}`,
+    );
+    for (const r of recs)
+      assert.ok(
+        titles.some((t) => r.reason.includes(t)),
+        `reason "${r.reason}" names a clicked movie`,
+      );
+    assert.ok(
+      recs.every((r) => !HORROR.some((m) => m.id === r.id)),
+      'clicked movies are not recommended again',
+    );
     assert.equal(await page.locator('#because-viewed').isVisible(), true);
 
     // reload: history and personalisation survive
     await page.reload();
     await page.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 120_000 });
-    await waitForPersonalised(page, titles, HORROR.map((m) => m.id));
+    await waitForPersonalised(
+      page,
+      titles,
+      HORROR.map((m) => m.id),
+    );
     const stored = await readStoredEvents(page);
-    assert.deepEqual(stored.map((e) => [e.type, e.itemId]), HORROR.map((m) => ['click', m.id]));
+    assert.deepEqual(
+      stored.map((e) => [e.type, e.itemId]),
+      HORROR.map((m) => ['click', m.id]),
+    );
 
     // export returns exactly the tracked events
     const exported = await page.evaluate(() => window.__recs.exportData());
     assert.equal(exported.format, 'on-device-recs/v1');
-    assert.deepEqual(exported.events.map((e) => [e.type, e.itemId]), HORROR.map((m) => ['click', m.id]));
+    assert.deepEqual(
+      exported.events.map((e) => [e.type, e.itemId]),
+      HORROR.map((m) => ['click', m.id]),
+    );
     assert.deepEqual(exported.events.map((e) => e.eventId).sort(), stored.map((e) => e.eventId).sort());
 
     // delete empties IndexedDB and resets the UI
@@ -109,7 +138,11 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
     await page.click('#delete-button');
     await page.waitForFunction(() => document.querySelector('#privacy-events')?.textContent?.trim() === '0', undefined, { timeout: 30_000 });
     assert.deepEqual(await readStoredEvents(page), []);
-    await page.waitForFunction(() => [...document.querySelectorAll('#for-you .rec-card .reason')].every((r) => !(r.textContent ?? '').startsWith('Because')), undefined, { timeout: 30_000 });
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('#for-you .rec-card .reason')].every((r) => !(r.textContent ?? '').startsWith('Because')),
+      undefined,
+      { timeout: 30_000 },
+    );
     assert.equal(await page.locator('#because-viewed').isVisible(), false);
 
     // every request went to our own origin, for static assets only, and carried no event data
@@ -121,7 +154,10 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
       assert.equal(new URL(r.url).search, '', `no query string on ${r.url}`);
       assert.match(new URL(r.url).pathname, /(\/|\.(html|js|mjs|css|json|wasm|onnx|txt|bin|svg|ico|md))$/, `static asset: ${r.url}`);
     }
-    assert.ok(env.server().log.every((l) => l.bodyBytes === 0 && l.method === 'GET'), 'the server received no request bodies');
+    assert.ok(
+      env.server().log.every((l) => l.bodyBytes === 0 && l.method === 'GET'),
+      'the server received no request bodies',
+    );
     await context.close();
   });
 
@@ -158,7 +194,11 @@ describe('demo in Chromium without WebGPU', () => {
     assert.equal(await page.getAttribute('#backend-badge', 'data-backend'), 'wasm');
     for (const m of HORROR) await clickViaSearch(page, m.id, m.query);
     const titles = HORROR.map((m) => byId.get(m.id)?.title ?? '');
-    await waitForPersonalised(page, titles, HORROR.map((m) => m.id));
+    await waitForPersonalised(
+      page,
+      titles,
+      HORROR.map((m) => m.id),
+    );
     const recs = (await forYou(page)).slice(0, 10);
     const clickedGenres = new Set(HORROR.flatMap((m) => genresOf(m.id)));
     assert.ok(recs.filter((r) => genresOf(r.id).some((g) => clickedGenres.has(g))).length >= 6);

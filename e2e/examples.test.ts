@@ -37,7 +37,9 @@ const recIds = (page: Page, selector: string): Promise<string[]> =>
   page.evaluate((sel) => {
     const [host, inner] = sel.split(' >>> ');
     const root: ParentNode | null | undefined = inner ? document.querySelector(host)?.shadowRoot : document;
-    return [...(root?.querySelectorAll(inner ?? host) ?? [])].map((el) => (el as HTMLElement).dataset.itemId ?? (el as HTMLElement).dataset.recId ?? '');
+    return [...(root?.querySelectorAll(inner ?? host) ?? [])].map(
+      (el) => (el as HTMLElement).dataset.itemId ?? (el as HTMLElement).dataset.recId ?? '',
+    );
   }, selector);
 
 /** Polls recIds() until the list has `count` ids and differs from `before` (60 s at most). */
@@ -58,67 +60,106 @@ describe('examples/plain-html (script tag, web component, auto-tracking, offline
   });
   after(async () => server?.close());
 
-  test('recommendations render, react to clicks on its own tiles and on the cards, and work offline after the first load', { timeout: 300_000 }, async () => {
-    const { context, page, errors, offOrigin } = await openRecordedPage(browser, server.url);
-    const forYou = '#for-you >>> li';
-    await page.waitForFunction(() => (document.querySelector('#for-you')?.shadowRoot?.querySelectorAll('li').length ?? 0) === 8, undefined, { timeout: 180_000 });
-    await page.waitForFunction(() => (document.querySelector('on-device-recs[mode="similar"]')?.shadowRoot?.querySelectorAll('li').length ?? 0) === 4, undefined, { timeout: 60_000 });
-    const first = await recIds(page, forYou);
+  test(
+    'recommendations render, react to clicks on its own tiles and on the cards, and work offline after the first load',
+    { timeout: 300_000 },
+    async () => {
+      const { context, page, errors, offOrigin } = await openRecordedPage(browser, server.url);
+      const forYou = '#for-you >>> li';
+      await page.waitForFunction(() => (document.querySelector('#for-you')?.shadowRoot?.querySelectorAll('li').length ?? 0) === 8, undefined, {
+        timeout: 180_000,
+      });
+      await page.waitForFunction(
+        () => (document.querySelector('on-device-recs[mode="similar"]')?.shadowRoot?.querySelectorAll('li').length ?? 0) === 4,
+        undefined,
+        { timeout: 60_000 },
+      );
+      const first = await recIds(page, forYou);
 
-    // a click on the page's own tile (data-item-id) is auto-tracked, and the component follows it
-    const tileId = await page.evaluate(() => document.querySelectorAll<HTMLElement>('.tile')[3].dataset.itemId!);
-    await page.click(`.tile[data-item-id="${tileId}"] a`);
-    const second = await waitForChange(page, forYou, first, 8);
-    let stored = await readStoredEvents(page);
-    assert.ok(stored.some((e) => e.type === 'click' && e.itemId === tileId), 'the tile click is stored on the device');
-    const tileTitle = await page.evaluate((id) => document.querySelector(`.tile[data-item-id="${id}"] a`)!.textContent!, tileId);
-    const reasons = await page.evaluate(() => [...document.querySelector('#for-you')!.shadowRoot!.querySelectorAll('[part="reason"]')].map((r) => r.textContent ?? ''));
-    assert.ok(reasons.some((r) => r.includes(tileTitle)), `a reason names the clicked tile "${tileTitle}": ${reasons.join(' | ')}`);
+      // a click on the page's own tile (data-item-id) is auto-tracked, and the component follows it
+      const tileId = await page.evaluate(() => document.querySelectorAll<HTMLElement>('.tile')[3].dataset.itemId!);
+      await page.click(`.tile[data-item-id="${tileId}"] a`);
+      const second = await waitForChange(page, forYou, first, 8);
+      let stored = await readStoredEvents(page);
+      assert.ok(
+        stored.some((e) => e.type === 'click' && e.itemId === tileId),
+        'the tile click is stored on the device',
+      );
+      const tileTitle = await page.evaluate((id) => document.querySelector(`.tile[data-item-id="${id}"] a`)!.textContent!, tileId);
+      const reasons = await page.evaluate(() =>
+        [...document.querySelector('#for-you')!.shadowRoot!.querySelectorAll('[part="reason"]')].map((r) => r.textContent ?? ''),
+      );
+      assert.ok(
+        reasons.some((r) => r.includes(tileTitle)),
+        `a reason names the clicked tile "${tileTitle}": ${reasons.join(' | ')}`,
+      );
 
-    // a like button inside a tile (data-item-event) is tracked as like
-    const likeId = await page.evaluate(() => document.querySelectorAll<HTMLElement>('.tile')[5].dataset.itemId!);
-    await page.click(`.tile[data-item-id="${likeId}"] button`);
-    await page.waitForFunction(() => true);
-    // a click on a card of the component (keyboard: focus + Enter)
-    await page.evaluate(() => (document.querySelector('#for-you')!.shadowRoot!.querySelector('.card') as HTMLElement).focus());
-    await page.keyboard.press('Enter');
-    const third = await waitForChange(page, forYou, second, 8);
-    assert.ok(!third.includes(second[0]), 'the clicked card left the slate (seen)');
-    stored = await readStoredEvents(page);
-    assert.ok(stored.some((e) => e.type === 'like' && e.itemId === likeId), 'the like is stored');
-    assert.ok(stored.some((e) => e.type === 'click' && e.itemId === second[0]), 'the card click is stored');
+      // a like button inside a tile (data-item-event) is tracked as like
+      const likeId = await page.evaluate(() => document.querySelectorAll<HTMLElement>('.tile')[5].dataset.itemId!);
+      await page.click(`.tile[data-item-id="${likeId}"] button`);
+      await page.waitForFunction(() => true);
+      // a click on a card of the component (keyboard: focus + Enter)
+      await page.evaluate(() => (document.querySelector('#for-you')!.shadowRoot!.querySelector('.card') as HTMLElement).focus());
+      await page.keyboard.press('Enter');
+      const third = await waitForChange(page, forYou, second, 8);
+      assert.ok(!third.includes(second[0]), 'the clicked card left the slate (seen)');
+      stored = await readStoredEvents(page);
+      assert.ok(
+        stored.some((e) => e.type === 'like' && e.itemId === likeId),
+        'the like is stored',
+      );
+      assert.ok(
+        stored.some((e) => e.type === 'click' && e.itemId === second[0]),
+        'the card click is stored',
+      );
 
-    // "Not interested" removes the item
-    const dismissed = third[0];
-    await page.evaluate(() => (document.querySelector('#for-you')!.shadowRoot!.querySelector('.dismiss') as HTMLElement).click());
-    const fourth = await waitForChange(page, forYou, third, 8);
-    assert.ok(!fourth.includes(dismissed));
+      // "Not interested" removes the item
+      const dismissed = third[0];
+      await page.evaluate(() => (document.querySelector('#for-you')!.shadowRoot!.querySelector('.dismiss') as HTMLElement).click());
+      const fourth = await waitForChange(page, forYou, third, 8);
+      assert.ok(!fourth.includes(dismissed));
 
-    // the featured block (data-item-view) was on screen: a view is tracked
-    await page.waitForFunction(async () => {
-      const h = window.onDeviceRecs!.recommender;
-      return (await h.history()).some((e) => e.type === 'view');
-    }, undefined, { timeout: 20_000 });
+      // the featured block (data-item-view) was on screen: a view is tracked
+      await page.waitForFunction(
+        async () => {
+          const h = window.onDeviceRecs!.recommender;
+          return (await h.history()).some((e) => e.type === 'view');
+        },
+        undefined,
+        { timeout: 20_000 },
+      );
 
-    // offline after the first load: the service worker serves the page, the engine, the models and the catalog
-    await page.evaluate(() => window.onDeviceRecs!.offline);
-    assert.ok(await page.evaluate(() => navigator.serviceWorker.controller !== null), 'the service worker controls the page');
-    const cached = await page.evaluate(async () => (await (await caches.open('on-device-recs-offline-v1')).keys()).map((r) => new URL(r.url).pathname));
-    for (const f of ['/', '/recs/embed.js', '/recs/engine.worker.js', '/catalog.json', '/recs/models/glove-sif-100d/model.onnx', '/recs/ort/ort-wasm-simd-threaded.jsep.wasm']) {
-      assert.ok(cached.includes(f), `${f} is cached for offline use (cached: ${cached.join(', ')})`);
-    }
-    await context.setOffline(true);
-    await page.reload();
-    await page.waitForFunction(() => (document.querySelector('#for-you')?.shadowRoot?.querySelectorAll('li').length ?? 0) === 8, undefined, { timeout: 180_000 });
-    const offline = await recIds(page, forYou);
-    assert.equal(offline.length, 8);
-    assert.ok(!offline.includes(dismissed), 'the history survived the reload (dismissed item still out)');
-    await context.setOffline(false);
+      // offline after the first load: the service worker serves the page, the engine, the models and the catalog
+      await page.evaluate(() => window.onDeviceRecs!.offline);
+      assert.ok(await page.evaluate(() => navigator.serviceWorker.controller !== null), 'the service worker controls the page');
+      const cached = await page.evaluate(async () =>
+        (await (await caches.open('on-device-recs-offline-v1')).keys()).map((r) => new URL(r.url).pathname),
+      );
+      for (const f of [
+        '/',
+        '/recs/embed.js',
+        '/recs/engine.worker.js',
+        '/catalog.json',
+        '/recs/models/glove-sif-100d/model.onnx',
+        '/recs/ort/ort-wasm-simd-threaded.jsep.wasm',
+      ]) {
+        assert.ok(cached.includes(f), `${f} is cached for offline use (cached: ${cached.join(', ')})`);
+      }
+      await context.setOffline(true);
+      await page.reload();
+      await page.waitForFunction(() => (document.querySelector('#for-you')?.shadowRoot?.querySelectorAll('li').length ?? 0) === 8, undefined, {
+        timeout: 180_000,
+      });
+      const offline = await recIds(page, forYou);
+      assert.equal(offline.length, 8);
+      assert.ok(!offline.includes(dismissed), 'the history survived the reload (dismissed item still out)');
+      await context.setOffline(false);
 
-    assert.deepEqual(offOrigin(), [], 'no request leaves the site');
-    assert.deepEqual(errors, []);
-    await context.close();
-  });
+      assert.deepEqual(offOrigin(), [], 'no request leaves the site');
+      assert.deepEqual(errors, []);
+      await context.close();
+    },
+  );
 });
 
 describe('examples/react-vite (npm package, Vite plugin, React hook)', () => {
@@ -140,7 +181,10 @@ describe('examples/react-vite (npm package, Vite plugin, React hook)', () => {
     const second = await waitForChange(page, recs, first, 6);
     const title = await page.evaluate((id) => document.querySelector(`li[data-browse-id="${id}"] button`)!.textContent!, browseId);
     const reasons = await page.evaluate(() => [...document.querySelectorAll('li[data-rec-id] small')].map((s) => s.textContent ?? ''));
-    assert.ok(reasons.some((r) => r.includes(title)), `a reason names the clicked item "${title}": ${reasons.join(' | ')}`);
+    assert.ok(
+      reasons.some((r) => r.includes(title)),
+      `a reason names the clicked item "${title}": ${reasons.join(' | ')}`,
+    );
 
     await page.click(`li[data-rec-id="${second[0]}"] button`);
     const third = await waitForChange(page, recs, second, 6);

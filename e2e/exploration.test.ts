@@ -22,7 +22,10 @@ test('dismissing an item lowers it and its near neighbours in the next slate', a
     const before = (await recs.recommend({ k: 60 })).map((x) => x.itemId);
     const victim = before[0];
     // its near neighbours: the most similar items that the slate also ranks
-    const near = (await recs.similar(victim, 30)).map((x) => x.itemId).filter((id) => before.includes(id)).slice(0, 5);
+    const near = (await recs.similar(victim, 30))
+      .map((x) => x.itemId)
+      .filter((id) => before.includes(id))
+      .slice(0, 5);
     await recs.track({ type: 'dismiss', itemId: victim });
     const after = (await recs.recommend({ k: 60 })).map((x) => x.itemId);
     return { before, after, victim, near };
@@ -60,6 +63,10 @@ test('an item shown to explore says so in its explanation ("something new for yo
     assert.match(x.reason.text, /^Something new for you/);
   }
   for (const x of all) assert.ok(typeof x.propensity === 'number' && x.propensity > 0 && x.propensity <= 1);
-  for (const s of r) assert.ok(s.slice(0, 5).every((x) => x.source === 'ranked'), 'the first half of the slate is the ranking');
+  for (const s of r)
+    assert.ok(
+      s.slice(0, 5).every((x) => x.source === 'ranked'),
+      'the first half of the slate is the ranking',
+    );
   await page.close();
 });

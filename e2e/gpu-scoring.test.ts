@@ -23,8 +23,13 @@ function lab(): Promise<Page> {
 }
 
 test('GPU top k equals CPU top k on 10k random vectors with exact ties and exclusions', async () => {
-  for (const [k, queries] of [[10, 1], [32, 4]] as const) {
-    const run = await (await lab()).evaluate((o) => window.lab.scoringParity(o), { count: 10_000, dims: 100, queries, k, seed: 3, dupEvery: 7, exclude: [1, 2, 3, 500] });
+  for (const [k, queries] of [
+    [10, 1],
+    [32, 4],
+  ] as const) {
+    const run = await (
+      await lab()
+    ).evaluate((o) => window.lab.scoringParity(o), { count: 10_000, dims: 100, queries, k, seed: 3, dupEvery: 7, exclude: [1, 2, 3, 500] });
     assert.ok(run.gpu, `WebGPU adapter available (${run.adapter})`);
     assert.deepEqual(run.gpu.indices, run.js.indices, `k=${k} queries=${queries}`);
     assert.deepEqual(run.gpu.scores, run.js.scores);
@@ -32,7 +37,8 @@ test('GPU top k equals CPU top k on 10k random vectors with exact ties and exclu
     assert.deepEqual(run.wasm.scores, run.js.scores);
     assert.ok(!run.js.indices.some((i) => [1, 2, 3, 500].includes(i)), 'excluded items never returned');
     // duplicated rows produce equal scores: the lower index must come first
-    for (let t = 1; t < run.js.scores.length; t++) if (run.js.scores[t] === run.js.scores[t - 1]) assert.ok(run.js.indices[t] > run.js.indices[t - 1]);
+    for (let t = 1; t < run.js.scores.length; t++)
+      if (run.js.scores[t] === run.js.scores[t - 1]) assert.ok(run.js.indices[t] > run.js.indices[t - 1]);
   }
 });
 
@@ -43,7 +49,9 @@ test('GPU top k equals CPU top k on real data: the demo catalog embedded with th
   await encoder.dispose();
   // repeat the catalog to 10k items: repeated movies are exact ties
   const rows = Array.from({ length: 10_000 }, (_, i) => Array.from(vectors[i % vectors.length])).flat();
-  const run = await (await lab()).evaluate((o) => window.lab.scoringParity(o), { items: rows, count: 10_000, dims: 100, queries: 3, k: 20, seed: 11 });
+  const run = await (
+    await lab()
+  ).evaluate((o) => window.lab.scoringParity(o), { items: rows, count: 10_000, dims: 100, queries: 3, k: 20, seed: 11 });
   assert.ok(run.gpu);
   assert.deepEqual(run.gpu.indices, run.js.indices);
   assert.deepEqual(run.gpu.scores, run.js.scores);
@@ -51,7 +59,11 @@ test('GPU top k equals CPU top k on real data: the demo catalog embedded with th
 });
 
 /** Opens a recommender through the public API on a fresh lab page, forcing a scoring path. */
-async function openRecs(browser: Browser, serverUrl: string, options: Record<string, unknown>): Promise<{ page: Page; opened: { stats: EngineStats; events: EngineEvent[] } }> {
+async function openRecs(
+  browser: Browser,
+  serverUrl: string,
+  options: Record<string, unknown>,
+): Promise<{ page: Page; opened: { stats: EngineStats; events: EngineEvent[] } }> {
   const page = await browser.newPage();
   await page.goto(new URL('lab.html', serverUrl).href);
   await page.waitForFunction(() => document.body.dataset.labReady === 'true');
@@ -71,7 +83,12 @@ async function recommendAfterClicks(page: Page): Promise<string[]> {
 test('recommend() returns the same slate whichever scoring path runs (webgpu, wasm, js)', async () => {
   const slates: Record<string, string[]> = {};
   for (const scoring of ['webgpu', 'wasm', 'js']) {
-    const { page, opened } = await openRecs(env.browser(), env.server().url, { scoring, globalModel: 'global-movielens', backend: 'wasm', exploration: { rate: 0 } });
+    const { page, opened } = await openRecs(env.browser(), env.server().url, {
+      scoring,
+      globalModel: 'global-movielens',
+      backend: 'wasm',
+      exploration: { rate: 0 },
+    });
     assert.equal(opened.stats.scoring?.path, scoring, `${scoring} runs (${opened.stats.scoring?.reason})`);
     slates[scoring] = await recommendAfterClicks(page);
     await page.close();
@@ -82,7 +99,12 @@ test('recommend() returns the same slate whichever scoring path runs (webgpu, wa
 });
 
 test('GPU device lost in the middle of a session: scoring falls back to WASM and keeps serving', async () => {
-  const { page, opened } = await openRecs(env.browser(), env.server().url, { scoring: 'webgpu', globalModel: 'global-movielens', backend: 'wasm', exploration: { rate: 0 } });
+  const { page, opened } = await openRecs(env.browser(), env.server().url, {
+    scoring: 'webgpu',
+    globalModel: 'global-movielens',
+    backend: 'wasm',
+    exploration: { rate: 0 },
+  });
   assert.equal(opened.stats.scoring?.path, 'webgpu');
   const before = await recommendAfterClicks(page);
   const worker = page.workers().find((w) => w.url().includes('engine.worker'));
@@ -104,7 +126,8 @@ test('no WebGPU at all: a forced webgpu path falls back to WASM, auto picks WASM
       const hasGpu = await page.evaluate(async () => !!(navigator.gpu && (await navigator.gpu.requestAdapter())));
       assert.equal(hasGpu, false, 'this browser has no WebGPU adapter');
       assert.equal(opened.stats.scoring?.path, 'wasm', `${scoring}: ${opened.stats.scoring?.reason}`);
-      if (scoring === 'webgpu') assert.ok(opened.events.some((e) => e.type === 'backend' && e.component === 'scoring' && /webgpu unavailable/.test(e.reason)));
+      if (scoring === 'webgpu')
+        assert.ok(opened.events.some((e) => e.type === 'backend' && e.component === 'scoring' && /webgpu unavailable/.test(e.reason)));
       assert.equal((await recommendAfterClicks(page)).length, 10);
       assert.equal(opened.stats.encoder?.backend, 'wasm', 'the encoder runs on WASM too');
       await page.close();

@@ -12,7 +12,14 @@ import { chromium, type Browser, type BrowserContext, type Page, type Request } 
 export const DIST = resolve(import.meta.dirname, '..', 'dist');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const BASE_FLAGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'];
+const BASE_FLAGS = [
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-dev-shm-usage',
+];
 export const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan'];
 
 const MIME: Record<string, string> = {
@@ -41,7 +48,11 @@ export interface StaticServer {
 /** Content-Security-Policy the demo must run under (no unsafe-eval; wasm allowed); `npm run demo` sends it too. */
 export { STRICT_CSP } from '../support/csp';
 
-export async function serveStatic(root = DIST, extraHeaders: Record<string, string> = {}, options: { isolated?: boolean } = {}): Promise<StaticServer> {
+export async function serveStatic(
+  root = DIST,
+  extraHeaders: Record<string, string> = {},
+  options: { isolated?: boolean } = {},
+): Promise<StaticServer> {
   const isolation = options.isolated === false ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
   if (!existsSync(join(root, 'index.html'))) throw new Error(`${root}/index.html missing: run "vite build" first (npm run test:e2e does).`);
   const log: StaticServer['log'] = [];
@@ -173,4 +184,3 @@ export async function openRecordedPage(browser: Browser, url: string): Promise<R
   const origin = new URL(url).origin;
   return { context, page, requests, errors, offOrigin: () => requests.filter((r) => !r.url.startsWith(origin)).map((r) => r.url) };
 }
-

@@ -72,10 +72,14 @@ test('ranking heads: WebGPU and WASM in Chromium agree with Node (WASM) within 1
       [wasm.click[i], node.click[i]],
       [gpu.conversion[i], node.conversion[i]],
       [wasm.conversion[i], node.conversion[i]],
-    ]) maxDiff = Math.max(maxDiff, Math.abs(a - b));
+    ])
+      maxDiff = Math.max(maxDiff, Math.abs(a - b));
   }
   const diff = (a: number[], b: Float32Array): number => Math.max(...a.map((x, i) => Math.abs(x - b[i])));
-  assert.ok(maxDiff < 1e-3, `max abs diff ${maxDiff} (webgpu click ${diff(gpu.click, node.click)}, wasm click ${diff(wasm.click, node.click)}, webgpu conversion ${diff(gpu.conversion, node.conversion)}, wasm conversion ${diff(wasm.conversion, node.conversion)}); gpu ${gpu.click.slice(0, 3)} node ${Array.from(node.click.slice(0, 3))}`);
+  assert.ok(
+    maxDiff < 1e-3,
+    `max abs diff ${maxDiff} (webgpu click ${diff(gpu.click, node.click)}, wasm click ${diff(wasm.click, node.click)}, webgpu conversion ${diff(gpu.conversion, node.conversion)}, wasm conversion ${diff(wasm.conversion, node.conversion)}); gpu ${gpu.click.slice(0, 3)} node ${Array.from(node.click.slice(0, 3))}`,
+  );
   assert.ok(node.click.some((p) => p > 0 && p < 1));
   await page.context().close();
 });

@@ -22,17 +22,41 @@ before(() => {
 });
 
 test('the tarball holds the browser files, types and default models, and no sources, tests or demo data', () => {
-  const listing = run('tar', ['-tzf', tarball], ROOT).split('\n').filter(Boolean).map((f) => f.replace(/^package\//, ''));
+  const listing = run('tar', ['-tzf', tarball], ROOT)
+    .split('\n')
+    .filter(Boolean)
+    .map((f) => f.replace(/^package\//, ''));
   for (const f of [
-    'package.json', 'README.md', 'LICENSE', 'SECURITY.md',
-    'lib/index.js', 'lib/index.d.ts', 'lib/element.js', 'lib/element.d.ts', 'lib/autotrack.js', 'lib/offline.js', 'lib/vite.js', 'lib/vite-plugin.d.ts',
-    'lib/embed.js', 'lib/engine.worker.js', 'lib/sw.js',
-    'lib/ort/ort-wasm-simd-threaded.jsep.wasm', 'lib/ort/ort-wasm-simd-threaded.jsep.mjs',
-    'lib/models/glove-sif-100d/manifest.json', 'lib/models/glove-sif-100d/model.onnx', 'lib/models/glove-sif-100d/vocab.txt', 'lib/models/ranking-heads/model.onnx',
-  ]) assert.ok(listing.includes(f), `${f} is in the tarball`);
-  const stray = listing.filter((f) => /^(src|test|e2e|tools|public|dist|examples|docs)\//.test(f) || /\.wasm$/.test(f) && !f.startsWith('lib/ort/'));
+    'package.json',
+    'README.md',
+    'LICENSE',
+    'SECURITY.md',
+    'lib/index.js',
+    'lib/index.d.ts',
+    'lib/element.js',
+    'lib/element.d.ts',
+    'lib/autotrack.js',
+    'lib/offline.js',
+    'lib/vite.js',
+    'lib/vite-plugin.d.ts',
+    'lib/embed.js',
+    'lib/engine.worker.js',
+    'lib/sw.js',
+    'lib/ort/ort-wasm-simd-threaded.jsep.wasm',
+    'lib/ort/ort-wasm-simd-threaded.jsep.mjs',
+    'lib/models/glove-sif-100d/manifest.json',
+    'lib/models/glove-sif-100d/model.onnx',
+    'lib/models/glove-sif-100d/vocab.txt',
+    'lib/models/ranking-heads/model.onnx',
+  ])
+    assert.ok(listing.includes(f), `${f} is in the tarball`);
+  const stray = listing.filter(
+    (f) => /^(src|test|e2e|tools|public|dist|examples|docs)\//.test(f) || (/\.wasm$/.test(f) && !f.startsWith('lib/ort/')),
+  );
   assert.deepEqual(stray, [], 'no repository sources, tests, demo data or duplicate wasm');
-  const pkg = JSON.parse(readFileSync(join(consumer, 'node_modules', 'on-device-recs', 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(join(consumer, 'node_modules', 'on-device-recs', 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+  };
   assert.deepEqual(Object.keys(pkg.dependencies), ['comlink'], 'the engine is prebuilt: one small runtime dependency');
 });
 
@@ -56,10 +80,29 @@ console.log(el?.recommendations.length, stop, onDeviceRecs().name);
   );
   writeFileSync(
     join(consumer, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { strict: true, noEmit: true, target: 'ES2022', module: 'ESNext', moduleResolution: 'bundler', lib: ['ES2022', 'DOM', 'DOM.Iterable'], types: [], skipLibCheck: false }, files: ['main.ts'] }),
+    JSON.stringify({
+      compilerOptions: {
+        strict: true,
+        noEmit: true,
+        target: 'ES2022',
+        module: 'ESNext',
+        moduleResolution: 'bundler',
+        lib: ['ES2022', 'DOM', 'DOM.Iterable'],
+        types: [],
+        skipLibCheck: false,
+      },
+      files: ['main.ts'],
+    }),
   );
   // vite's own types are needed for the plugin entry (an optional peer dependency)
-  run('bash', ['-c', `mkdir -p node_modules && ln -sfn ${join(ROOT, 'node_modules', 'vite')} node_modules/vite && ln -sfn ${join(ROOT, 'node_modules', 'rollup')} node_modules/rollup 2>/dev/null; true`], consumer);
+  run(
+    'bash',
+    [
+      '-c',
+      `mkdir -p node_modules && ln -sfn ${join(ROOT, 'node_modules', 'vite')} node_modules/vite && ln -sfn ${join(ROOT, 'node_modules', 'rollup')} node_modules/rollup 2>/dev/null; true`,
+    ],
+    consumer,
+  );
   try {
     run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], consumer);
   } catch (e) {
@@ -73,10 +116,20 @@ test('tree-shaking: importing createRecommender alone leaves out the element, au
     configFile: false,
     root: consumer,
     logLevel: 'silent',
-    build: { write: false, minify: false, lib: { entry: join(consumer, 'only-facade.js'), formats: ['es'], fileName: 'out' }, rollupOptions: { external: [/engine\.worker/] } },
+    build: {
+      write: false,
+      minify: false,
+      lib: { entry: join(consumer, 'only-facade.js'), formats: ['es'], fileName: 'out' },
+      rollupOptions: { external: [/engine\.worker/] },
+    },
   });
   const outputs = (Array.isArray(out) ? out : [out]) as { output: { type: string; code?: string; fileName: string }[] }[];
-  const code = outputs.flatMap((o) => o.output).filter((c) => c.type === 'chunk').map((c) => c.code ?? '').join('\n');
+  const code = outputs
+    .flatMap((o) => o.output)
+    .filter((c) => c.type === 'chunk')
+    .map((c) => c.code ?? '')
+    .join('\n');
   assert.ok(code.includes('createRecommender') || code.includes('engine_restarted'), 'the facade is there');
-  for (const marker of ['recs-select', 'IntersectionObserver', 'serviceWorker.register', 'adoptedStyleSheets']) assert.ok(!code.includes(marker), `"${marker}" was shaken out`);
+  for (const marker of ['recs-select', 'IntersectionObserver', 'serviceWorker.register', 'adoptedStyleSheets'])
+    assert.ok(!code.includes(marker), `"${marker}" was shaken out`);
 });

@@ -24,7 +24,10 @@ before(async () => {
   writeFileSync(join(site, 'package.json'), JSON.stringify({ name: 'blank-site', private: true, version: '1.0.0' }));
   mkdirSync(join(site, 'public'));
   const { sh, html } = readmeQuickStart();
-  const lines = sh.split('\n').map((l) => l.replace(/\s+#.*$/, '').trim()).filter(Boolean);
+  const lines = sh
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean);
   assert.ok(lines.includes('npm install on-device-recs'), `the quick start installs the package: ${lines.join(' / ')}`);
   for (const line of lines) {
     // the one substitution: the package comes from the packed tarball, not the registry
@@ -34,7 +37,10 @@ before(async () => {
   // a catalog at /catalog.json, as the snippet expects
   const demo = JSON.parse(readFileSync(join(ROOT, 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as unknown[];
   writeFileSync(join(site, 'public', 'catalog.json'), JSON.stringify(demo.slice(0, 400)));
-  writeFileSync(join(site, 'public', 'index.html'), `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Blank page</title></head>\n<body>\n${html}</body></html>\n`);
+  writeFileSync(
+    join(site, 'public', 'index.html'),
+    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Blank page</title></head>\n<body>\n${html}</body></html>\n`,
+  );
   server = await serveStatic(join(site, 'public'), {}, { isolated: false });
   browser = await launch();
 });
@@ -45,11 +51,15 @@ after(async () => {
 });
 
 const shown = (page: import('playwright-core').Page): Promise<string[]> =>
-  page.evaluate(() => [...(document.querySelector('on-device-recs')?.shadowRoot?.querySelectorAll('li') ?? [])].map((li) => (li as HTMLElement).dataset.itemId ?? ''));
+  page.evaluate(() =>
+    [...(document.querySelector('on-device-recs')?.shadowRoot?.querySelectorAll('li') ?? [])].map((li) => (li as HTMLElement).dataset.itemId ?? ''),
+  );
 
 test('the README quick start on a blank page shows 8 recommendations that react to a click', { timeout: 240_000 }, async () => {
   const { context, page, errors, offOrigin } = await openRecordedPage(browser, server.url);
-  await page.waitForFunction(() => (document.querySelector('on-device-recs')?.shadowRoot?.querySelectorAll('li').length ?? 0) >= 8, undefined, { timeout: 180_000 });
+  await page.waitForFunction(() => (document.querySelector('on-device-recs')?.shadowRoot?.querySelectorAll('li').length ?? 0) >= 8, undefined, {
+    timeout: 180_000,
+  });
   const first = await shown(page);
   assert.equal(first.length, 8);
   assert.equal(new Set(first).size, 8);
@@ -59,16 +69,30 @@ test('the README quick start on a blank page shows 8 recommendations that react 
   // click the first card: it is stored on the device and the next slate follows
   const clicked = first[0];
   await page.evaluate(() => (document.querySelector('on-device-recs')!.shadowRoot!.querySelector('.card') as HTMLElement).click());
-  await page.waitForFunction((id) => {
-    const ids = [...(document.querySelector('on-device-recs')?.shadowRoot?.querySelectorAll('li') ?? [])].map((li) => (li as HTMLElement).dataset.itemId);
-    return ids.length === 8 && !ids.includes(id);
-  }, clicked, { timeout: 60_000 });
+  await page.waitForFunction(
+    (id) => {
+      const ids = [...(document.querySelector('on-device-recs')?.shadowRoot?.querySelectorAll('li') ?? [])].map(
+        (li) => (li as HTMLElement).dataset.itemId,
+      );
+      return ids.length === 8 && !ids.includes(id);
+    },
+    clicked,
+    { timeout: 60_000 },
+  );
   const after = await shown(page);
   assert.notDeepEqual(after, first, 'the slate changed after the click');
   const stored = await readStoredEvents(page);
-  assert.ok(stored.some((e) => e.type === 'click' && e.itemId === clicked), 'the click is in IndexedDB');
-  const reasons = await page.evaluate(() => [...document.querySelector('on-device-recs')!.shadowRoot!.querySelectorAll('[part="reason"]')].map((r) => r.textContent));
-  assert.ok(reasons.some((r) => r?.includes('Because you')), `a reason refers to the click: ${reasons.join(' | ')}`);
+  assert.ok(
+    stored.some((e) => e.type === 'click' && e.itemId === clicked),
+    'the click is in IndexedDB',
+  );
+  const reasons = await page.evaluate(() =>
+    [...document.querySelector('on-device-recs')!.shadowRoot!.querySelectorAll('[part="reason"]')].map((r) => r.textContent),
+  );
+  assert.ok(
+    reasons.some((r) => r?.includes('Because you')),
+    `a reason refers to the click: ${reasons.join(' | ')}`,
+  );
 
   assert.deepEqual(offOrigin(), [], 'no request leaves the site');
   assert.deepEqual(errors, []);

@@ -108,7 +108,12 @@ describe('privacy: strict CSP, no request leaves the origin or carries tracked d
     await open.click();
     await page.fill('#search-input', QUERY);
     await page.press('#search-input', 'Enter');
-    await page.evaluate(() => Promise.all([window.__recs.track({ type: 'like', itemId: '1997' }), window.__recs.track({ type: 'add_to_cart', itemId: '1982', context: { slot: 'api' } })]));
+    await page.evaluate(() =>
+      Promise.all([
+        window.__recs.track({ type: 'like', itemId: '1997' }),
+        window.__recs.track({ type: 'add_to_cart', itemId: '1982', context: { slot: 'api' } }),
+      ]),
+    );
     await page.waitForFunction(() => window.__recs.history().then((h) => h.length >= 4), undefined, { timeout: 30_000, polling: 200 });
     await page.evaluate(() => window.__recs.recommend({ k: 10 }));
 
@@ -165,7 +170,10 @@ describe('privacy: strict CSP, no request leaves the origin or carries tracked d
       for (const s of secrets) assert.ok(!text.includes(s.toLowerCase()), `${r.url} carries "${s}"`);
       for (const id of tracked) assert.doesNotMatch(text, new RegExp(`(^|[^0-9a-z])${id}([^0-9a-z]|$)`), `${r.url} carries item id ${id}`);
     }
-    assert.ok(server.log.every((l) => l.bodyBytes === 0), 'the server received no request body');
+    assert.ok(
+      server.log.every((l) => l.bodyBytes === 0),
+      'the server received no request body',
+    );
     assert.deepEqual(sockets, [], 'no WebSocket');
     await context.close();
   });
@@ -177,7 +185,7 @@ const HOSTILE_TITLES = [
   '<img src=x onerror="window.__xss=(window.__xss||0)+1">Shining haunted hotel',
   '<script>window.__xss=99</script>Exorcist possession horror',
   '"><svg onload="window.__xss=5">Halloween masked killer',
-  "<iframe srcdoc=\"<script>parent.__xss=7</script>\"></iframe>Alien space horror",
+  '<iframe srcdoc="<script>parent.__xss=7</script>"></iframe>Alien space horror',
   '</p><a href="javascript:window.__xss=8">click</a>Scream slasher',
 ];
 const HOSTILE_ID = 'x"]><img src=x onerror="window.__xss=11">';
@@ -249,7 +257,13 @@ describe('XSS: catalog text is never interpreted as HTML anywhere in the UI', ()
     assert.ok(ui.banner.includes(BAD_ID), `the banner shows the refused item's id as text: ${ui.banner}`);
     // the other hostile items, found by search, render as text too
     for (const title of HOSTILE_TITLES.slice(1)) {
-      const words = title.replace(/<[^>]*>/g, ' ').replace(/[^A-Za-z ]/g, ' ').trim().split(/\s+/).slice(-2).join(' ');
+      const words = title
+        .replace(/<[^>]*>/g, ' ')
+        .replace(/[^A-Za-z ]/g, ' ')
+        .trim()
+        .split(/\s+/)
+        .slice(-2)
+        .join(' ');
       await page.fill('#search-input', words);
       await page.locator('#search-results .rec-card .card-title', { hasText: words }).first().waitFor({ timeout: 30_000 });
       const shown = await page.$$eval('#search-results .rec-card .card-title', (els) => els.map((e) => e.textContent));

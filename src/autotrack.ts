@@ -94,7 +94,12 @@ export function autoTrack(recommender: Recommender, options: AutoTrackOptions = 
     };
     scan();
     const mo = new MutationObserver(scan);
-    mo.observe(root instanceof Document ? root.documentElement : root, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-item-id', 'data-item-view'] });
+    mo.observe(root instanceof Document ? root.documentElement : root, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: ['data-item-id', 'data-item-view'],
+    });
     stops.push(() => {
       mo.disconnect();
       io.disconnect();

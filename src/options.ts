@@ -27,7 +27,12 @@ function stringList(v: unknown, what: string, example: string): string[] {
 }
 
 function price(v: unknown, what: string): number {
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new RecommenderError('invalid_options', `${what} must be a finite number.`, `Pass e.g. { filters: { ${what.split('.').pop()}: 50 } }, or leave it out.`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new RecommenderError(
+      'invalid_options',
+      `${what} must be a finite number.`,
+      `Pass e.g. { filters: { ${what.split('.').pop()}: 50 } }, or leave it out.`,
+    );
   return v;
 }
 
@@ -38,30 +43,43 @@ const DEFAULT_K = 10;
 /** The `k` of a recommend(), similar() or search() call: 10 when left out, at most MAX_K. */
 export function resolveK(k: unknown): number {
   if (k === undefined) return DEFAULT_K;
-  if (typeof k !== 'number' || !Number.isFinite(k) || k < 0) throw new RecommenderError('invalid_options', `k must be a number from 0 to ${MAX_K}, got ${showValue(k)}.`, 'Pass e.g. { k: 10 }.');
+  if (typeof k !== 'number' || !Number.isFinite(k) || k < 0)
+    throw new RecommenderError('invalid_options', `k must be a number from 0 to ${MAX_K}, got ${showValue(k)}.`, 'Pass e.g. { k: 10 }.');
   return Math.min(MAX_K, Math.floor(k));
 }
 
 export function validateRecommendOptions(options: unknown): RecommendOptions {
   if (options === undefined) return {};
-  if (!isPlainObject(options)) throw new RecommenderError('invalid_options', 'recommend() options must be an object.', 'Call recommend({ k: 10 }) or recommend().');
+  if (!isPlainObject(options))
+    throw new RecommenderError('invalid_options', 'recommend() options must be an object.', 'Call recommend({ k: 10 }) or recommend().');
   const clean: RecommendOptions = {};
   if (options.k !== undefined) clean.k = options.k as number; // range-checked where k is used
   if (options.context !== undefined) {
-    if (!isPlainObject(options.context)) throw new RecommenderError('invalid_options', 'recommend() context must be a plain object.', 'Pass e.g. { context: { page: "home" } }.');
+    if (!isPlainObject(options.context))
+      throw new RecommenderError('invalid_options', 'recommend() context must be a plain object.', 'Pass e.g. { context: { page: "home" } }.');
     clean.context = options.context as RecommendOptions['context'];
   }
   if (options.exclude !== undefined) clean.exclude = stringList(options.exclude, 'exclude', '{ exclude: ["sku-1"] }');
   if (options.filters !== undefined) {
     const f = options.filters;
-    if (!isPlainObject(f)) throw new RecommenderError('invalid_options', 'recommend() filters must be an object.', 'Pass e.g. { filters: { categories: ["Comedy"], maxPrice: 50 } }.');
+    if (!isPlainObject(f))
+      throw new RecommenderError(
+        'invalid_options',
+        'recommend() filters must be an object.',
+        'Pass e.g. { filters: { categories: ["Comedy"], maxPrice: 50 } }.',
+      );
     const filters: RecommendFilters = {};
     if (f.categories !== undefined) filters.categories = stringList(f.categories, 'filters.categories', '{ filters: { categories: ["Comedy"] } }');
     if (f.tags !== undefined) filters.tags = stringList(f.tags, 'filters.tags', '{ filters: { tags: ["vegan"] } }');
     if (f.minPrice !== undefined) filters.minPrice = price(f.minPrice, 'filters.minPrice');
     if (f.maxPrice !== undefined) filters.maxPrice = price(f.maxPrice, 'filters.maxPrice');
     if (f.includeUnavailable !== undefined) {
-      if (typeof f.includeUnavailable !== 'boolean') throw new RecommenderError('invalid_options', 'filters.includeUnavailable must be true or false.', 'Pass { filters: { includeUnavailable: true } } or leave it out.');
+      if (typeof f.includeUnavailable !== 'boolean')
+        throw new RecommenderError(
+          'invalid_options',
+          'filters.includeUnavailable must be true or false.',
+          'Pass { filters: { includeUnavailable: true } } or leave it out.',
+        );
       filters.includeUnavailable = f.includeUnavailable;
     }
     clean.filters = filters;
@@ -115,13 +133,32 @@ const MAX_STORE_NAME = 128;
 
 /** Every key of RecommenderOptions (the compile-time checks below keep this list and the type in step). */
 const OPTION_KEYS = [
-  'baseUrl', 'workerUrl', 'modelsUrl', 'wasmUrl', 'encoder', 'huggingFaceModel', 'globalModel', 'rankingHeads', 'backend', 'scoring',
-  'retrievalMinItems', 'storeName', 'taskWeights', 'diversity', 'excludeSeen', 'maxEvents', 'maxEventAgeDays', 'seed', 'exploration',
+  'baseUrl',
+  'workerUrl',
+  'modelsUrl',
+  'wasmUrl',
+  'encoder',
+  'huggingFaceModel',
+  'globalModel',
+  'rankingHeads',
+  'backend',
+  'scoring',
+  'retrievalMinItems',
+  'storeName',
+  'taskWeights',
+  'diversity',
+  'excludeSeen',
+  'maxEvents',
+  'maxEventAgeDays',
+  'seed',
+  'exploration',
 ] as const satisfies readonly (keyof RecommenderOptions)[];
 const HF_KEYS = ['model', 'localModelPath', 'allowRemoteModels', 'dtype'] as const satisfies readonly (keyof HuggingFaceOptions)[];
 const HF_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'] as const satisfies readonly HuggingFaceDtype[];
 const TASK_KEYS = ['click', 'conversion'] as const satisfies readonly (keyof NonNullable<RecommenderOptions['taskWeights']>)[];
-const EXPLORATION_KEYS = ['policy', 'rate', 'decay', 'prior', 'priorStrength'] as const satisfies readonly (keyof NonNullable<RecommenderOptions['exploration']>)[];
+const EXPLORATION_KEYS = ['policy', 'rate', 'decay', 'prior', 'priorStrength'] as const satisfies readonly (keyof NonNullable<
+  RecommenderOptions['exploration']
+>)[];
 const POLICIES = ['thompson', 'contextual', 'off'] as const satisfies readonly ExplorationPolicy[];
 const BACKENDS = ['auto', 'webgpu', 'wasm', 'js'] as const satisfies readonly NonNullable<RecommenderOptions['backend']>[];
 
@@ -217,7 +254,8 @@ function optionalString(o: Dict, key: string, label: string, example: string): s
   const v = own(o, key);
   if (v === undefined) return undefined;
   // an empty name or URL is a mistake, not a request for the default (an empty URL would mean the page itself)
-  if (typeof v !== 'string' || v.length === 0) invalid(label, 'must be a non-empty string', v, `Pass e.g. ${literal(label, example)}, or leave it out for the default.`);
+  if (typeof v !== 'string' || v.length === 0)
+    invalid(label, 'must be a non-empty string', v, `Pass e.g. ${literal(label, example)}, or leave it out for the default.`);
   return v;
 }
 
@@ -236,7 +274,8 @@ function optionalUrl(o: Dict, key: string, pageUrl: string, example: string): st
 function optionalBoolean(o: Dict, key: string, label: string): boolean | undefined {
   const v = own(o, key);
   if (v === undefined) return undefined;
-  if (typeof v !== 'boolean') invalid(label, 'must be true or false', v, `Pass ${literal(label, 'true')} or ${literal(label, 'false')}, or leave it out for the default.`);
+  if (typeof v !== 'boolean')
+    invalid(label, 'must be true or false', v, `Pass ${literal(label, 'true')} or ${literal(label, 'false')}, or leave it out for the default.`);
   return v;
 }
 
@@ -250,7 +289,13 @@ function optionalNumber(o: Dict, key: string, label: string, ok: (n: number) => 
 function oneOf<T extends string>(o: Dict, key: string, label: string, values: readonly T[]): T | undefined {
   const v = own(o, key);
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) invalid(label, `must be one of ${values.map((x) => `'${x}'`).join(', ')}`, v, `Pass e.g. ${literal(label, `'${values[0]}'`)}, or leave it out for the default.`);
+  if (typeof v !== 'string' || !(values as readonly string[]).includes(v))
+    invalid(
+      label,
+      `must be one of ${values.map((x) => `'${x}'`).join(', ')}`,
+      v,
+      `Pass e.g. ${literal(label, `'${values[0]}'`)}, or leave it out for the default.`,
+    );
   return v as T;
 }
 
@@ -272,7 +317,13 @@ function resolveHuggingFace(o: Dict, modelsUrl: string): ResolvedOptions['huggin
   const hf = optionalDict(o, 'huggingFaceModel', HF_KEYS, "{ model: 'Xenova/all-MiniLM-L6-v2' }");
   if (!hf) return null;
   const model = own(hf, 'model');
-  if (typeof model !== 'string' || model.length === 0) invalid('huggingFaceModel.model', 'must be a non-empty string', model, "Name the model, e.g. { huggingFaceModel: { model: 'Xenova/all-MiniLM-L6-v2' } }.");
+  if (typeof model !== 'string' || model.length === 0)
+    invalid(
+      'huggingFaceModel.model',
+      'must be a non-empty string',
+      model,
+      "Name the model, e.g. { huggingFaceModel: { model: 'Xenova/all-MiniLM-L6-v2' } }.",
+    );
   // a local path, not a URL: transformers.js joins it with the model id; relative paths are the page's
   const localModelPath = optionalString(hf, 'localModelPath', 'huggingFaceModel.localModelPath', "'/models/'") ?? modelsUrl;
   // the hub is contacted only when the integrator says so: nothing leaves the site's origin by default
@@ -284,10 +335,23 @@ function resolveHuggingFace(o: Dict, modelsUrl: string): ResolvedOptions['huggin
 function resolveTaskWeights(o: Dict): ResolvedOptions['taskWeights'] {
   const tw = optionalDict(o, 'taskWeights', TASK_KEYS, '{ click: 1, conversion: 0.5 }') ?? {};
   const weight = (key: 'click' | 'conversion'): number =>
-    optionalNumber(tw, key, `taskWeights.${key}`, (w) => Number.isFinite(w) && w >= 0, 'a non-negative finite number', `{ taskWeights: { ${key}: 0.5 } }`) ?? DEFAULT_TASK_WEIGHTS[key];
+    optionalNumber(
+      tw,
+      key,
+      `taskWeights.${key}`,
+      (w) => Number.isFinite(w) && w >= 0,
+      'a non-negative finite number',
+      `{ taskWeights: { ${key}: 0.5 } }`,
+    ) ?? DEFAULT_TASK_WEIGHTS[key];
   const weights = { click: weight('click'), conversion: weight('conversion') };
   // both 0 would score every candidate 0: the heads' ranking would be lost
-  if (weights.click + weights.conversion <= 0) invalid('taskWeights', 'must not be 0 for both click and conversion', own(o, 'taskWeights'), 'Pass e.g. { taskWeights: { click: 1, conversion: 0.5 } }.');
+  if (weights.click + weights.conversion <= 0)
+    invalid(
+      'taskWeights',
+      'must not be 0 for both click and conversion',
+      own(o, 'taskWeights'),
+      'Pass e.g. { taskWeights: { click: 1, conversion: 0.5 } }.',
+    );
   return weights;
 }
 
@@ -312,13 +376,32 @@ function resolvePrior(x: Dict): NonNullable<ExplorationConfig['prior']> {
 function resolveExploration(o: Dict): ExplorationConfig {
   const x = optionalDict(o, 'exploration', EXPLORATION_KEYS, '{ rate: 0.2 }') ?? {};
   const policy = oneOf(x, 'policy', 'exploration.policy', POLICIES) ?? DEFAULT_EXPLORATION.policy;
-  const rate = optionalNumber(x, 'rate', 'exploration.rate', (r) => r >= 0 && r <= 1, 'a number from 0 to 1', '{ exploration: { rate: 0.2 } } (0: pure exploitation)') ?? DEFAULT_EXPLORATION.rate;
+  const rate =
+    optionalNumber(
+      x,
+      'rate',
+      'exploration.rate',
+      (r) => r >= 0 && r <= 1,
+      'a number from 0 to 1',
+      '{ exploration: { rate: 0.2 } } (0: pure exploitation)',
+    ) ?? DEFAULT_EXPLORATION.rate;
   // 0 would forget all evidence at once; above 1 old evidence would grow
-  const decay = optionalNumber(x, 'decay', 'exploration.decay', (d) => d > 0 && d <= 1, 'in (0, 1]', '{ exploration: { decay: 0.98 } } (1 keeps all evidence)') ?? DEFAULT_EXPLORATION.decay;
+  const decay =
+    optionalNumber(x, 'decay', 'exploration.decay', (d) => d > 0 && d <= 1, 'in (0, 1]', '{ exploration: { decay: 0.98 } } (1 keeps all evidence)') ??
+    DEFAULT_EXPLORATION.decay;
   const prior = resolvePrior(x);
   // a pseudo-count: 0 is no prior (use prior: 'uniform'), Infinity would make the Beta prior NaN
   const priorStrength =
-    optionalNumber(x, 'priorStrength', 'exploration.priorStrength', (m) => m > 0 && Number.isFinite(m), 'a positive finite number', '{ exploration: { priorStrength: 200 } }') ?? DEFAULT_EXPLORATION.priorStrength ?? 1000;
+    optionalNumber(
+      x,
+      'priorStrength',
+      'exploration.priorStrength',
+      (m) => m > 0 && Number.isFinite(m),
+      'a positive finite number',
+      '{ exploration: { priorStrength: 200 } }',
+    ) ??
+    DEFAULT_EXPLORATION.priorStrength ??
+    1000;
   return { ...DEFAULT_EXPLORATION, policy, rate, decay, prior, priorStrength };
 }
 
@@ -333,7 +416,11 @@ export function resolvePageOptions(options: unknown, pageUrl: string): { resolve
   const page = new URL(pageUrl).href;
   if (options === undefined) options = {};
   if (!isDict(options)) {
-    throw new RecommenderError('invalid_options', `createRecommender() options must be an object, got ${showValue(options)}.`, "Call createRecommender() or createRecommender({ modelsUrl: '/models/' }).");
+    throw new RecommenderError(
+      'invalid_options',
+      `createRecommender() options must be an object, got ${showValue(options)}.`,
+      "Call createRecommender() or createRecommender({ modelsUrl: '/models/' }).",
+    );
   }
   const o = options;
   rejectUnknownKeys(o, OPTION_KEYS, null);
@@ -349,7 +436,8 @@ export function resolvePageOptions(options: unknown, pageUrl: string): { resolve
   const requestedScoring = oneOf(o, 'scoring', 'scoring', BACKENDS);
 
   const storeName = optionalString(o, 'storeName', 'storeName', "'my-shop-recs'") ?? DEFAULT_STORE_NAME;
-  if (storeName.length > MAX_STORE_NAME) invalid('storeName', `must be at most ${MAX_STORE_NAME} characters`, storeName, "Pass a short name, e.g. { storeName: 'my-shop-recs' }.");
+  if (storeName.length > MAX_STORE_NAME)
+    invalid('storeName', `must be at most ${MAX_STORE_NAME} characters`, storeName, "Pass a short name, e.g. { storeName: 'my-shop-recs' }.");
 
   const integer = (key: string, example: string): number | undefined =>
     optionalNumber(o, key, key, (n) => Number.isInteger(n) && n >= 1, 'an integer of at least 1', `{ ${key}: ${example} }`);
@@ -373,12 +461,16 @@ export function resolvePageOptions(options: unknown, pageUrl: string): { resolve
     storeName,
     taskWeights: resolveTaskWeights(o),
     // diversity is 1 - the MMR lambda of the ranking
-    diversity: optionalNumber(o, 'diversity', 'diversity', (d) => d >= 0 && d <= 1, 'a number from 0 to 1', '{ diversity: 0.15 } (0: relevance only)') ?? 1 - DEFAULT_RANKING_CONFIG.mmrLambda,
+    diversity:
+      optionalNumber(o, 'diversity', 'diversity', (d) => d >= 0 && d <= 1, 'a number from 0 to 1', '{ diversity: 0.15 } (0: relevance only)') ??
+      1 - DEFAULT_RANKING_CONFIG.mmrLambda,
     excludeSeen: optionalBoolean(o, 'excludeSeen', 'excludeSeen') ?? DEFAULT_RANKING_CONFIG.excludeSeen,
     // at least one event: the history is what personalises; a whole number since it counts events
     maxEvents: integer('maxEvents', '5000') ?? DEFAULT_MAX_EVENTS,
     // Infinity is allowed (keep events of any age: the store then applies no age limit); fractions of a day too
-    maxEventAgeDays: optionalNumber(o, 'maxEventAgeDays', 'maxEventAgeDays', (d) => d > 0, 'a number of days above 0', '{ maxEventAgeDays: 90 }') ?? DEFAULT_MAX_EVENT_AGE_DAYS,
+    maxEventAgeDays:
+      optionalNumber(o, 'maxEventAgeDays', 'maxEventAgeDays', (d) => d > 0, 'a number of days above 0', '{ maxEventAgeDays: 90 }') ??
+      DEFAULT_MAX_EVENT_AGE_DAYS,
     // an integer: the engine mixes it into 32-bit random streams (mulberry32); drawn here so a restarted worker keeps it
     seed: optionalNumber(o, 'seed', 'seed', Number.isInteger, 'a finite integer', '{ seed: 42 }') ?? Math.floor(Math.random() * 2 ** 31),
     exploration: resolveExploration(o),

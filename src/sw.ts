@@ -51,7 +51,9 @@ async function networkFirst(req: Request): Promise<Response> {
     if (res.ok && res.type === 'basic') await cache.put(req, res.clone());
     return res;
   } catch (err) {
-    const hit = (await cache.match(req, { ignoreVary: true, ignoreSearch: false })) ?? (req.mode === 'navigate' ? await cache.match(req.url.split('#')[0]) : undefined);
+    const hit =
+      (await cache.match(req, { ignoreVary: true, ignoreSearch: false })) ??
+      (req.mode === 'navigate' ? await cache.match(req.url.split('#')[0]) : undefined);
     if (hit) return hit;
     throw err;
   }

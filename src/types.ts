@@ -65,13 +65,7 @@ export interface RecommendOptions {
   exclude?: string[];
 }
 
-export type ReasonKind =
-  | 'history'
-  | 'similar'
-  | 'search'
-  | 'popular'
-  | 'explore'
-  | 'content';
+export type ReasonKind = 'history' | 'similar' | 'search' | 'popular' | 'explore' | 'content';
 
 export interface Reason {
   kind: ReasonKind;
@@ -180,7 +174,12 @@ export interface RecommenderOptions {
    * the default encoder. Loaded from `localModelPath` (default: modelsUrl) on the site's origin;
    * the hub is contacted only with `allowRemoteModels: true`.
    */
-  huggingFaceModel?: { model: string; localModelPath?: string; allowRemoteModels?: boolean; dtype?: 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4' };
+  huggingFaceModel?: {
+    model: string;
+    localModelPath?: string;
+    allowRemoteModels?: boolean;
+    dtype?: 'fp32' | 'fp16' | 'q8' | 'int8' | 'uint8' | 'q4';
+  };
   /** Folder (inside modelsUrl) of the site's non-personal global model built by build:global; none by default (content only). */
   globalModel?: string;
   /** Folder (inside modelsUrl) of the multi-task ranking heads built by build:heads; none by default. */

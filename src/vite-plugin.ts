@@ -28,7 +28,15 @@ export interface OnDeviceRecsPluginOptions {
 }
 
 const LIB = fileURLToPath(new URL('./', import.meta.url));
-const TYPES: Record<string, string> = { '.wasm': 'application/wasm', '.mjs': 'text/javascript', '.js': 'text/javascript', '.json': 'application/json', '.onnx': 'application/octet-stream', '.bin': 'application/octet-stream', '.md': 'text/markdown' };
+const TYPES: Record<string, string> = {
+  '.wasm': 'application/wasm',
+  '.mjs': 'text/javascript',
+  '.js': 'text/javascript',
+  '.json': 'application/json',
+  '.onnx': 'application/octet-stream',
+  '.bin': 'application/octet-stream',
+  '.md': 'text/markdown',
+};
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -45,7 +53,10 @@ export function onDeviceRecs(options: OnDeviceRecsPluginOptions = {}): Plugin {
   for (const f of filesUnder(join(LIB, 'ort'))) assets.set(relative(LIB, f).split(sep).join('/'), f);
   for (const m of modelDirs) {
     const dir = join(LIB, 'models', m);
-    if (!existsSync(dir)) throw new Error(`on-device-recs/vite: no model folder "${m}" in ${join(LIB, 'models')}; available: ${readdirSync(join(LIB, 'models')).join(', ')}`);
+    if (!existsSync(dir))
+      throw new Error(
+        `on-device-recs/vite: no model folder "${m}" in ${join(LIB, 'models')}; available: ${readdirSync(join(LIB, 'models')).join(', ')}`,
+      );
     for (const f of filesUnder(dir)) assets.set(relative(LIB, f).split(sep).join('/'), f);
   }
   if (options.serviceWorker) assets.set(options.serviceWorker.replace(/^\//, ''), join(LIB, 'sw.js'));

@@ -21,7 +21,9 @@ const files: string[] = [];
 /** Every import specifier of a file (static, re-exports and dynamic imports). */
 function specifiers(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm)].map((m) => m[1] ?? m[2] ?? m[3]);
+  return [...text.matchAll(/(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm)].map(
+    (m) => m[1] ?? m[2] ?? m[3],
+  );
 }
 
 /** A file directly in src/ is a room of its own; a folder is one room. */
@@ -79,6 +81,9 @@ describe('architecture of src/', () => {
   test('onnxruntime-web is imported by src/runtime/onnx.ts only, idb by src/store only', () => {
     const importers = (pkg: RegExp): string[] => files.filter((f) => specifiers(f).some((s) => pkg.test(s))).map((f) => relative(SRC, f));
     assert.deepEqual(importers(/^onnxruntime-web(\/|$)/), ['runtime/onnx.ts']);
-    assert.ok(importers(/^idb$/).every((f) => f.startsWith('store/')), importers(/^idb$/).join(', '));
+    assert.ok(
+      importers(/^idb$/).every((f) => f.startsWith('store/')),
+      importers(/^idb$/).join(', '),
+    );
   });
 });

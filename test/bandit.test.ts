@@ -91,7 +91,13 @@ describe('BetaBandit', () => {
 
   test('toJSON/fromJSON round trip, through JSON and structuredClone', () => {
     const b = new BetaBandit({ priorAlpha: 2, priorBeta: 3, decay: 0.9 });
-    for (const [arm, r] of [['a', 1], ['b', 0], ['a', -2], ['c', 0.5]] as const) b.update(arm, r);
+    for (const [arm, r] of [
+      ['a', 1],
+      ['b', 0],
+      ['a', -2],
+      ['c', 0.5],
+    ] as const)
+      b.update(arm, r);
     const state = b.toJSON();
     for (const copy of [BetaBandit.fromJSON(structuredClone(state)), BetaBandit.fromJSON(JSON.parse(JSON.stringify(state)) as BetaBanditState)]) {
       assert.deepEqual(copy.toJSON(), state);
@@ -185,7 +191,11 @@ describe('linear contextual bandits', () => {
     const follow = new LinearThompsonBandit({ dimension: d, ridge: 1, decay: 0.99 });
     const still = new LinearThompsonBandit({ dimension: d, ridge: 1 });
     const before = linearWorld(d, theta, 5);
-    const after = linearWorld(d, theta.map((v) => -v), 6);
+    const after = linearWorld(
+      d,
+      theta.map((v) => -v),
+      6,
+    );
     for (let t = 0; t < 1000; t++) {
       const x = before.context();
       const r = before.reward(x);
@@ -220,7 +230,10 @@ describe('linear contextual bandits', () => {
   });
 
   test('toJSON/fromJSON round trip through JSON and structuredClone scores and learns identically', () => {
-    for (const bandit of [new LinearThompsonBandit({ dimension: d, ridge: 1.5, exploration: 0.3 }), new LinUCBBandit({ dimension: d, decay: 0.95 })]) {
+    for (const bandit of [
+      new LinearThompsonBandit({ dimension: d, ridge: 1.5, exploration: 0.3 }),
+      new LinUCBBandit({ dimension: d, decay: 0.95 }),
+    ]) {
       const world = linearWorld(d, theta, 21);
       for (let t = 0; t < 50; t++) {
         const x = world.context();
@@ -228,7 +241,10 @@ describe('linear contextual bandits', () => {
       }
       const state = bandit.toJSON();
       const xs = Array.from({ length: 4 }, world.context);
-      for (const copy of [linearBanditFromJSON(structuredClone(state)), linearBanditFromJSON(JSON.parse(JSON.stringify(state)) as LinearBanditState)]) {
+      for (const copy of [
+        linearBanditFromJSON(structuredClone(state)),
+        linearBanditFromJSON(JSON.parse(JSON.stringify(state)) as LinearBanditState),
+      ]) {
         assert.equal(copy.kind, bandit.kind);
         assert.deepEqual(copy.toJSON(), state);
         assert.deepEqual(copy.scores(xs, mulberry32(4)), bandit.scores(xs, mulberry32(4)));
@@ -262,7 +278,12 @@ describe('slates with propensities', () => {
     for (const exploration of [0, 0.1, 0.5, 1]) {
       const rows = slatePropensities(scores, { size: 3, exploration });
       assert.equal(rows.length, 3);
-      for (const row of rows) close(row.reduce((s, v) => s + v, 0), 1, 1e-12);
+      for (const row of rows)
+        close(
+          row.reduce((s, v) => s + v, 0),
+          1,
+          1e-12,
+        );
     }
     const greedy = epsilonGreedySlate(scores, { size: 3, exploration: 0 }, mulberry32(1));
     assert.deepEqual(
@@ -314,7 +335,12 @@ describe('slates with propensities', () => {
     const run = (seed: number) => estimateSlatePropensities((r) => bandit.scores(xs, r), xs.length, 2, 500, mulberry32(seed));
     const p = run(3);
     assert.deepEqual(p, run(3));
-    for (const row of p) close(row.reduce((s, v) => s + v, 0), 1, 1e-12);
+    for (const row of p)
+      close(
+        row.reduce((s, v) => s + v, 0),
+        1,
+        1e-12,
+      );
     assert.ok(p[0][0] > p[0][1], 'the arm with evidence of reward leads position 1 most often');
   });
 });
@@ -383,7 +409,9 @@ describe('runOpe on a directory laid out like Open Bandit', () => {
       mkdirSync(join(dir, 'bts'));
       const items = 6;
       const rand = mulberry32(12);
-      const header = ',timestamp,item_id,position,click,propensity_score,user_feature_0,' + Array.from({ length: items }, (_, i) => `user-item_affinity_${i}`).join(',');
+      const header =
+        ',timestamp,item_id,position,click,propensity_score,user_feature_0,' +
+        Array.from({ length: items }, (_, i) => `user-item_affinity_${i}`).join(',');
       const good = [0.02, 0.02, 0.3, 0.02, 0.25, 0.2];
       const ctrOf = (item: number): number => good[item];
       const rows = (n: number, pick: () => number, propensity: (item: number) => number): string =>
@@ -397,11 +425,28 @@ describe('runOpe on a directory laid out like Open Bandit', () => {
             return [t, stamp, item, position, click, propensity(item), t % 2 ? 'u1' : 'u2', ...Array.from({ length: items }, () => '0.0')].join(',');
           }),
         ].join('\n') + '\n';
-      writeFileSync(join(dir, 'random', 'kids.csv'), rows(3000, () => Math.floor(rand() * items), () => 1 / items));
-      writeFileSync(join(dir, 'bts', 'kids.csv'), rows(500, () => (rand() < 0.5 ? 2 : Math.floor(rand() * items)), (i) => (i === 2 ? 0.5 + 0.5 / items : 0.5 / items)));
+      writeFileSync(
+        join(dir, 'random', 'kids.csv'),
+        rows(
+          3000,
+          () => Math.floor(rand() * items),
+          () => 1 / items,
+        ),
+      );
+      writeFileSync(
+        join(dir, 'bts', 'kids.csv'),
+        rows(
+          500,
+          () => (rand() < 0.5 ? 2 : Math.floor(rand() * items)),
+          (i) => (i === 2 ? 0.5 + 0.5 / items : 0.5 / items),
+        ),
+      );
       writeFileSync(
         join(dir, 'item_context.csv'),
-        [',item_id,item_feature_0,item_feature_1', ...Array.from({ length: items }, (_, i) => `${i},${i},${(i * 7) % 5},${good[i] > 0.1 ? 'hA' : 'hB'}`)].join('\n') + '\n',
+        [
+          ',item_id,item_feature_0,item_feature_1',
+          ...Array.from({ length: items }, (_, i) => `${i},${i},${(i * 7) % 5},${good[i] > 0.1 ? 'hA' : 'hB'}`),
+        ].join('\n') + '\n',
       );
       const lines: string[] = [];
       const original = console.log;

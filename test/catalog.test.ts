@@ -4,7 +4,17 @@ import { CATALOG_LIMITS, contentHash, fnv1a64, itemText, validateCatalog } from 
 import { RecommenderError } from '../src/errors';
 import type { CatalogItem } from '../src/types';
 
-const good = { id: 'a', title: 'Blue shirt', description: 'Soft cotton shirt', category: 'Shirts', tags: ['cotton', 'blue'], price: 20, imageUrl: 'https://cdn.example.com/a.png', available: true, text: { brand: 'Acme' } };
+const good = {
+  id: 'a',
+  title: 'Blue shirt',
+  description: 'Soft cotton shirt',
+  category: 'Shirts',
+  tags: ['cotton', 'blue'],
+  price: 20,
+  imageUrl: 'https://cdn.example.com/a.png',
+  available: true,
+  text: { brand: 'Acme' },
+};
 
 /** The one problem reported for a catalog of a single bad item. */
 function problemOf(item: unknown): { field: string; message: string; id?: string } {
@@ -18,7 +28,12 @@ function problemOf(item: unknown): { field: string; message: string; id?: string
 
 describe('validateCatalog', () => {
   test('good items load as clean copies with every known field', () => {
-    const input = [good, { id: 'b', title: 'Red hat' }, { id: 7, title: 'numeric id is accepted' }, { id: 'c', title: 'Free', price: 0, available: false, tags: [] }];
+    const input = [
+      good,
+      { id: 'b', title: 'Red hat' },
+      { id: 7, title: 'numeric id is accepted' },
+      { id: 'c', title: 'Free', price: 0, available: false, tags: [] },
+    ];
     const { items, problems } = validateCatalog(input);
     assert.deepEqual(problems, []);
     assert.deepEqual(
@@ -128,7 +143,13 @@ describe('validateCatalog', () => {
       assert.equal(p.id, 'x');
     }
     // exactly at the limits is fine
-    const atLimit = validateCatalog([{ id: 'i'.repeat(CATALOG_LIMITS.idLength), title: 't'.repeat(CATALOG_LIMITS.titleLength), description: 'd'.repeat(CATALOG_LIMITS.descriptionLength) }]);
+    const atLimit = validateCatalog([
+      {
+        id: 'i'.repeat(CATALOG_LIMITS.idLength),
+        title: 't'.repeat(CATALOG_LIMITS.titleLength),
+        description: 'd'.repeat(CATALOG_LIMITS.descriptionLength),
+      },
+    ]);
     assert.equal(atLimit.items.length, 1);
   });
 
@@ -144,7 +165,17 @@ describe('validateCatalog', () => {
   });
 
   test('imageUrl: http(s) and relative URLs load; script and data URLs are refused, however disguised', () => {
-    for (const url of ['https://cdn.example.com/a.png', 'http://example.com/a.png', 'HTTPS://EXAMPLE.COM/A.PNG', '/img/a.png', 'img/a.png', './a b.png', '//cdn.example.com/a.png', '?v=1', 'a.png#x']) {
+    for (const url of [
+      'https://cdn.example.com/a.png',
+      'http://example.com/a.png',
+      'HTTPS://EXAMPLE.COM/A.PNG',
+      '/img/a.png',
+      'img/a.png',
+      './a b.png',
+      '//cdn.example.com/a.png',
+      '?v=1',
+      'a.png#x',
+    ]) {
       const { items } = validateCatalog([{ id: 'a', title: 't', imageUrl: url }]);
       assert.equal(items[0]?.imageUrl, url, `accepted: ${url}`);
     }
@@ -243,7 +274,11 @@ describe('itemText and contentHash', () => {
     ]) {
       assert.notEqual(contentHash(changed), h, JSON.stringify(changed));
     }
-    assert.equal(contentHash({ ...good, price: 99, available: false, imageUrl: '/b.png', id: 'other' }), h, 'price, availability, image and id are not embedded text');
+    assert.equal(
+      contentHash({ ...good, price: 99, available: false, imageUrl: '/b.png', id: 'other' }),
+      h,
+      'price, availability, image and id are not embedded text',
+    );
     // many distinct texts give distinct hashes
     const seen = new Set<string>();
     for (let i = 0; i < 20_000; i++) seen.add(contentHash({ id: 'x', title: `item ${i}` }));

@@ -17,9 +17,17 @@ function files(dir: string): string[] {
 
 test('docs/api is the TypeDoc output of the current types (npm run docs)', { timeout: 120_000 }, () => {
   const out = mkdtempSync(join(tmpdir(), 'odr-docs-'));
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', out, '--logLevel', 'Error'], { cwd: ROOT, stdio: 'pipe' });
-  const fresh = files(out).map((f) => relative(out, f)).sort();
-  const committed = files(join(ROOT, 'docs', 'api')).map((f) => relative(join(ROOT, 'docs', 'api'), f)).sort();
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', out, '--logLevel', 'Error'], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
+  const fresh = files(out)
+    .map((f) => relative(out, f))
+    .sort();
+  const committed = files(join(ROOT, 'docs', 'api'))
+    .map((f) => relative(join(ROOT, 'docs', 'api'), f))
+    .sort();
   assert.deepEqual(committed, fresh, 'the same pages');
-  for (const f of fresh) assert.equal(readFileSync(join(ROOT, 'docs', 'api', f), 'utf8'), readFileSync(join(out, f), 'utf8'), `docs/api/${f} is stale: run npm run docs`);
+  for (const f of fresh)
+    assert.equal(readFileSync(join(ROOT, 'docs', 'api', f), 'utf8'), readFileSync(join(out, f), 'utf8'), `docs/api/${f} is stale: run npm run docs`);
 });

@@ -138,7 +138,10 @@ describe('ONNX sentence encoder (WASM) vs TypeScript reference', () => {
       const known = encoder.tokenizer.encode(TEXTS[i]).ids.length > 0;
       if (known) assert.ok(Math.abs(n - 1) < 1e-5, `text ${i}: norm ${n}`);
       else {
-        assert.ok(v.every((x) => x === 0), `text ${i}: all zeros`);
+        assert.ok(
+          v.every((x) => x === 0),
+          `text ${i}: all zeros`,
+        );
         zeros++;
       }
     });
@@ -233,16 +236,13 @@ describe('model folder integrity', () => {
         const bytes = readFileSync(join(dir, file));
         bytes[Math.floor(bytes.length / 2)] ^= 0x01;
         writeFileSync(join(dir, file), bytes);
-        await assert.rejects(
-          OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: fileReader(dir), where: dir, backend: 'wasm' }),
-          (e: unknown) => {
-            assert.ok(e instanceof RecommenderError, `a RecommenderError, got ${String(e)}`);
-            assert.equal(e.code, 'model_integrity');
-            assert.match(e.message, new RegExp(file.replace('.', '\\.')));
-            assert.ok(e.fix.length > 10, 'says what to do');
-            return true;
-          },
-        );
+        await assert.rejects(OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: fileReader(dir), where: dir, backend: 'wasm' }), (e: unknown) => {
+          assert.ok(e instanceof RecommenderError, `a RecommenderError, got ${String(e)}`);
+          assert.equal(e.code, 'model_integrity');
+          assert.match(e.message, new RegExp(file.replace('.', '\\.')));
+          assert.ok(e.fix.length > 10, 'says what to do');
+          return true;
+        });
         // the untouched copy still loads
         writeFileSync(join(dir, file), readFileSync(join(DIR, file)));
         const ok = await OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: fileReader(dir), where: dir, backend: 'wasm' });
@@ -282,7 +282,10 @@ describe('SIF reference math edge cases', () => {
   test('sifEmbed of no ids is all zeros', () => {
     const { weights } = referenceWeights();
     assert.ok(sifEmbed([], weights).every((x) => x === 0));
-    assert.ok(sifEmbed([0, 0, 0], weights).every((x) => x === 0), 'padding only');
+    assert.ok(
+      sifEmbed([0, 0, 0], weights).every((x) => x === 0),
+      'padding only',
+    );
   });
 });
 
@@ -315,7 +318,9 @@ describe('backend choice without WebGPU', () => {
       assert.equal(auto.reason, 'no WebGPU in this browser');
       assert.equal((auto.session as unknown as { provider: string }).provider, 'wasm');
       const fallbacks: string[] = [];
-      const forced = await withNavigator(nav, () => createSession(fakeOrt(false), new Uint8Array(1), 'webgpu', (from, to, why) => fallbacks.push(`${from}->${to}: ${why}`)));
+      const forced = await withNavigator(nav, () =>
+        createSession(fakeOrt(false), new Uint8Array(1), 'webgpu', (from, to, why) => fallbacks.push(`${from}->${to}: ${why}`)),
+      );
       assert.equal(forced.backend, 'wasm');
       assert.deepEqual(fallbacks, ['webgpu->wasm: navigator.gpu is not available in this browser']);
     }
@@ -323,7 +328,9 @@ describe('backend choice without WebGPU', () => {
 
   test('WebGPU present but its session fails: WASM, with the reason', async () => {
     const fallbacks: string[] = [];
-    const r = await withNavigator({ gpu: {} }, () => createSession(fakeOrt(true), new Uint8Array(1), 'webgpu', (from, to, why) => fallbacks.push(`${from}->${to}: ${why}`)));
+    const r = await withNavigator({ gpu: {} }, () =>
+      createSession(fakeOrt(true), new Uint8Array(1), 'webgpu', (from, to, why) => fallbacks.push(`${from}->${to}: ${why}`)),
+    );
     assert.equal(r.backend, 'wasm');
     assert.match(r.reason, /WebGPU session failed: adapter lost/);
     assert.equal(fallbacks.length, 1);

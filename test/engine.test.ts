@@ -73,15 +73,28 @@ describe('Engine', () => {
     assert.ok(ranked.length >= 8, 'exploration fills at most the open slots (20% by default)');
     for (const r of ranked) {
       assert.equal(r.reasons[0].kind, 'history');
-      assert.ok(titles.some((t) => r.reasons[0].text.includes(t)), r.reasons[0].text);
+      assert.ok(
+        titles.some((t) => r.reasons[0].text.includes(t)),
+        r.reasons[0].text,
+      );
     }
-    assert.ok(recs.every((r) => !horror.some((h) => h.id === r.itemId)), 'seen items excluded');
+    assert.ok(
+      recs.every((r) => !horror.some((h) => h.id === r.itemId)),
+      'seen items excluded',
+    );
   });
 
   test('diversity and taskWeights options: validated with a clear error; more diversity spreads a slate over more genres', async () => {
-    const opts = (o: RecommenderOptions): Engine => new Engine(engineOptions(o), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder });
-    assert.throws(() => opts({ diversity: 1.5 }), (err: RecommenderError) => err.code === 'invalid_options' && /diversity must be a number from 0 to 1/.test(err.message));
-    assert.throws(() => opts({ taskWeights: { click: -1 } }), (err: RecommenderError) => err.code === 'invalid_options' && /taskWeights/.test(err.message));
+    const opts = (o: RecommenderOptions): Engine =>
+      new Engine(engineOptions(o), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder });
+    assert.throws(
+      () => opts({ diversity: 1.5 }),
+      (err: RecommenderError) => err.code === 'invalid_options' && /diversity must be a number from 0 to 1/.test(err.message),
+    );
+    assert.throws(
+      () => opts({ taskWeights: { click: -1 } }),
+      (err: RecommenderError) => err.code === 'invalid_options' && /taskWeights/.test(err.message),
+    );
     assert.throws(() => opts({ taskWeights: { click: 0, conversion: 0 } }), /must not be 0 for both click and conversion/);
     const slateGenres = async (diversity: number): Promise<number> => {
       const e = opts({ diversity, exploration: { rate: 0 } });
@@ -129,7 +142,10 @@ describe('Engine', () => {
     const sim = await e.similar(toy.id, 5);
     assert.equal(sim.length, 5);
     assert.ok(sim.every((r) => r.itemId !== toy.id && r.reasons[0].kind === 'similar'));
-    assert.ok(sim.some((r) => genres(r.item).includes('Animation')), sim.map((r) => r.item.title).join('; '));
+    assert.ok(
+      sim.some((r) => genres(r.item).includes('Animation')),
+      sim.map((r) => r.item.title).join('; '),
+    );
     const found = await e.search('toy story', 5);
     assert.equal(found[0].itemId, toy.id);
     assert.deepEqual(await e.search('   '), []);
@@ -146,7 +162,10 @@ describe('Engine', () => {
     const hist = await e2.history();
     assert.equal(hist.length, 20);
     const exported = await e2.exportData();
-    assert.deepEqual(exported.events.map((x) => x.itemId), small.slice(0, 20).map((it) => it.id));
+    assert.deepEqual(
+      exported.events.map((x) => x.itemId),
+      small.slice(0, 20).map((it) => it.id),
+    );
     await e2.deleteData();
     assert.equal((await e2.history()).length, 0);
     assert.equal((await e2.stats()).events, 0);

@@ -16,7 +16,9 @@ import type { CatalogItem, RecommenderOptions } from '../src/types';
 import { fileReader, MODELS_DIR } from '../support/node-models';
 import { useSharedEncoder } from '../support/shared-encoder';
 
-const catalog = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 1500);
+const catalog = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]
+).slice(0, 1500);
 const sharedEncoder = useSharedEncoder();
 
 function engine(options: RecommenderOptions, factory = new IDBFactory()): Engine {
@@ -37,9 +39,15 @@ const lists = (): SourceLists => ({
 
 describe('SlateMixer', () => {
   test('rate 0 or policy off: the ranking as is, propensity 1', () => {
-    for (const config of [{ policy: 'thompson' as const, rate: 0, decay: 1, draws: 50 }, { policy: 'off' as const, rate: 0.5, decay: 1, draws: 50 }]) {
+    for (const config of [
+      { policy: 'thompson' as const, rate: 0, decay: 1, draws: 50 },
+      { policy: 'off' as const, rate: 0.5, decay: 1, draws: 50 },
+    ]) {
       const slate = new SlateMixer(config).compose(lists(), 10, mulberry32(1));
-      assert.deepEqual(slate.map((s) => s.item), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.deepEqual(
+        slate.map((s) => s.item),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      );
       assert.ok(slate.every((s) => s.source === 'ranked' && s.propensity === 1));
     }
   });
@@ -50,7 +58,11 @@ describe('SlateMixer', () => {
       const slate = mixer.compose(lists(), 10, mulberry32(2), (i, source) => [1, i / 60, 0, 0, 0, ...SOURCES.map((s) => (s === source ? 1 : 0))]);
       assert.equal(slate.length, 10);
       assert.equal(new Set(slate.map((s) => s.item)).size, 10);
-      assert.deepEqual(slate.slice(0, 5).map((s) => s.item), [0, 1, 2, 3, 4], 'the first slots follow the ranking');
+      assert.deepEqual(
+        slate.slice(0, 5).map((s) => s.item),
+        [0, 1, 2, 3, 4],
+        'the first slots follow the ranking',
+      );
       for (const s of slate.slice(5)) {
         const total = Object.values(s.sourcePropensities).reduce((a, b) => a + (b ?? 0), 0);
         assert.ok(Math.abs(total - 1) < 1e-9, `slot ${s.slot} propensities sum to ${total}`);
@@ -109,9 +121,15 @@ describe('exploration in the engine', () => {
     const b = await run(7);
     assert.deepEqual(a, b, 'same seed, same calls: same slates');
     const others = await Promise.all([11, 12, 13].map((s) => run(s)));
-    assert.ok(others.some((o) => o.ids.join() !== a.ids.join()), 'other seeds explore differently');
+    assert.ok(
+      others.some((o) => o.ids.join() !== a.ids.join()),
+      'other seeds explore differently',
+    );
     const all = [a, ...others];
-    assert.ok(all.some((o) => o.sources.includes('explore')), 'the explore source is used');
+    assert.ok(
+      all.some((o) => o.sources.includes('explore')),
+      'the explore source is used',
+    );
     for (const o of all) o.texts.filter(Boolean).forEach((t) => assert.match(t, /^Something new for you/));
     const exploit = await run(7, 0);
     assert.ok(exploit.sources.every((s) => s === 'ranked'));
@@ -153,14 +171,21 @@ describe('exploration in the engine', () => {
     const counts = (prior: 'population' | 'uniform'): Record<string, number> => {
       const out: Record<string, number> = {};
       for (let seed = 0; seed < 200; seed++) {
-        const [s] = new SlateMixer({ policy: 'thompson', rate: 1, decay: 1, draws: 20, prior, priorStrength: 200 }).compose(lists(), 1, mulberry32(seed));
+        const [s] = new SlateMixer({ policy: 'thompson', rate: 1, decay: 1, draws: 20, prior, priorStrength: 200 }).compose(
+          lists(),
+          1,
+          mulberry32(seed),
+        );
         out[s.source] = (out[s.source] ?? 0) + 1;
       }
       return out;
     };
     const population = counts('population');
     const uniform = counts('uniform');
-    assert.ok((population.global ?? 0) + (population.ranked ?? 0) > 150, `population prior favours the strong sources: ${JSON.stringify(population)}`);
+    assert.ok(
+      (population.global ?? 0) + (population.ranked ?? 0) > 150,
+      `population prior favours the strong sources: ${JSON.stringify(population)}`,
+    );
     assert.ok((uniform.explore ?? 0) > 20, `uniform prior explores every source: ${JSON.stringify(uniform)}`);
   });
 });

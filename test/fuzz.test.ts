@@ -21,11 +21,19 @@ import { EVENT_TYPES } from '../src/vocabulary';
 import type { CatalogItem, StoredEvent, TrackEvent } from '../src/types';
 import { useSharedEncoder } from '../support/shared-encoder';
 
-const catalog = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 300);
+const catalog = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]
+).slice(0, 300);
 const encoder = useSharedEncoder();
 
 const MB = 'x'.repeat(1 << 20);
-const HTML = ['<img src=x onerror="globalThis.__xss=1">', '<script>globalThis.__xss=2</script>', '"><svg onload=alert(1)>', "'); DROP TABLE events; --", '{{constructor.constructor("return 1")()}}'];
+const HTML = [
+  '<img src=x onerror="globalThis.__xss=1">',
+  '<script>globalThis.__xss=2</script>',
+  '"><svg onload=alert(1)>',
+  "'); DROP TABLE events; --",
+  '{{constructor.constructor("return 1")()}}',
+];
 /** Values of every wrong type and shape a caller (or another script) might pass. */
 const HOSTILE: unknown[] = [
   undefined,
@@ -95,7 +103,17 @@ function hostileItem(rand: () => number, i: number): unknown {
   if (rand() < 0.5) item.category = field(() => pick(rand, ['Comedy', 'Horror', '<b>Drama</b>']));
   if (rand() < 0.5) item.tags = field(() => [pick(rand, ['fun', '<i>tag</i>', '__proto__']), 'Action']);
   if (rand() < 0.5) item.price = field(() => Math.round(rand() * 100));
-  if (rand() < 0.5) item.imageUrl = field(() => pick(rand, ['/img/a.png', 'https://cdn.example/b.jpg', 'javascript:alert(1)', ' \u0001javascript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'java\nscript:alert(1)']));
+  if (rand() < 0.5)
+    item.imageUrl = field(() =>
+      pick(rand, [
+        '/img/a.png',
+        'https://cdn.example/b.jpg',
+        'javascript:alert(1)',
+        ' \u0001javascript:alert(1)',
+        'data:text/html,<script>alert(1)</script>',
+        'java\nscript:alert(1)',
+      ]),
+    );
   if (rand() < 0.5) item.available = field(() => rand() < 0.5);
   if (rand() < 0.3) {
     // prototype keys with object values (pollution attempts) and with string values (must not be copied as own keys)
@@ -158,7 +176,11 @@ describe('fuzz: catalog loading', () => {
 
   test('1 MB strings in every field are refused per item with the limit named', { timeout: 120_000 }, () => {
     const fields = ['id', 'title', 'description', 'category', 'imageUrl'];
-    const { items, problems } = validateCatalog([...fields.map((f) => ({ id: `big-${f}`, title: 'ok', [f]: MB })), { id: 'big-tag', title: 'ok', tags: [MB] }, { id: 'big-text', title: 'ok', text: { review: MB } }]);
+    const { items, problems } = validateCatalog([
+      ...fields.map((f) => ({ id: `big-${f}`, title: 'ok', [f]: MB })),
+      { id: 'big-tag', title: 'ok', tags: [MB] },
+      { id: 'big-text', title: 'ok', text: { review: MB } },
+    ]);
     assert.equal(items.length, 0);
     assert.equal(problems.length, fields.length + 2);
     for (const p of problems) assert.ok(p.message.length < 200, p.message);
@@ -167,7 +189,10 @@ describe('fuzz: catalog loading', () => {
   test('the engine loads a hostile catalog, reports the bad entries and serves from the good ones', { timeout: 120_000 }, async () => {
     const rand = mulberry32(99);
     const hostile = Array.from({ length: 400 }, (_, i) => hostileItem(rand, i));
-    const engine = new Engine(engineOptions({ seed: 1 }), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder() });
+    const engine = new Engine(engineOptions({ seed: 1 }), {
+      store: () => openStore({ indexedDB: new IDBFactory() }),
+      encoder: async () => encoder(),
+    });
     const report = await engine.setCatalog([...catalog.slice(0, 100), ...hostile] as CatalogItem[]);
     assert.equal(report.loaded + report.problems.length, 500);
     assert.ok(report.loaded >= 100);
@@ -184,116 +209,143 @@ describe('fuzz: catalog loading', () => {
 });
 
 describe('fuzz: track() and the read calls', () => {
-  test('4,000 generated hostile events: each is stored clean or refused with a clear error; the log stays valid; the engine keeps serving', { timeout: 120_000 }, async () => {
-    const factory = new IDBFactory();
-    const engine = new Engine(engineOptions({ seed: 2 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder() });
-    await engine.setCatalog(catalog);
-    const ids = catalog.map((c) => c.id);
-    const rand = mulberry32(4321);
-    const hostileContext = (): unknown => {
-      if (rand() < 0.3) return pick(rand, HOSTILE);
-      const ctx: Record<string, unknown> = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}}');
-      ctx.page = pick(rand, HOSTILE);
-      ctx[pick(rand, ['slot', MB, '<b>k</b>', 'prototype'])] = pick(rand, HOSTILE);
-      for (let i = 0; i < Math.floor(rand() * 60); i++) ctx[`k${i}`] = i;
-      return ctx;
-    };
-    const events: unknown[] = Array.from({ length: 4_000 }, () => {
-      if (rand() < 0.05) return pick(rand, HOSTILE);
-      const e: Record<string, unknown> = {};
-      e.type = rand() < 0.7 ? pick(rand, EVENT_TYPES) : pick(rand, HOSTILE);
-      e.itemId = rand() < 0.6 ? pick(rand, ids) : rand() < 0.5 ? `unknown-${Math.floor(rand() * 1e6)}` : pick(rand, HOSTILE);
-      if (rand() < 0.3) e.query = rand() < 0.5 ? 'space adventure' : pick(rand, HOSTILE);
-      if (rand() < 0.3) e.value = rand() < 0.5 ? Math.round(rand() * 300) : pick(rand, HOSTILE);
-      if (rand() < 0.3) e.timestamp = rand() < 0.5 ? Date.now() - Math.floor(rand() * 1e9) : pick(rand, HOSTILE);
-      if (rand() < 0.4) e.context = hostileContext();
-      if (rand() < 0.1) e.eventId = 'forged-id';
-      return e;
-    });
-    const retentionCutoff = Date.now() - 365 * 86_400_000; // the default maxEventAgeDays
-    const outcomes = await Promise.all(
-      events.map((ev, i) =>
-        Promise.resolve()
-          .then(() => engine.track(ev as TrackEvent))
-          .then(
-            () => true,
-            (e: unknown) => {
-              assertClearError(e, `event ${i}`);
-              return false;
-            },
-          ),
-      ),
-    );
-    const accepted = outcomes.filter(Boolean).length;
-    assert.ok(accepted > 200 && accepted < events.length, `a mix (${accepted} stored)`);
-    // accepted events dated before the retention window are deleted by the retention policy, as they should be
-    const expired = events.filter((ev, i) => outcomes[i] && typeof (ev as TrackEvent).timestamp === 'number' && ((ev as TrackEvent).timestamp as number) < retentionCutoff).length;
-    await engine.flush();
-    const store = await openStore({ indexedDB: factory });
-    await store.pruneEvents({ maxAgeMs: 365 * 86_400_000 });
-    const stored = await store.events();
-    assert.equal(stored.length, accepted - expired, `exactly the accepted events were stored (${expired} beyond the retention age)`);
-    assert.equal(new Set(stored.map((e) => e.eventId)).size, stored.length, 'ids are the engine’s own, never forged duplicates');
-    const known = new Set(ids);
-    for (const e of stored) assertStoredClean(e, known);
-    assertPrototypesClean();
-    // still serving, with personalisation from the accepted events
-    const recs = await engine.recommend({ k: 10 });
-    assert.equal(recs.length, 10);
-    assert.ok((await engine.similar(ids[0], 5)).length === 5);
-    assert.ok((await engine.search('space adventure', 5)).length > 0);
-    await engine.close();
-  });
+  test(
+    '4,000 generated hostile events: each is stored clean or refused with a clear error; the log stays valid; the engine keeps serving',
+    { timeout: 120_000 },
+    async () => {
+      const factory = new IDBFactory();
+      const engine = new Engine(engineOptions({ seed: 2 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder() });
+      await engine.setCatalog(catalog);
+      const ids = catalog.map((c) => c.id);
+      const rand = mulberry32(4321);
+      const hostileContext = (): unknown => {
+        if (rand() < 0.3) return pick(rand, HOSTILE);
+        const ctx: Record<string, unknown> = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"prototype": {"polluted": "yes"}}}');
+        ctx.page = pick(rand, HOSTILE);
+        ctx[pick(rand, ['slot', MB, '<b>k</b>', 'prototype'])] = pick(rand, HOSTILE);
+        for (let i = 0; i < Math.floor(rand() * 60); i++) ctx[`k${i}`] = i;
+        return ctx;
+      };
+      const events: unknown[] = Array.from({ length: 4_000 }, () => {
+        if (rand() < 0.05) return pick(rand, HOSTILE);
+        const e: Record<string, unknown> = {};
+        e.type = rand() < 0.7 ? pick(rand, EVENT_TYPES) : pick(rand, HOSTILE);
+        e.itemId = rand() < 0.6 ? pick(rand, ids) : rand() < 0.5 ? `unknown-${Math.floor(rand() * 1e6)}` : pick(rand, HOSTILE);
+        if (rand() < 0.3) e.query = rand() < 0.5 ? 'space adventure' : pick(rand, HOSTILE);
+        if (rand() < 0.3) e.value = rand() < 0.5 ? Math.round(rand() * 300) : pick(rand, HOSTILE);
+        if (rand() < 0.3) e.timestamp = rand() < 0.5 ? Date.now() - Math.floor(rand() * 1e9) : pick(rand, HOSTILE);
+        if (rand() < 0.4) e.context = hostileContext();
+        if (rand() < 0.1) e.eventId = 'forged-id';
+        return e;
+      });
+      const retentionCutoff = Date.now() - 365 * 86_400_000; // the default maxEventAgeDays
+      const outcomes = await Promise.all(
+        events.map((ev, i) =>
+          Promise.resolve()
+            .then(() => engine.track(ev as TrackEvent))
+            .then(
+              () => true,
+              (e: unknown) => {
+                assertClearError(e, `event ${i}`);
+                return false;
+              },
+            ),
+        ),
+      );
+      const accepted = outcomes.filter(Boolean).length;
+      assert.ok(accepted > 200 && accepted < events.length, `a mix (${accepted} stored)`);
+      // accepted events dated before the retention window are deleted by the retention policy, as they should be
+      const expired = events.filter(
+        (ev, i) => outcomes[i] && typeof (ev as TrackEvent).timestamp === 'number' && ((ev as TrackEvent).timestamp as number) < retentionCutoff,
+      ).length;
+      await engine.flush();
+      const store = await openStore({ indexedDB: factory });
+      await store.pruneEvents({ maxAgeMs: 365 * 86_400_000 });
+      const stored = await store.events();
+      assert.equal(stored.length, accepted - expired, `exactly the accepted events were stored (${expired} beyond the retention age)`);
+      assert.equal(new Set(stored.map((e) => e.eventId)).size, stored.length, 'ids are the engine’s own, never forged duplicates');
+      const known = new Set(ids);
+      for (const e of stored) assertStoredClean(e, known);
+      assertPrototypesClean();
+      // still serving, with personalisation from the accepted events
+      const recs = await engine.recommend({ k: 10 });
+      assert.equal(recs.length, 10);
+      assert.ok((await engine.similar(ids[0], 5)).length === 5);
+      assert.ok((await engine.search('space adventure', 5)).length > 0);
+      await engine.close();
+    },
+  );
 
-  test('recommend(), similar(), search(), explain() and history() with hostile arguments: results or a clear error, never a crash', { timeout: 120_000 }, async () => {
-    const engine = new Engine(engineOptions({ seed: 3 }), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder() });
-    await engine.setCatalog(catalog);
-    await engine.track({ type: 'click', itemId: catalog[0].id });
-    const rand = mulberry32(777);
-    const hostileOptions = (): unknown => {
-      if (rand() < 0.3) return pick(rand, HOSTILE);
-      const o: Record<string, unknown> = JSON.parse('{"__proto__": {"polluted": "yes"}}');
-      if (rand() < 0.6) o.k = pick(rand, [5, ...HOSTILE]);
-      if (rand() < 0.5) o.exclude = pick(rand, [[catalog[1].id], ...HOSTILE]);
-      if (rand() < 0.5) {
-        o.filters = rand() < 0.3 ? pick(rand, HOSTILE) : { categories: pick(rand, [['Comedy'], ...HOSTILE]), maxPrice: pick(rand, [10, ...HOSTILE]), minPrice: pick(rand, HOSTILE), available: pick(rand, HOSTILE), tags: pick(rand, HOSTILE) };
+  test(
+    'recommend(), similar(), search(), explain() and history() with hostile arguments: results or a clear error, never a crash',
+    { timeout: 120_000 },
+    async () => {
+      const engine = new Engine(engineOptions({ seed: 3 }), {
+        store: () => openStore({ indexedDB: new IDBFactory() }),
+        encoder: async () => encoder(),
+      });
+      await engine.setCatalog(catalog);
+      await engine.track({ type: 'click', itemId: catalog[0].id });
+      const rand = mulberry32(777);
+      const hostileOptions = (): unknown => {
+        if (rand() < 0.3) return pick(rand, HOSTILE);
+        const o: Record<string, unknown> = JSON.parse('{"__proto__": {"polluted": "yes"}}');
+        if (rand() < 0.6) o.k = pick(rand, [5, ...HOSTILE]);
+        if (rand() < 0.5) o.exclude = pick(rand, [[catalog[1].id], ...HOSTILE]);
+        if (rand() < 0.5) {
+          o.filters =
+            rand() < 0.3
+              ? pick(rand, HOSTILE)
+              : {
+                  categories: pick(rand, [['Comedy'], ...HOSTILE]),
+                  maxPrice: pick(rand, [10, ...HOSTILE]),
+                  minPrice: pick(rand, HOSTILE),
+                  available: pick(rand, HOSTILE),
+                  tags: pick(rand, HOSTILE),
+                };
+        }
+        if (rand() < 0.3) o.context = pick(rand, HOSTILE);
+        return o;
+      };
+      const calls: [string, () => Promise<unknown>][] = [];
+      for (let i = 0; i < 300; i++) {
+        const opts = hostileOptions();
+        const arg = pick(rand, [catalog[2].id, ...HOSTILE]);
+        const k = pick(rand, [3, ...HOSTILE]);
+        calls.push([`recommend(${i})`, () => engine.recommend(opts as never)]);
+        calls.push([`similar(${i})`, () => engine.similar(arg as never, k as never)]);
+        calls.push([`search(${i})`, () => engine.search(arg as never, k as never)]);
+        calls.push([`explain(${i})`, () => engine.explain(arg as never)]);
+        calls.push([`history(${i})`, () => engine.history(k as never)]);
       }
-      if (rand() < 0.3) o.context = pick(rand, HOSTILE);
-      return o;
-    };
-    const calls: [string, () => Promise<unknown>][] = [];
-    for (let i = 0; i < 300; i++) {
-      const opts = hostileOptions();
-      const arg = pick(rand, [catalog[2].id, ...HOSTILE]);
-      const k = pick(rand, [3, ...HOSTILE]);
-      calls.push([`recommend(${i})`, () => engine.recommend(opts as never)]);
-      calls.push([`similar(${i})`, () => engine.similar(arg as never, k as never)]);
-      calls.push([`search(${i})`, () => engine.search(arg as never, k as never)]);
-      calls.push([`explain(${i})`, () => engine.explain(arg as never)]);
-      calls.push([`history(${i})`, () => engine.history(k as never)]);
-    }
-    let answered = 0;
-    for (const [what, call] of calls) {
-      try {
-        const r = await call();
-        assert.ok(Array.isArray(r), `${what} returns a list`);
-        answered++;
-      } catch (e) {
-        assertClearError(e, what);
+      let answered = 0;
+      for (const [what, call] of calls) {
+        try {
+          const r = await call();
+          assert.ok(Array.isArray(r), `${what} returns a list`);
+          answered++;
+        } catch (e) {
+          assertClearError(e, what);
+        }
       }
-    }
-    assert.ok(answered > 100, `${answered} answered`);
-    assertPrototypesClean();
-    assert.equal((await engine.recommend({ k: 10 })).length, 10, 'still serving');
-    await engine.close();
-  });
+      assert.ok(answered > 100, `${answered} answered`);
+      assertPrototypesClean();
+      assert.equal((await engine.recommend({ k: 10 })).length, 10, 'still serving');
+      await engine.close();
+    },
+  );
 
   test('a huge batch: 20,000 track() calls at once are all stored while storage works', { timeout: 120_000 }, async () => {
     const factory = new IDBFactory();
-    const engine = new Engine(engineOptions({ seed: 4, maxEvents: 50_000 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder() });
+    const engine = new Engine(engineOptions({ seed: 4, maxEvents: 50_000 }), {
+      store: () => openStore({ indexedDB: factory }),
+      encoder: async () => encoder(),
+    });
     await engine.setCatalog(catalog);
     const N = 20_000;
-    const results = await Promise.allSettled(Array.from({ length: N }, (_, i) => engine.track({ type: 'view', itemId: catalog[i % catalog.length].id })));
+    const results = await Promise.allSettled(
+      Array.from({ length: N }, (_, i) => engine.track({ type: 'view', itemId: catalog[i % catalog.length].id })),
+    );
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     for (const r of rejected.slice(0, 5)) assertClearError(r.reason, 'a rejected track()');
     await engine.flush();

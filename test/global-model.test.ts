@@ -38,7 +38,10 @@ describe('global model', () => {
       { user: 'x', item: '9', timestamp: 1 },
       { user: 'x', item: '1', timestamp: 0 },
     ]);
-    assert.deepEqual(seq.get('x')?.map((e) => e.item), ['1', '9', '10']);
+    assert.deepEqual(
+      seq.get('x')?.map((e) => e.item),
+      ['1', '9', '10'],
+    );
   });
 
   test('build -> bytes -> load round trip, deterministic, scores follow co-occurrence and order', async () => {
@@ -54,11 +57,23 @@ describe('global model', () => {
     // next-item: after b comes c
     const rowOf = new Map(m.itemIds.map((id, r) => [id, r] as const));
     const rowToCatalog = Int32Array.from(m.itemIds, (_, r) => r);
-    const s = globalScores(m, rowToCatalog, m.rows, [{ itemId: 'a', weight: 1 }, { itemId: 'b', weight: 1 }], rowOf);
+    const s = globalScores(
+      m,
+      rowToCatalog,
+      m.rows,
+      [
+        { itemId: 'a', weight: 1 },
+        { itemId: 'b', weight: 1 },
+      ],
+      rowOf,
+    );
     assert.ok(s.next[rowOf.get('c') as number] > s.next[rowOf.get('d') as number]);
     assert.ok(s.neighbour[rowOf.get('c') as number] > 0, 'c co-occurs with a and b');
     assert.equal(s.neighbour[rowOf.get('d') as number], 0, 'd never co-occurs');
-    const why = neighbourContributions(m, rowOf, 'c', [{ itemId: 'a', weight: 1 }, { itemId: 'b', weight: 1 }]);
+    const why = neighbourContributions(m, rowOf, 'c', [
+      { itemId: 'a', weight: 1 },
+      { itemId: 'b', weight: 1 },
+    ]);
     assert.ok(why.length > 0 && Math.abs(why.reduce((x, y) => x + y.weight, 0) - 1) < 1e-6);
   });
 
@@ -66,19 +81,36 @@ describe('global model', () => {
     const m = buildGlobalModel(logs, { minCount: 1, k: 2, kt: 2 });
     const bin = encodeGlobalModel(m);
     const items = new TextEncoder().encode(JSON.stringify(m.itemIds));
-    const files: ModelManifest['files'] = { 'global.bin': { sha256: await sha256Hex(bin), bytes: bin.length }, 'items.json': { sha256: await sha256Hex(items), bytes: items.length } };
-    const manifest = { format: 'on-device-recs-model/v1', name: 'g', kind: 'global-model', model: 'global.bin', inputs: {}, outputs: {}, files, hash: await manifestHash(files) };
-    const serve = (tamper: boolean) => async (file: string): Promise<Uint8Array> => {
-      if (file === 'manifest.json') return new TextEncoder().encode(JSON.stringify(manifest));
-      if (file === 'items.json') return items;
-      const b = bin.slice();
-      if (tamper) b[30] ^= 1;
-      return b;
+    const files: ModelManifest['files'] = {
+      'global.bin': { sha256: await sha256Hex(bin), bytes: bin.length },
+      'items.json': { sha256: await sha256Hex(items), bytes: items.length },
     };
+    const manifest = {
+      format: 'on-device-recs-model/v1',
+      name: 'g',
+      kind: 'global-model',
+      model: 'global.bin',
+      inputs: {},
+      outputs: {},
+      files,
+      hash: await manifestHash(files),
+    };
+    const serve =
+      (tamper: boolean) =>
+      async (file: string): Promise<Uint8Array> => {
+        if (file === 'manifest.json') return new TextEncoder().encode(JSON.stringify(manifest));
+        if (file === 'items.json') return items;
+        const b = bin.slice();
+        if (tamper) b[30] ^= 1;
+        return b;
+      };
     const ok = await loadGlobalModel(serve(false), 'g');
     assert.equal(ok.rows, m.rows);
     await assert.rejects(loadGlobalModel(serve(true), 'g'), (e: RecommenderError) => e.code === 'model_integrity');
-    assert.throws(() => decodeGlobalModel(bin.slice(0, bin.length - 4), m.itemIds), (e: RecommenderError) => e.code === 'model_load_failed');
+    assert.throws(
+      () => decodeGlobalModel(bin.slice(0, bin.length - 4), m.itemIds),
+      (e: RecommenderError) => e.code === 'model_load_failed',
+    );
   });
 });
 
@@ -88,7 +120,10 @@ describe('evaluation protocol', () => {
   test('leave-last-out split: time order, ties by movieId, users under 3 interactions skipped', () => {
     const splits = splitLeaveLastOut([r(1, 30, 5), r(1, 20, 5), r(1, 10, 1), r(1, 40, 9), r(2, 1, 1), r(2, 2, 2)]);
     assert.equal(splits.length, 1);
-    assert.deepEqual(splits[0].train.map((x) => x.movieId), [10, 20]);
+    assert.deepEqual(
+      splits[0].train.map((x) => x.movieId),
+      [10, 20],
+    );
     assert.equal(splits[0].validation.movieId, 30);
     assert.equal(splits[0].test.movieId, 40);
   });

@@ -21,7 +21,15 @@ const heads: RankingHeads = {
 test('heads re-rank known items; items unknown to the global model keep their linear slot', async () => {
   const n = 6;
   const items = Array.from({ length: n }, (_, i) => ({ id: String(i), title: `item ${i}` }));
-  const index: CatalogIndex = { items, indexOf: new Map(items.map((it, i) => [it.id, i])), matrix: matrixFromRows(items.map(() => Float32Array.from([1, 0])), 2), prior: catalogOrderPrior(n) };
+  const index: CatalogIndex = {
+    items,
+    indexOf: new Map(items.map((it, i) => [it.id, i])),
+    matrix: matrixFromRows(
+      items.map(() => Float32Array.from([1, 0])),
+      2,
+    ),
+    prior: catalogOrderPrior(n),
+  };
   const base = Float32Array.from([6, 5, 4, 3, 2, 1]); // linear order 0..5
   const components: ScoreComponents = {
     content: new Float32Array(n),

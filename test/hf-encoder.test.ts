@@ -44,7 +44,8 @@ const files = async (dir: string): Promise<string[]> =>
     .map((d) => join(d.parentPath, d.name).slice(dir.length + 1))
     .sort();
 
-const near = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number): boolean => a.length === b.length && Array.from(a).every((x, i) => Math.abs(x - b[i]) <= tol);
+const near = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number): boolean =>
+  a.length === b.length && Array.from(a).every((x, i) => Math.abs(x - b[i]) <= tol);
 
 test('the fixture build is deterministic and matches the committed fixture', async () => {
   const a = await tempDir();
@@ -77,7 +78,11 @@ test('unit-length vectors; same text, same vector; different texts differ; batch
   const progress: { done: number; total: number }[] = [];
   const batch = await enc.embed(texts, (p) => progress.push(p));
   assert.equal(batch.length, texts.length);
-  assert.deepEqual(progress, [{ done: 2, total: 6 }, { done: 4, total: 6 }, { done: 6, total: 6 }]);
+  assert.deepEqual(progress, [
+    { done: 2, total: 6 },
+    { done: 4, total: 6 },
+    { done: 6, total: 6 },
+  ]);
   for (const v of batch) {
     assert.ok(v instanceof Float32Array);
     assert.equal(v.length, TINY_BERT_HIDDEN);
@@ -114,7 +119,14 @@ test('the vector is the mean-pooled, normalised hidden state of the fixture grap
   }
   const norm = Math.hypot(...mean);
   const [v] = await enc.embed(['Running  SHOES dogs']);
-  assert.ok(near(v, Array.from(mean, (x) => x / norm), 1e-5), 'adapter output matches a hand computation');
+  assert.ok(
+    near(
+      v,
+      Array.from(mean, (x) => x / norm),
+      1e-5,
+    ),
+    'adapter output matches a hand computation',
+  );
 });
 
 test('modelHash depends on the model and its config, not on where the files are', async () => {

@@ -16,7 +16,9 @@ import { openStore } from '../src/store';
 import type { CatalogItem } from '../src/types';
 import { useSharedEncoder } from '../support/shared-encoder';
 
-const catalog = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 500);
+const catalog = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]
+).slice(0, 500);
 const encoder = useSharedEncoder();
 const T0 = Date.UTC(2026, 0, 1);
 const DAY = 86_400_000;
@@ -25,7 +27,11 @@ test('100,000 events in one session: the newest 10,000 (maxEvents) are kept exac
   const factory = new IDBFactory();
   let now = T0;
   const MAX = 10_000;
-  const engine = new Engine(engineOptions({ seed: 5, maxEvents: MAX, excludeSeen: false }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder(), now: () => now });
+  const engine = new Engine(engineOptions({ seed: 5, maxEvents: MAX, excludeSeen: false }), {
+    store: () => openStore({ indexedDB: factory }),
+    encoder: async () => encoder(),
+    now: () => now,
+  });
   await engine.setCatalog(catalog);
   const observer = await openStore({ indexedDB: factory });
   const N = 100_000;
@@ -51,7 +57,11 @@ test('100,000 events in one session: the newest 10,000 (maxEvents) are kept exac
   assert.ok(maxHistory <= MAX + 500 + CHUNK, `at most ${maxHistory} events held in memory`);
   // a new engine on the same database (the next visit) applies the policy exactly: the newest 10,000, in order
   await engine.close();
-  const next = new Engine(engineOptions({ seed: 5, maxEvents: MAX, excludeSeen: false }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder(), now: () => now });
+  const next = new Engine(engineOptions({ seed: 5, maxEvents: MAX, excludeSeen: false }), {
+    store: () => openStore({ indexedDB: factory }),
+    encoder: async () => encoder(),
+    now: () => now,
+  });
   await next.setCatalog(catalog);
   const kept = await next.history();
   assert.equal(kept.length, MAX);
@@ -70,7 +80,12 @@ test('100,000 events in one session: the newest 10,000 (maxEvents) are kept exac
 test('retention by age: events older than maxEventAgeDays are deleted on the device; younger ones are kept', async () => {
   const factory = new IDBFactory();
   let now = T0;
-  const make = (): Engine => new Engine(engineOptions({ seed: 6, maxEventAgeDays: 30 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder(), now: () => now });
+  const make = (): Engine =>
+    new Engine(engineOptions({ seed: 6, maxEventAgeDays: 30 }), {
+      store: () => openStore({ indexedDB: factory }),
+      encoder: async () => encoder(),
+      now: () => now,
+    });
   const engine = make();
   await engine.setCatalog(catalog);
   for (let i = 0; i < 40; i++) await engine.track({ type: 'view', itemId: catalog[i].id, timestamp: T0 - (40 - i) * DAY }); // 1..40 days old

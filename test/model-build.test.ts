@@ -47,7 +47,10 @@ test('the model build is deterministic and the committed encoder is exactly what
     for (const f of shippedFiles) {
       const built = readFileSync(join(out, f));
       const committed = readFileSync(join(SHIPPED, f));
-      assert.ok(built.equals(committed), `${f} differs from the committed file (${built.length} vs ${committed.length} bytes): rerun npm run build:models and commit the result`);
+      assert.ok(
+        built.equals(committed),
+        `${f} differs from the committed file (${built.length} vs ${committed.length} bytes): rerun npm run build:models and commit the result`,
+      );
     }
 
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as ModelManifest & { quality: Quality };
@@ -55,7 +58,10 @@ test('the model build is deterministic and the committed encoder is exactly what
     t.diagnostic(`quality: ${JSON.stringify(q)}`);
     assert.ok(q.quantizedVsFloatMeanCosine >= 0.99, `int8 vs float mean cosine ${q.quantizedVsFloatMeanCosine}`);
     assert.ok(q.quantizedVsFloatMinCosine > 0.9, `int8 vs float min cosine ${q.quantizedVsFloatMinCosine}`);
-    assert.ok(q.genreJaccardAt10 > q.genreJaccardRandom10, `neighbours share genres (${q.genreJaccardAt10}) more than random movies (${q.genreJaccardRandom10})`);
+    assert.ok(
+      q.genreJaccardAt10 > q.genreJaccardRandom10,
+      `neighbours share genres (${q.genreJaccardAt10}) more than random movies (${q.genreJaccardRandom10})`,
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
   }

@@ -78,14 +78,18 @@ describe('model integrity', () => {
     for (const file of Object.keys(manifest.files)) {
       test(`${name}: a flipped byte or a truncated ${file} is refused with model_integrity before use`, async () => {
         await assert.rejects(load(readerWith(dir, file, flipOneByte), dir), isIntegrityError(file));
-        await assert.rejects(load(readerWith(dir, file, truncate), dir), (e: unknown) => isIntegrityError(file)(e) && /bytes, the manifest says/.test((e as Error).message));
+        await assert.rejects(
+          load(readerWith(dir, file, truncate), dir),
+          (e: unknown) => isIntegrityError(file)(e) && /bytes, the manifest says/.test((e as Error).message),
+        );
       });
     }
 
     test(`${name}: a manifest that no longer lists the graph is refused`, async () => {
       const stripped: ModelManifest = { ...manifest, files: { ...manifest.files } };
       delete stripped.files[manifest.model];
-      const reader: ModelFileReader = async (f) => (f === 'manifest.json' ? new TextEncoder().encode(JSON.stringify(stripped)) : new Uint8Array(readFileSync(join(dir, f))));
+      const reader: ModelFileReader = async (f) =>
+        f === 'manifest.json' ? new TextEncoder().encode(JSON.stringify(stripped)) : new Uint8Array(readFileSync(join(dir, f)));
       await assert.rejects(load(reader, dir), isIntegrityError(manifest.model));
     });
   }
@@ -93,12 +97,17 @@ describe('model integrity', () => {
 
 describe('model integrity in the engine', () => {
   const encoder = useSharedEncoder();
-  const catalog = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 200);
+  const catalog = (
+    JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]
+  ).slice(0, 200);
 
   test('a tampered encoder: setCatalog() rejects with model_integrity and stores nothing', async () => {
     const dir = join(MODELS_DIR, 'glove-sif-100d');
     const factory = new IDBFactory();
-    const engine = new Engine(engineOptions({}), { store: () => openStore({ indexedDB: factory }), encoder: () => OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: readerWith(dir, 'model.onnx', flipOneByte), where: dir, backend: 'wasm' }) });
+    const engine = new Engine(engineOptions({}), {
+      store: () => openStore({ indexedDB: factory }),
+      encoder: () => OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: readerWith(dir, 'model.onnx', flipOneByte), where: dir, backend: 'wasm' }),
+    });
     await assert.rejects(engine.setCatalog(catalog), isIntegrityError('model.onnx'));
     assert.equal(await (await openStore({ indexedDB: factory })).countVectors(), 0, 'no vector from a tampered model was cached');
   });
@@ -107,22 +116,26 @@ describe('model integrity in the engine', () => {
     const events: EngineEvent[] = [];
     const globalDir = join(MODELS_DIR, 'global-movielens');
     const headsDir = join(MODELS_DIR, 'ranking-heads');
-    const engine = new Engine(
-      engineOptions({ seed: 1 }),
-      {
-        store: () => openStore({ indexedDB: new IDBFactory() }),
-        encoder: async () => encoder(),
-        globalModel: () => loadGlobalModel(readerWith(globalDir, 'global.bin', flipOneByte), globalDir),
-        rankingHeads: () => OnnxRankingHeads.create({ ort: nodeOrt(), reader: readerWith(headsDir, 'model.onnx', flipOneByte), where: headsDir, backend: 'wasm' }),
-      },
-    );
+    const engine = new Engine(engineOptions({ seed: 1 }), {
+      store: () => openStore({ indexedDB: new IDBFactory() }),
+      encoder: async () => encoder(),
+      globalModel: () => loadGlobalModel(readerWith(globalDir, 'global.bin', flipOneByte), globalDir),
+      rankingHeads: () =>
+        OnnxRankingHeads.create({ ort: nodeOrt(), reader: readerWith(headsDir, 'model.onnx', flipOneByte), where: headsDir, backend: 'wasm' }),
+    });
     engine.on((e) => events.push(e));
     await engine.setCatalog(catalog);
     await engine.track({ type: 'click', itemId: catalog[0].id });
     assert.equal((await engine.recommend({ k: 5 })).length, 5, 'still serving');
     const errors = events.filter((e): e is Extract<EngineEvent, { type: 'error' }> => e.type === 'error').map((e) => e.message);
-    assert.ok(errors.some((m) => /Global model not used/.test(m) && /global\.bin failed its integrity check/.test(m)), errors.join(' | '));
-    assert.ok(errors.some((m) => /Ranking heads not used/.test(m) && /model\.onnx failed its integrity check/.test(m)), errors.join(' | '));
+    assert.ok(
+      errors.some((m) => /Global model not used/.test(m) && /global\.bin failed its integrity check/.test(m)),
+      errors.join(' | '),
+    );
+    assert.ok(
+      errors.some((m) => /Ranking heads not used/.test(m) && /model\.onnx failed its integrity check/.test(m)),
+      errors.join(' | '),
+    );
     await engine.close();
   });
 });

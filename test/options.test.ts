@@ -61,7 +61,11 @@ test('defaults: nothing given (or undefined) resolves to the documented defaults
 });
 
 test('the resolved options are plain data: structured cloning keeps them as they are', () => {
-  const r = resolve({ huggingFaceModel: { model: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8' }, exploration: { prior: { explore: 0.01 } }, maxEventAgeDays: Infinity });
+  const r = resolve({
+    huggingFaceModel: { model: 'Xenova/all-MiniLM-L6-v2', dtype: 'q8' },
+    exploration: { prior: { explore: 0.01 } },
+    maxEventAgeDays: Infinity,
+  });
   assert.deepEqual(structuredClone(r), r);
 });
 
@@ -70,14 +74,27 @@ test('options that are not an object are refused', () => {
 });
 
 test('a null-prototype options object is read like any other; a null-prototype value is shown without throwing', () => {
-  const o = Object.assign(Object.create(null) as Record<string, unknown>, { diversity: 0.3, exploration: Object.assign(Object.create(null) as object, { rate: 0.5 }) });
+  const o = Object.assign(Object.create(null) as Record<string, unknown>, {
+    diversity: 0.3,
+    exploration: Object.assign(Object.create(null) as object, { rate: 0.5 }),
+  });
   const r = resolve(o);
   assert.equal(r.diversity, 0.3);
   assert.equal(r.exploration.rate, 0.5);
   refused({ storeName: Object.create(null) }, 'storeName', /got \{\}/);
   refused({ seed: Object.assign(Object.create(null) as object, { a: 1 }) }, 'seed', /got \{ a: 1 \}/);
   // a wrong value that cannot even be inspected (a throwing getter) still gives an invalid_options error
-  refused({ storeName: { get name(): string { throw new Error('boom'); } } }, 'storeName', /cannot be shown/);
+  refused(
+    {
+      storeName: {
+        get name(): string {
+          throw new Error('boom');
+        },
+      },
+    },
+    'storeName',
+    /cannot be shown/,
+  );
   refused({ storeName: Symbol('x'.repeat(10_000)) }, 'storeName');
 });
 
@@ -100,7 +117,8 @@ test('a 1 MB string is not echoed: the message stays short', () => {
 
 test('unknown keys are refused with the list of known ones (a misspelt option is not ignored)', () => {
   const e = refused({ modelUrl: '/models/' }, 'modelUrl');
-  for (const known of ['baseUrl', 'workerUrl', 'modelsUrl', 'wasmUrl', 'storeName', 'exploration', 'maxEventAgeDays']) assert.ok(e.fix.includes(known), `fix lists ${known}`);
+  for (const known of ['baseUrl', 'workerUrl', 'modelsUrl', 'wasmUrl', 'storeName', 'exploration', 'maxEventAgeDays'])
+    assert.ok(e.fix.includes(known), `fix lists ${known}`);
   const many = refused({ a: 1, b: 2, c: 3, d: 4, e: 5 }, 'unknown options a, b, c');
   assert.match(many.message, /and 2 more/);
   refused({ exploration: { draws: 10 } }, 'exploration.draws');
@@ -112,7 +130,16 @@ test('unknown keys are refused with the list of known ones (a misspelt option is
 
 test('every key the repository passes (embed.js, demo, lab, examples, e2e, tests) is accepted', () => {
   const passed: unknown[] = [
-    { baseUrl: 'https://shop.example/recs/', modelsUrl: '/m/', wasmUrl: '/o/', encoder: 'glove-sif-100d', globalModel: 'g', rankingHeads: 'ranking-heads', storeName: 's', exploration: { policy: 'off' } },
+    {
+      baseUrl: 'https://shop.example/recs/',
+      modelsUrl: '/m/',
+      wasmUrl: '/o/',
+      encoder: 'glove-sif-100d',
+      globalModel: 'g',
+      rankingHeads: 'ranking-heads',
+      storeName: 's',
+      exploration: { policy: 'off' },
+    },
     { baseUrl: '/recs/', exploration: { rate: 0.3 } },
     { backend: 'js', globalModel: 'global-movielens', rankingHeads: 'ranking-heads' },
     { scoring: 'webgpu', storeName: 'bench-webgpu-1', globalModel: 'global-movielens', rankingHeads: 'ranking-heads', backend: 'wasm' },
@@ -213,7 +240,11 @@ test("backend: 'auto' by default; a forced one is also the scoring path; 'js' ru
   refused({ backend: 1 }, 'backend');
 });
 
-const pick = (r: ResolvedOptions): Pick<ResolvedOptions, 'backend' | 'scoring' | 'scoringForced'> => ({ backend: r.backend, scoring: r.scoring, scoringForced: r.scoringForced });
+const pick = (r: ResolvedOptions): Pick<ResolvedOptions, 'backend' | 'scoring' | 'scoringForced'> => ({
+  backend: r.backend,
+  scoring: r.scoring,
+  scoringForced: r.scoringForced,
+});
 
 test("scoring: 'auto' by default; a path given is forced whatever the backend; 'auto' is not forced", () => {
   assert.deepEqual(pick(resolve({ scoring: 'wasm' })), { backend: 'auto', scoring: 'wasm', scoringForced: true });
@@ -290,7 +321,12 @@ test('seed: a random 31-bit integer by default, drawn once per resolution; any f
 test('exploration: DEFAULT_EXPLORATION by default; each field replaces its default; rate, decay, policy, prior and priorStrength are checked', () => {
   assert.deepEqual(resolve({}).exploration, DEFAULT_EXPLORATION);
   assert.deepEqual(resolve({ exploration: { rate: 0.5, prior: 'uniform' } }).exploration, { ...DEFAULT_EXPLORATION, rate: 0.5, prior: 'uniform' });
-  assert.deepEqual(resolve({ exploration: { policy: 'contextual', decay: 1, priorStrength: 50 } }).exploration, { ...DEFAULT_EXPLORATION, policy: 'contextual', decay: 1, priorStrength: 50 });
+  assert.deepEqual(resolve({ exploration: { policy: 'contextual', decay: 1, priorStrength: 50 } }).exploration, {
+    ...DEFAULT_EXPLORATION,
+    policy: 'contextual',
+    decay: 1,
+    priorStrength: 50,
+  });
   assert.equal(resolve({ exploration: { policy: 'off' } }).exploration.policy, 'off');
   assert.equal(resolve({ exploration: { rate: 0 } }).exploration.rate, 0);
   assert.deepEqual(resolve({ exploration: { prior: { explore: 0.01, ranked: 0 } } }).exploration.prior, { explore: 0.01, ranked: 0 });

@@ -22,10 +22,16 @@ const catalog = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public'
 
 const sharedEncoder = useSharedEncoder();
 
-const globalModel = (): Promise<ReturnType<typeof loadGlobalModel> extends Promise<infer G> ? G : never> => loadGlobalModel(fileReader(join(MODELS_DIR, 'global-movielens')), 'global-movielens');
+const globalModel = (): Promise<ReturnType<typeof loadGlobalModel> extends Promise<infer G> ? G : never> =>
+  loadGlobalModel(fileReader(join(MODELS_DIR, 'global-movielens')), 'global-movielens');
 
 function engine(options: RecommenderOptions, deps: Partial<EngineDeps> = {}, factory = new IDBFactory()): Engine {
-  return new Engine(engineOptions(options), { store: () => openStore({ indexedDB: factory }), encoder: async () => sharedEncoder(), globalModel, ...deps });
+  return new Engine(engineOptions(options), {
+    store: () => openStore({ indexedDB: factory }),
+    encoder: async () => sharedEncoder(),
+    globalModel,
+    ...deps,
+  });
 }
 
 describe('two-stage retrieval', () => {
@@ -45,7 +51,9 @@ describe('two-stage retrieval', () => {
     const factory = new IDBFactory();
     const exact = engine({ exploration: { rate: 0 } }, {}, factory);
     await exact.setCatalog(catalog);
-    const liked = ['Star Wars', 'Alien', 'Terminator', 'Matrix', 'Blade Runner'].map((t) => catalog.find((it) => it.title.includes(t))?.id).filter((x): x is string => !!x);
+    const liked = ['Star Wars', 'Alien', 'Terminator', 'Matrix', 'Blade Runner']
+      .map((t) => catalog.find((it) => it.title.includes(t))?.id)
+      .filter((x): x is string => !!x);
     assert.ok(liked.length >= 4);
     for (const id of liked) await exact.track({ type: 'click', itemId: id });
     await exact.flush();
@@ -59,7 +67,9 @@ describe('two-stage retrieval', () => {
       assert.equal(b.length, a.length);
       assert.equal(b[0].itemId, a[0].itemId, `same best item for ${JSON.stringify(options)}`);
       const exactScore = new Map(a.map((r) => [r.itemId, r.score]));
-      for (const r of b) if (exactScore.has(r.itemId)) assert.ok(Math.abs((exactScore.get(r.itemId) as number) - r.score) < 1e-5, 'a candidate gets exactly its full-scoring score');
+      for (const r of b)
+        if (exactScore.has(r.itemId))
+          assert.ok(Math.abs((exactScore.get(r.itemId) as number) - r.score) < 1e-5, 'a candidate gets exactly its full-scoring score');
       overlapSum += b.filter((r) => exactScore.has(r.itemId)).length / a.length;
       for (const r of b) assert.ok(!liked.includes(r.itemId), 'seen items stay excluded');
       if (options.filters) for (const r of b) assert.ok(r.item.tags?.includes('Comedy'), 'filters apply to retrieval');

@@ -30,7 +30,12 @@ describe('catalog rules', () => {
     assert.deepEqual(left({ exclude: ['b', 'nope'], filters: { includeUnavailable: true } }, [], false, [4]), ['b', 'e']);
   });
   test('seen items: purchased and dismissed always, everything seen with excludeSeen', () => {
-    const seen: [string, EventType][] = [['a', 'view'], ['b', 'purchase'], ['d', 'dismiss'], ['e', 'click']];
+    const seen: [string, EventType][] = [
+      ['a', 'view'],
+      ['b', 'purchase'],
+      ['d', 'dismiss'],
+      ['e', 'click'],
+    ];
     assert.deepEqual(left({ filters: { includeUnavailable: true } }, seen, false), ['b', 'd']);
     assert.deepEqual(left({ filters: { includeUnavailable: true } }, seen, true), ['a', 'b', 'd', 'e']);
   });

@@ -61,7 +61,12 @@ async function writeV1Database(factory: IDBFactory): Promise<IDBDatabase> {
   for (const e of V1.events) tx.objectStore('events').add(e);
   for (const v of V1.vectors) {
     const f = new Float32Array(v.vector);
-    tx.objectStore('vectors').add({ modelHash: v.modelHash, contentHash: v.contentHash, dims: v.dims, vector: v.as === 'ArrayBuffer' ? f.buffer : f });
+    tx.objectStore('vectors').add({
+      modelHash: v.modelHash,
+      contentHash: v.contentHash,
+      dims: v.dims,
+      vector: v.as === 'ArrayBuffer' ? f.buffer : f,
+    });
   }
   for (const [k, v] of Object.entries(V1.state)) tx.objectStore('state').put(v, k);
   await new Promise<void>((resolve, reject) => {
@@ -122,7 +127,10 @@ describe('storage faults', () => {
       await store.appendEvents([{ eventId: 'before', type: 'view', itemId: 'x', timestamp: 1 }]);
       fault.on();
       const batch = Array.from({ length: 20 }, (_, i): StoredEvent => ({ eventId: `b-${i}`, type: 'view', itemId: 'x', timestamp: 2 + i }));
-      await assert.rejects(store.appendEvents(batch), (e: unknown) => e instanceof StoreError && e.code === 'quota_exceeded' && /free disk space or lower maxEvents/.test(e.message));
+      await assert.rejects(
+        store.appendEvents(batch),
+        (e: unknown) => e instanceof StoreError && e.code === 'quota_exceeded' && /free disk space or lower maxEvents/.test(e.message),
+      );
       await assert.rejects(store.putState('profile', { v: 1 }), (e: unknown) => e instanceof StoreError && e.code === 'quota_exceeded');
       fault.off();
       assert.deepEqual(
@@ -156,7 +164,10 @@ describe('storage faults', () => {
         assert.match(err.message, /quota exceeded/i);
         assert.match(err.message, /kept in memory and retried/);
       }
-      assert.ok(errors.some((m) => /quota exceeded/i.test(m)), 'an error event tells the page');
+      assert.ok(
+        errors.some((m) => /quota exceeded/i.test(m)),
+        'an error event tells the page',
+      );
       // the visitor's session keeps working on the unwritten events
       const history = await engine.history();
       assert.deepEqual(
@@ -165,7 +176,10 @@ describe('storage faults', () => {
       );
       const recs = await engine.recommend({ k: 5 });
       assert.equal(recs.length, 5);
-      assert.ok(recs.every((r) => !catalog.slice(10, 15).some((it) => it.id === r.itemId)), 'unwritten clicks still count as seen');
+      assert.ok(
+        recs.every((r) => !catalog.slice(10, 15).some((it) => it.id === r.itemId)),
+        'unwritten clicks still count as seen',
+      );
       fault.off();
       await engine.flush();
       const stored = await (await openStore({ indexedDB: factory })).events();
@@ -191,11 +205,14 @@ describe('storage faults', () => {
       const first = await settle(engine.track({ type: 'view', itemId: catalog[0].id })); // a write fails: storage is failing now
       assert.equal(first.ok, false);
       const N = 10_050;
-      const tracked = [Promise.resolve(first), ...Array.from({ length: N }, (_, i) => settle(engine.track({ type: 'view', itemId: catalog[i % catalog.length].id })))];
+      const tracked = [
+        Promise.resolve(first),
+        ...Array.from({ length: N }, (_, i) => settle(engine.track({ type: 'view', itemId: catalog[i % catalog.length].id }))),
+      ];
       fault.off();
       await engine.flush();
       const results = await Promise.all(tracked);
-      const lost = results.filter((r) => !r.ok && /dropped/.test(((r as { error: Error }).error).message));
+      const lost = results.filter((r) => !r.ok && /dropped/.test((r as { error: Error }).error.message));
       const stored = await (await openStore({ indexedDB: factory })).countEvents();
       // the first event's track() already said "kept in memory and retried": its loss is reported by the error event
       const reportedLost = errors.reduce((n, m) => n + Number(/^(\d+) events could not be stored and were dropped/.exec(m)?.[1] ?? 0), 0);
@@ -203,7 +220,10 @@ describe('storage faults', () => {
       assert.equal(reportedLost, N + 1 - 10_000);
       assert.equal(lost.length, N - 10_000, 'each later track() whose event was dropped rejects');
       assert.equal((await engine.history()).length, stored, 'the lost events left the session history too');
-      assert.ok(errors.some((m) => /could not be stored and were dropped/.test(m)), 'the loss is announced as an error event');
+      assert.ok(
+        errors.some((m) => /could not be stored and were dropped/.test(m)),
+        'the loss is announced as an error event',
+      );
       await engine.close();
     } finally {
       fault.restore();
@@ -225,7 +245,10 @@ describe('storage faults', () => {
     assert.equal((await store.events({ limit: 1 }))[0].seq, V1.events.length + 1);
     // vectors in both old encodings (Float32Array and raw ArrayBuffer)
     const [m] = V1.vectors;
-    const hits = await store.getVectors(m.modelHash, V1.vectors.map((v) => v.contentHash));
+    const hits = await store.getVectors(
+      m.modelHash,
+      V1.vectors.map((v) => v.contentHash),
+    );
     for (const v of V1.vectors) assert.deepEqual(hits.get(v.contentHash), new Float32Array(v.vector), v.contentHash);
     for (const [k, v] of Object.entries(V1.state)) assert.deepEqual(await store.getState(k), v, `state ${k}`);
     store.close();
@@ -270,9 +293,16 @@ describe('storage faults', () => {
     const oldTab = await writeV1Database(factory); // an old build that ignores versionchange
     oldTab.onversionchange = null;
     const errors: string[] = [];
-    const engine = engineOn(factory, () => FIXTURE_NOW, (e) => e.type === 'error' && errors.push(e.message));
+    const engine = engineOn(
+      factory,
+      () => FIXTURE_NOW,
+      (e) => e.type === 'error' && errors.push(e.message),
+    );
     // without a connection there is no catalog: the reason is clear
-    await assert.rejects(engine.setCatalog(catalog), (e: unknown) => e instanceof StoreError && e.code === 'blocked' && /close or reload the other tabs/.test(e.message));
+    await assert.rejects(
+      engine.setCatalog(catalog),
+      (e: unknown) => e instanceof StoreError && e.code === 'blocked' && /close or reload the other tabs/.test(e.message),
+    );
     const during = [settle(engine.track({ type: 'click', itemId: '2571' })), settle(engine.track({ type: 'like', itemId: '2571' }))];
     for (const r of await Promise.all(during)) {
       assert.equal(r.ok, false);
@@ -301,47 +331,51 @@ describe('storage faults', () => {
     await engine.close();
   });
 
-  test('corrupt records (events, state, vectors) are skipped: the engine loads, serves, re-embeds and exports only valid data', { timeout: 60_000 }, async () => {
-    const factory = new IDBFactory();
-    const first = engineOn(factory);
-    await first.setCatalog(catalog);
-    for (const it of catalog.slice(0, 3)) await first.track({ type: 'click', itemId: it.id });
-    const modelHash = encoder().info.modelHash;
-    await first.close();
-    // damage the database as a bug, a disk error or another script might
-    const db = await request(factory.open(DEFAULT_DB_NAME));
-    const tx = db.transaction(['events', 'state', 'vectors'], 'readwrite');
-    tx.objectStore('events').add({ eventId: 'no-type', timestamp: Date.now() });
-    tx.objectStore('events').add({ eventId: 'nan-time', type: 'click', itemId: catalog[5].id, timestamp: Number.NaN });
-    tx.objectStore('events').add({ unexpected: ['shape'], type: 42 });
-    tx.objectStore('events').add({ eventId: 'inf-dwell', type: 'dwell', itemId: catalog[6].id, value: Infinity, timestamp: Date.now() });
-    tx.objectStore('events').add({ eventId: 'object-item', type: 'click', itemId: { id: catalog[6].id }, timestamp: Date.now() });
-    tx.objectStore('state').put({ mixer: 'garbage', policy: 'thompson' }, 'exploration');
-    const vectorKeys = (await request(tx.objectStore('vectors').getAllKeys())) as [string, string][];
-    const victim = vectorKeys.find((k) => k[0] === modelHash) as [string, string];
-    tx.objectStore('vectors').put({ modelHash, contentHash: victim[1], dims: 100, vector: new Float32Array(3) });
-    await new Promise<void>((resolve, reject) => {
-      tx.oncomplete = () => resolve();
-      tx.onerror = () => reject(tx.error);
-    });
-    db.close();
+  test(
+    'corrupt records (events, state, vectors) are skipped: the engine loads, serves, re-embeds and exports only valid data',
+    { timeout: 60_000 },
+    async () => {
+      const factory = new IDBFactory();
+      const first = engineOn(factory);
+      await first.setCatalog(catalog);
+      for (const it of catalog.slice(0, 3)) await first.track({ type: 'click', itemId: it.id });
+      const modelHash = encoder().info.modelHash;
+      await first.close();
+      // damage the database as a bug, a disk error or another script might
+      const db = await request(factory.open(DEFAULT_DB_NAME));
+      const tx = db.transaction(['events', 'state', 'vectors'], 'readwrite');
+      tx.objectStore('events').add({ eventId: 'no-type', timestamp: Date.now() });
+      tx.objectStore('events').add({ eventId: 'nan-time', type: 'click', itemId: catalog[5].id, timestamp: Number.NaN });
+      tx.objectStore('events').add({ unexpected: ['shape'], type: 42 });
+      tx.objectStore('events').add({ eventId: 'inf-dwell', type: 'dwell', itemId: catalog[6].id, value: Infinity, timestamp: Date.now() });
+      tx.objectStore('events').add({ eventId: 'object-item', type: 'click', itemId: { id: catalog[6].id }, timestamp: Date.now() });
+      tx.objectStore('state').put({ mixer: 'garbage', policy: 'thompson' }, 'exploration');
+      const vectorKeys = (await request(tx.objectStore('vectors').getAllKeys())) as [string, string][];
+      const victim = vectorKeys.find((k) => k[0] === modelHash) as [string, string];
+      tx.objectStore('vectors').put({ modelHash, contentHash: victim[1], dims: 100, vector: new Float32Array(3) });
+      await new Promise<void>((resolve, reject) => {
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
 
-    const engine = engineOn(factory);
-    const report = await engine.setCatalog(catalog);
-    assert.equal(report.embedded, 1, 'the item whose cached vector is corrupt is embedded again');
-    const history = await engine.history();
-    assert.deepEqual(
-      history.map((e) => e.itemId),
-      catalog.slice(0, 3).map((it) => it.id),
-    );
-    const recs = await engine.recommend({ k: 10 });
-    assert.equal(recs.length, 10, 'still serving');
-    await engine.track({ type: 'click', itemId: catalog[7].id });
-    const exported = await engine.exportData();
-    assert.deepEqual(
-      exported.events.map((e) => e.itemId),
-      [...catalog.slice(0, 3), catalog[7]].map((it) => it.id),
-    );
-    await engine.close();
-  });
+      const engine = engineOn(factory);
+      const report = await engine.setCatalog(catalog);
+      assert.equal(report.embedded, 1, 'the item whose cached vector is corrupt is embedded again');
+      const history = await engine.history();
+      assert.deepEqual(
+        history.map((e) => e.itemId),
+        catalog.slice(0, 3).map((it) => it.id),
+      );
+      const recs = await engine.recommend({ k: 10 });
+      assert.equal(recs.length, 10, 'still serving');
+      await engine.track({ type: 'click', itemId: catalog[7].id });
+      const exported = await engine.exportData();
+      assert.deepEqual(
+        exported.events.map((e) => e.itemId),
+        [...catalog.slice(0, 3), catalog[7]].map((it) => it.id),
+      );
+      await engine.close();
+    },
+  );
 });

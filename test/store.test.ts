@@ -76,7 +76,10 @@ test('appendEvents is idempotent on eventId', async () => {
 test('malformed events are rejected before anything is written', async () => {
   const store = await openStore({ indexedDB: new IDBFactory() });
   const bad = { eventId: 'z', type: 'view', timestamp: Number.NaN } as StoredEvent;
-  await assert.rejects(store.appendEvents([ev('ok'), bad]), (e: unknown) => e instanceof StoreError && e.code === 'corrupt_record' && /nothing was written/.test(e.message));
+  await assert.rejects(
+    store.appendEvents([ev('ok'), bad]),
+    (e: unknown) => e instanceof StoreError && e.code === 'corrupt_record' && /nothing was written/.test(e.message),
+  );
   assert.equal(await store.countEvents(), 0);
   store.close();
 });
@@ -154,7 +157,13 @@ test('pruneEvents drops the oldest beyond maxEvents', async () => {
 test('pruneEvents drops events older than maxAgeMs, then applies the count', async () => {
   const store = await openStore({ indexedDB: new IDBFactory() });
   // out of timestamp order on purpose: age is by timestamp, count by insertion
-  await store.appendEvents([ev('old-1', T0 - 40 * DAY), ev('new-1', T0 - 1 * DAY), ev('old-2', T0 - 31 * DAY), ev('new-2', T0 - 2 * DAY), ev('new-3', T0)]);
+  await store.appendEvents([
+    ev('old-1', T0 - 40 * DAY),
+    ev('new-1', T0 - 1 * DAY),
+    ev('old-2', T0 - 31 * DAY),
+    ev('new-2', T0 - 2 * DAY),
+    ev('new-3', T0),
+  ]);
   assert.equal(await store.pruneEvents({ maxAgeMs: 30 * DAY, now: T0 }), 2);
   assert.deepEqual(
     (await store.events()).map((e) => e.eventId),
@@ -280,7 +289,10 @@ test('deleteAll rejects as blocked while a foreign connection ignores versioncha
   await store.appendEvents([ev('a')]);
   const stubborn = await rawOpen(factory);
   stubborn.onversionchange = null; // an old tab that does not step aside
-  await assert.rejects(store.deleteAll(), (e: unknown) => e instanceof StoreError && e.code === 'blocked' && /close or reload the other tabs/.test(e.message));
+  await assert.rejects(
+    store.deleteAll(),
+    (e: unknown) => e instanceof StoreError && e.code === 'blocked' && /close or reload the other tabs/.test(e.message),
+  );
   stubborn.close(); // the pending deletion then completes
   await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(await factory.databases(), []);
@@ -358,7 +370,10 @@ test('a newer tab upgrading closes this connection instead of being blocked; reo
     req.onerror = () => reject(req.error);
   });
   assert.equal(blocked, false);
-  await assert.rejects(store.countEvents(), (e: unknown) => e instanceof StoreError && e.code === 'version_error' && /reload the page/.test(e.message));
+  await assert.rejects(
+    store.countEvents(),
+    (e: unknown) => e instanceof StoreError && e.code === 'version_error' && /reload the page/.test(e.message),
+  );
   newer.close();
   await assert.rejects(openStore({ indexedDB: factory }), (e: unknown) => e instanceof StoreError && e.code === 'version_error');
   store.close();
@@ -375,7 +390,10 @@ test('opening rejects as blocked when an older connection will not close for the
     databases: () => factory.databases(),
     cmp: (a: unknown, b: unknown) => factory.cmp(a, b),
   };
-  await assert.rejects(openStore({ indexedDB: future }), (e: unknown) => e instanceof StoreError && e.code === 'blocked' && /close or reload the other tabs/.test(e.message));
+  await assert.rejects(
+    openStore({ indexedDB: future }),
+    (e: unknown) => e instanceof StoreError && e.code === 'blocked' && /close or reload the other tabs/.test(e.message),
+  );
   old.close();
 });
 
@@ -391,7 +409,13 @@ test('a failing migration rejects as version_error and leaves the stored data as
     databases: () => factory.databases(),
     cmp: (a: unknown, b: unknown) => factory.cmp(a, b),
   };
-  await assert.rejects(openStore({ indexedDB: future }), (e: unknown) => e instanceof StoreError && e.code === 'version_error' && e.message.includes(`Migrating the on-device database from version ${SCHEMA_VERSION} to ${SCHEMA_VERSION + 1} failed`));
+  await assert.rejects(
+    openStore({ indexedDB: future }),
+    (e: unknown) =>
+      e instanceof StoreError &&
+      e.code === 'version_error' &&
+      e.message.includes(`Migrating the on-device database from version ${SCHEMA_VERSION} to ${SCHEMA_VERSION + 1} failed`),
+  );
   const again = await openStore({ indexedDB: factory });
   assert.deepEqual(
     (await again.events()).map((e) => e.eventId),
@@ -403,7 +427,10 @@ test('a failing migration rejects as version_error and leaves the stored data as
 test('a database without the expected stores reports version_error', async () => {
   const factory = new IDBFactory();
   (await rawOpen(factory, SCHEMA_VERSION)).close(); // same name and version, created by something else
-  await assert.rejects(openStore({ indexedDB: factory }), (e: unknown) => e instanceof StoreError && e.code === 'version_error' && /object store/.test(e.message));
+  await assert.rejects(
+    openStore({ indexedDB: factory }),
+    (e: unknown) => e instanceof StoreError && e.code === 'version_error' && /object store/.test(e.message),
+  );
 });
 
 test('IndexedDB failures map to StoreError codes with a fix in the message', () => {

@@ -19,7 +19,9 @@ import type { CatalogItem, EngineEvent } from '../src/types';
 import { embedCatalog } from '../tools/embed-catalog';
 import { fileReader, loadNodeEncoder } from '../support/node-models';
 
-const catalog = (JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 400);
+const catalog = (
+  JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]
+).slice(0, 400);
 const dir = mkdtempSync(join(tmpdir(), 'odr-vectors-'));
 const catalogPath = join(dir, 'catalog.json');
 const out = join(dir, 'vectors');
@@ -35,8 +37,16 @@ before(async () => {
 after(async () => shared.dispose());
 
 function engine(embedCalls: string[][] = []): Engine {
-  const counting: SentenceEncoder = { info: encoder.info, embed: (t, p) => (embedCalls.push([...t]), encoder.embed(t, p)), dispose: async () => undefined };
-  return new Engine(engineOptions({}), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => counting, vectorReader: (folder) => fileReader(folder) });
+  const counting: SentenceEncoder = {
+    info: encoder.info,
+    embed: (t, p) => (embedCalls.push([...t]), encoder.embed(t, p)),
+    dispose: async () => undefined,
+  };
+  return new Engine(engineOptions({}), {
+    store: () => openStore({ indexedDB: new IDBFactory() }),
+    encoder: async () => counting,
+    vectorReader: (folder) => fileReader(folder),
+  });
 }
 
 describe('ahead-of-time catalog vectors', () => {

@@ -49,7 +49,10 @@ const result = {
 };
 
 /** A catalog of `count` items from MovieLens titles (the real movies first, then variants with two extra words each). */
-const WORDS = 'classic remastered extended directors cut collector edition anniversary special uncut restored deluxe ultimate final original theatrical international version part sequel prequel saga chapter volume episode returns rises begins legacy origins reborn revenge night day city world war love story life death dream dark light fire ice gold silver blood secret lost hidden last first great little big wild free young old new black white red blue green summer winter spring autumn ocean mountain river desert island forest space star planet moon sun galaxy future past time machine ghost monster hero king queen prince princess knight dragon wizard witch magic mystery murder detective spy agent soldier pilot doctor teacher student family brother sister mother father son daughter friend stranger'.split(' ');
+const WORDS =
+  'classic remastered extended directors cut collector edition anniversary special uncut restored deluxe ultimate final original theatrical international version part sequel prequel saga chapter volume episode returns rises begins legacy origins reborn revenge night day city world war love story life death dream dark light fire ice gold silver blood secret lost hidden last first great little big wild free young old new black white red blue green summer winter spring autumn ocean mountain river desert island forest space star planet moon sun galaxy future past time machine ghost monster hero king queen prince princess knight dragon wizard witch magic mystery murder detective spy agent soldier pilot doctor teacher student family brother sister mother father son daughter friend stranger'.split(
+    ' ',
+  );
 function benchCatalog(count: number, movies: CatalogItem[]): CatalogItem[] {
   const rand = mulberry32(7);
   const out: CatalogItem[] = movies.slice(0, Math.min(count, movies.length));
@@ -107,7 +110,9 @@ try {
         memory: count === 100_000,
       });
       await page.close();
-      log(`  ${path} ${count}: load ${r.loadMs} ms, recommend p50 ${r.p50_ms} / p95 ${r.p95_ms} ms, scoring ${r.stats.scoring?.path} (${r.stats.scoring?.reason}), main thread max ${r.mainThreadMaxMs} ms, gap ${r.eventLoopMaxGapMs} ms`);
+      log(
+        `  ${path} ${count}: load ${r.loadMs} ms, recommend p50 ${r.p50_ms} / p95 ${r.p95_ms} ms, scoring ${r.stats.scoring?.path} (${r.stats.scoring?.reason}), main thread max ${r.mainThreadMaxMs} ms, gap ${r.eventLoopMaxGapMs} ms`,
+      );
       if (r.stats.scoring?.path !== path) log(`  note: ${path} was requested, ${r.stats.scoring?.path} ran`);
       result.recommend[path][String(count)] = { p50_ms: r.p50_ms, p95_ms: r.p95_ms };
       (result.similar_p50_ms[path] ??= {})[String(count)] = r.similar_p50_ms;
@@ -118,7 +123,8 @@ try {
         result.memory_mb[`agent_js_heap_100k_${path}`] = r.memoryMb.total;
         result.memory_mb[`worker_js_heap_100k_${path}`] = r.memoryMb.workers;
       }
-      if (path === 'webgpu' && count === 100_000) result.memory_mb.gpu_item_buffer_engine_100k = Math.round((r.stats.scoring?.deviceBytes ?? 0) / 2 ** 20 * 10) / 10;
+      if (path === 'webgpu' && count === 100_000)
+        result.memory_mb.gpu_item_buffer_engine_100k = Math.round(((r.stats.scoring?.deviceBytes ?? 0) / 2 ** 20) * 10) / 10;
     }
   }
   const texts = movieLensCatalog(loadMovieLens(MOVIELENS_DIR)).map(itemText);
@@ -162,7 +168,10 @@ try {
     await timed(() => window.__recs.stats());
     return { eventsPerSecond: n / seconds, mainMax };
   })()`)) as { eventsPerSecond: number; mainMax: number };
-  result.track = { events_per_s: Math.round(track.eventsPerSecond), main_thread_max_ms: Math.max(result.main_thread.api_call_max_ms, Math.round(track.mainMax * 100) / 100) };
+  result.track = {
+    events_per_s: Math.round(track.eventsPerSecond),
+    main_thread_max_ms: Math.max(result.main_thread.api_call_max_ms, Math.round(track.mainMax * 100) / 100),
+  };
   await context.close();
 } finally {
   await browser.close();
@@ -172,18 +181,30 @@ try {
 // gzip sizes
 const kb = (bytes: Buffer): number => Math.round((gzipSync(bytes, { level: 9 }).length / 1024) * 10) / 10;
 const assets = readdirSync(join(DIST, 'assets'));
-const pick = (prefix: string, ext: string): Buffer => Buffer.concat(assets.filter((f) => f.startsWith(prefix) && f.endsWith(ext)).map((f) => readFileSync(join(DIST, 'assets', f))));
+const pick = (prefix: string, ext: string): Buffer =>
+  Buffer.concat(assets.filter((f) => f.startsWith(prefix) && f.endsWith(ext)).map((f) => readFileSync(join(DIST, 'assets', f))));
 result.gzip_kb.page_script = kb(pick('main-', '.js'));
 result.gzip_kb.engine_worker = kb(pick('engine.worker-', '.js'));
 // the npm package's script-tag bundle and library entry (npm run bench builds lib/ first)
-for (const [key, file] of [['embed_js', 'embed.js'], ['package_index', 'index.js'], ['package_element', 'element.js'], ['package_worker', 'engine.worker.js']] as const) {
+for (const [key, file] of [
+  ['embed_js', 'embed.js'],
+  ['package_index', 'index.js'],
+  ['package_element', 'element.js'],
+  ['package_worker', 'engine.worker.js'],
+] as const) {
   if (existsSync(join(ROOT, 'lib', file))) result.gzip_kb[key] = kb(readFileSync(join(ROOT, 'lib', file)));
 }
 result.gzip_kb.onnxruntime_wasm = kb(readFileSync(join(DIST, 'ort', 'ort-wasm-simd-threaded.jsep.wasm')));
 for (const model of readdirSync(join(ROOT, 'public', 'models'))) {
   const dir = join(ROOT, 'public', 'models', model);
   if (!statSync(dir).isDirectory()) continue;
-  result.gzip_kb[`model_${model}`] = kb(Buffer.concat(readdirSync(dir).filter((f) => !f.endsWith('.md')).map((f) => readFileSync(join(dir, f)))));
+  result.gzip_kb[`model_${model}`] = kb(
+    Buffer.concat(
+      readdirSync(dir)
+        .filter((f) => !f.endsWith('.md'))
+        .map((f) => readFileSync(join(dir, f))),
+    ),
+  );
 }
 
 // chart
@@ -206,7 +227,10 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W + 40}" height="$
 <text x="${pad}" y="24" font-size="14">recommend() p50 ms (log scale) by catalog size and scoring path, ${result.adapter}</text>
 <line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#888"/>
 ${SIZES.map((s, i) => `<text x="${x(i) - 18}" y="${H - pad + 20}" font-size="12">${s >= 1e6 ? `${s / 1e6}M` : `${s / 1e3}k`}</text>`).join('')}
-${[0.1, 1, 10, 100, 1000, 10000].filter((v) => v <= maxMs * 1.5).map((v) => `<text x="8" y="${y(v) + 4}" font-size="11">${v} ms</text>`).join('')}
+${[0.1, 1, 10, 100, 1000, 10000]
+  .filter((v) => v <= maxMs * 1.5)
+  .map((v) => `<text x="8" y="${y(v) + 4}" font-size="11">${v} ms</text>`)
+  .join('')}
 ${lines}
 </svg>
 `;
@@ -217,15 +241,24 @@ console.log(`\nHeadless Chromium, GPU adapter: ${result.adapter}`);
 const table = (title: string, data: Record<string, Record<string, Latency>>): void => {
   console.log(`\n${title} (ms, p50 / p95)`);
   console.log(`| path | ${SIZES.map((s) => `${s} items`).join(' | ')} |\n| --- | ${SIZES.map(() => '---').join(' | ')} |`);
-  for (const p of paths) console.log(`| ${p} | ${SIZES.map((s) => (data[p][String(s)] ? `${data[p][String(s)].p50_ms} / ${data[p][String(s)].p95_ms}` : 'n/a')).join(' | ')} |`);
+  for (const p of paths)
+    console.log(
+      `| ${p} | ${SIZES.map((s) => (data[p][String(s)] ? `${data[p][String(s)].p50_ms} / ${data[p][String(s)].p95_ms}` : 'n/a')).join(' | ')} |`,
+    );
 };
 table('(a) recommend(), k = 10, through the public API', result.recommend);
 table('    scoring kernel alone (retrieval step, 4 interest vectors, top 10)', result.scoring_kernel);
 console.log(`    catalog load ms (setCatalog with ahead-of-time vectors): ${JSON.stringify(result.catalog_load_ms)}`);
-console.log(`    main thread: longest synchronous API call ${result.main_thread.api_call_max_ms} ms; longest event-loop gap while the engine worked ${result.main_thread.event_loop_max_gap_ms} ms`);
+console.log(
+  `    main thread: longest synchronous API call ${result.main_thread.api_call_max_ms} ms; longest event-loop gap while the engine worked ${result.main_thread.event_loop_max_gap_ms} ms`,
+);
 console.log(`\n(b) encoder items/s: webgpu ${result.encoder.webgpu?.items_per_s}, wasm ${result.encoder.wasm?.items_per_s}`);
-console.log(`(c) track: ${result.track.events_per_s} events/s persisted; longest main-thread time of an API call ${result.track.main_thread_max_ms} ms`);
-console.log(`(d) first recommendation (demo, 3,000 items): cold ${result.first_recommendation_ms.cold} ms, warm ${result.first_recommendation_ms.warm} ms`);
+console.log(
+  `(c) track: ${result.track.events_per_s} events/s persisted; longest main-thread time of an API call ${result.track.main_thread_max_ms} ms`,
+);
+console.log(
+  `(d) first recommendation (demo, 3,000 items): cold ${result.first_recommendation_ms.cold} ms, warm ${result.first_recommendation_ms.warm} ms`,
+);
 console.log(`(e) memory MB: ${JSON.stringify(result.memory_mb)}`);
 console.log(`(f) gzip KB: ${JSON.stringify(result.gzip_kb)}`);
 console.log('chart: docs/bench-latency.svg');

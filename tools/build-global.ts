@@ -22,7 +22,9 @@ const flag = (name: string): string | undefined => {
 };
 const [input, out] = positional;
 if (!input || !out) {
-  process.stderr.write('usage: npm run build:global -- <movielens-dir | interactions.csv> <out-dir> [--catalog catalog.json] [--name name] [--k 100] [--kt 30]\n');
+  process.stderr.write(
+    'usage: npm run build:global -- <movielens-dir | interactions.csv> <out-dir> [--catalog catalog.json] [--name name] [--k 100] [--kt 30]\n',
+  );
   process.exit(2);
 }
 
@@ -47,7 +49,12 @@ if (catalogPath) {
   log(`limited to the ${ids.size} items of ${catalogPath}`);
 }
 log(`${interactions.length} interactions from ${input}`);
-const options = { ...DEFAULT_GLOBAL_OPTIONS, k: Number(flag('k') ?? DEFAULT_GLOBAL_OPTIONS.k), kt: Number(flag('kt') ?? DEFAULT_GLOBAL_OPTIONS.kt), log };
+const options = {
+  ...DEFAULT_GLOBAL_OPTIONS,
+  k: Number(flag('k') ?? DEFAULT_GLOBAL_OPTIONS.k),
+  kt: Number(flag('kt') ?? DEFAULT_GLOBAL_OPTIONS.kt),
+  log,
+};
 const model = buildGlobalModel(interactions, options);
 const dir = resolve(out);
 mkdirSync(dir, { recursive: true });
@@ -70,7 +77,14 @@ const manifest: ModelManifest = {
   rows: model.rows,
   neighboursPerItem: model.k,
   transitionsPerItem: model.kt,
-  build: { minCount: options.minCount, maxItems: options.maxItems, lambda: options.lambda, window: options.window, popularityHalfLifeDays: options.popularityHalfLifeDays, interactions: interactions.length },
+  build: {
+    minCount: options.minCount,
+    maxItems: options.maxItems,
+    lambda: options.lambda,
+    window: options.window,
+    popularityHalfLifeDays: options.popularityHalfLifeDays,
+    interactions: interactions.length,
+  },
   files,
   hash: await manifestHash(files),
 };

@@ -52,7 +52,8 @@ async function makeDataset(): Promise<Dataset> {
   const index = await movieLensIndex(ml);
   const splits = splitLeaveLastOut(ml.ratings).filter((s) => s.train.length > CUTS + 2);
   const globalTraining: LoggedInteraction[] = [];
-  for (const s of splits) for (const r of s.train.slice(0, -CUTS)) globalTraining.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
+  for (const s of splits)
+    for (const r of s.train.slice(0, -CUTS)) globalTraining.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
   log(`global model for features from ${globalTraining.length} interactions (before each user's last ${CUTS} training items)`);
   const global = placeGlobalModel(buildGlobalModel(globalTraining, { log }), index.indexOf);
   const rows: number[][] = [];
@@ -190,7 +191,15 @@ const manifest: ModelManifest = {
   outputs: { click: 'float32 [candidates]: p(next interaction)', conversion: 'float32 [candidates]: p(like, rating >= 4)' },
   features: [...HEAD_FEATURES],
   quantization: 'int8 per-tensor symmetric weights (Cast + Mul by scale), float32 biases',
-  training: { data: 'MovieLens latest-small training interactions (each user\'s last two excluded)', cuts: CUTS, pool: POOL, hidden: HIDDEN, epochs: EPOCHS, rows: data.rows, positives: data.click.reduce((a, b) => a + b, 0) },
+  training: {
+    data: "MovieLens latest-small training interactions (each user's last two excluded)",
+    cuts: CUTS,
+    pool: POOL,
+    hidden: HIDDEN,
+    epochs: EPOCHS,
+    rows: data.rows,
+    positives: data.click.reduce((a, b) => a + b, 0),
+  },
   files,
   hash: await manifestHash(files),
 };
@@ -225,4 +234,8 @@ int8 per-tensor weights (Cast + Mul by scale), float32 biases; model.onnx ${onnx
 See the ablation of \`npm run eval -- ranking data/movielens-latest-small\` (row "+ heads").
 `,
 );
-log(`wrote ${OUT} (${onnx.length} bytes); reference click p[0..3] = ${Array.from(float.click.slice(0, 3)).map((x) => x.toFixed(4)).join(', ')}`);
+log(
+  `wrote ${OUT} (${onnx.length} bytes); reference click p[0..3] = ${Array.from(float.click.slice(0, 3))
+    .map((x) => x.toFixed(4))
+    .join(', ')}`,
+);

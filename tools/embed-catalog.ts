@@ -14,10 +14,16 @@ import { encodeVectorFile } from '../src/vectors/vector-file';
 import { OnnxSentenceEncoder } from '../src/encoding/encoder';
 import { fileReader, MODELS_DIR, nodeOrt } from '../support/node-models';
 
-export async function embedCatalog(catalogPath: string, outDir: string, encoderDir = join(MODELS_DIR, 'glove-sif-100d'), log = (m: string): void => void process.stderr.write(`[embed:catalog] ${m}\n`)): Promise<{ items: number; unique: number; seconds: number; bytes: number }> {
+export async function embedCatalog(
+  catalogPath: string,
+  outDir: string,
+  encoderDir = join(MODELS_DIR, 'glove-sif-100d'),
+  log = (m: string): void => void process.stderr.write(`[embed:catalog] ${m}\n`),
+): Promise<{ items: number; unique: number; seconds: number; bytes: number }> {
   const t0 = performance.now();
   let raw = JSON.parse(readFileSync(catalogPath, 'utf8')) as unknown;
-  if (raw && typeof raw === 'object' && !Array.isArray(raw) && Array.isArray((raw as { items?: unknown }).items)) raw = (raw as { items: unknown }).items;
+  if (raw && typeof raw === 'object' && !Array.isArray(raw) && Array.isArray((raw as { items?: unknown }).items))
+    raw = (raw as { items: unknown }).items;
   const { items, problems } = validateCatalog(raw);
   if (problems.length) log(`${problems.length} items skipped (${problems[0].message})`);
   const encoder = await OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: fileReader(encoderDir), where: encoderDir, backend: 'wasm' });

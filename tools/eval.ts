@@ -89,7 +89,13 @@ async function evaluate(
 /** The engine's default ranking as the evaluation scores it: the pipeline with the global model, the heads when shipped, and MMR. */
 export function engineVariant(heads: RankingHeads | null): Variant {
   const d = DEFAULT_RANKING_CONFIG;
-  return { name: `+ diversity (MMR, lambda ${d.mmrLambda})${heads ? ', with heads' : ''}`, config: d, global: true, diversity: true, heads: Boolean(heads) };
+  return {
+    name: `+ diversity (MMR, lambda ${d.mmrLambda})${heads ? ', with heads' : ''}`,
+    config: d,
+    global: true,
+    diversity: true,
+    heads: Boolean(heads),
+  };
 }
 
 /**
@@ -97,7 +103,14 @@ export function engineVariant(heads: RankingHeads | null): Variant {
  * the catalog index; the protocol's "items already in the history are excluded" is the
  * excludeSeen rule of the default config.
  */
-export function rankVariant(v: Variant, index: CatalogIndex, global: GlobalContext, heads: RankingHeads | null, profile: Profile, k = 10): Promise<{ scores: Float32Array; slate: number[] }> {
+export function rankVariant(
+  v: Variant,
+  index: CatalogIndex,
+  global: GlobalContext,
+  heads: RankingHeads | null,
+  profile: Profile,
+  k = 10,
+): Promise<{ scores: Float32Array; slate: number[] }> {
   return rankForYou({ catalog: index, global: v.global ? global : null, profile, config: v.config }, { k, heads: v.heads ? heads : null });
 }
 
@@ -116,7 +129,10 @@ function popularityOf(global: GlobalContext, catalogIndex: number): number {
 
 const round = (x: number): number => Math.round(x * 10_000) / 10_000;
 
-type ConfigPatch = Omit<Partial<RankingConfig>, 'weights' | 'sequence'> & { weights?: Partial<RankingConfig['weights']>; sequence?: Partial<RankingConfig['sequence']> };
+type ConfigPatch = Omit<Partial<RankingConfig>, 'weights' | 'sequence'> & {
+  weights?: Partial<RankingConfig['weights']>;
+  sequence?: Partial<RankingConfig['sequence']>;
+};
 
 function withConfig(patch: ConfigPatch): RankingConfig {
   return {
@@ -176,7 +192,8 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   // on-device rule: the global asset sees only training interactions (never a validation or test target)
   const allSplits = splitLeaveLastOut(ml.ratings);
   const training: LoggedInteraction[] = [];
-  for (const s of allSplits) for (const r of s.train) if (!cold.has(r.movieId)) training.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
+  for (const s of allSplits)
+    for (const r of s.train) if (!cold.has(r.movieId)) training.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
   log(`building the global model from ${training.length} training interactions`);
   const model = cachedGlobalModel(training);
   const global = placeGlobalModel(model, index.indexOf);
@@ -185,7 +202,12 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   const variants: Variant[] = [
     { name: 'popularity (time-decayed, global asset)', config: d, global: true, diversity: false, popularityOnly: true },
     { name: 'content only', config: d, global: false, diversity: false },
-    { name: '+ global asset (order-blind)', config: withConfig({ weights: { next: 0 }, sequence: { decay: 1, floor: 1 } }), global: true, diversity: false },
+    {
+      name: '+ global asset (order-blind)',
+      config: withConfig({ weights: { next: 0 }, sequence: { decay: 1, floor: 1 } }),
+      global: true,
+      diversity: false,
+    },
     { name: '+ sequence weighting (default engine ranking)', config: d, global: true, diversity: false },
     ...(heads ? [{ name: '+ heads (multi-task re-ranking)', config: d, global: true, diversity: false, heads: true }] : []),
     engineVariant(heads),
@@ -200,7 +222,8 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   const seconds = Math.round((Date.now() - started) / 100) / 10;
 
   console.log(table(validation, `\nValidation (${splits.length} users${coldStart ? ', cold-start' : ''})`));
-  if (test.length) console.log(table(test, `\nTest (${splits.length} users${coldStart ? ', cold-start' : ''}; validation interaction joins the history)`));
+  if (test.length)
+    console.log(table(test, `\nTest (${splits.length} users${coldStart ? ', cold-start' : ''}; validation interaction joins the history)`));
   // the engine's default pipeline: heads when shipped, then MMR diversity
   const main = (test.length ? test : validation).find((r) => r.name.startsWith('+ diversity')) as VariantResult;
   const popularity = (test.length ? test : validation)[0];
@@ -241,7 +264,9 @@ async function main(): Promise<void> {
     const { runReplay } = await import('./eval/replay');
     return runReplay(dir, flags, cachedGlobalModel);
   }
-  process.stderr.write('usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n       npm run eval -- ope <open-bandit-dir> --campaign <name> [--json]\n       npm run eval -- replay <movielens-dir> [--json]\n');
+  process.stderr.write(
+    'usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n       npm run eval -- ope <open-bandit-dir> --campaign <name> [--json]\n       npm run eval -- replay <movielens-dir> [--json]\n',
+  );
   process.exit(2);
 }
 

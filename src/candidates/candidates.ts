@@ -27,11 +27,21 @@ function withHistory(rows: number[], full: CatalogIndex, profile: Profile, skip 
   return rows;
 }
 
-export async function forYouCandidates(paths: ScoringPaths, full: CatalogIndex, global: GlobalContext | null, profile: Profile, rules: RecommendOptions, excludeSeen: boolean, weights: GlobalWeights): Promise<SubIndex> {
+export async function forYouCandidates(
+  paths: ScoringPaths,
+  full: CatalogIndex,
+  global: GlobalContext | null,
+  profile: Profile,
+  rules: RecommendOptions,
+  excludeSeen: boolean,
+  weights: GlobalWeights,
+): Promise<SubIndex> {
   const r = paths.index;
   if (!r) throw new Error('forYouCandidates: the catalog is scored exactly');
   const mask = exclusionMask(full, rules, profile.seen, excludeSeen);
-  const content = profile.interests.length ? await paths.topK(async (s) => (await s.topK(interestQueries(profile, r.quantized.paddedDims), DEFAULT_RETRIEVAL.content, mask)).indices) : [];
+  const content = profile.interests.length
+    ? await paths.topK(async (s) => (await s.topK(interestQueries(profile, r.quantized.paddedDims), DEFAULT_RETRIEVAL.content, mask)).indices)
+    : [];
   return subIndex(full, global, retrieveCandidates(full, global, r, profile, mask, content, weights));
 }
 
@@ -40,16 +50,31 @@ export async function similarCandidates(paths: ScoringPaths, full: CatalogIndex,
   const r = paths.index;
   if (!r) throw new Error('similarCandidates: the catalog is scored exactly');
   const mask = exclusionMask(full, {}, profile.seen, false, [target]);
-  const rows = await paths.topK(async (s) => (await s.topK(quantizeQueries([rowOf(full.matrix, target)], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * k), mask)).indices);
+  const rows = await paths.topK(
+    async (s) => (await s.topK(quantizeQueries([rowOf(full.matrix, target)], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * k), mask)).indices,
+  );
   return subIndex(full, null, { rows: withHistory([target, ...rows], full, profile, target) });
 }
 
 /** Semantic candidates from the scorer plus the best lexical matches (`lexical`: per catalog item). */
-export async function searchCandidates(paths: ScoringPaths, full: CatalogIndex, profile: Profile, seenToExclude: Profile['seen'], query: Float32Array, lexical: Float32Array, k: number): Promise<SubIndex> {
+export async function searchCandidates(
+  paths: ScoringPaths,
+  full: CatalogIndex,
+  profile: Profile,
+  seenToExclude: Profile['seen'],
+  query: Float32Array,
+  lexical: Float32Array,
+  k: number,
+): Promise<SubIndex> {
   const r = paths.index;
   if (!r) throw new Error('searchCandidates: the catalog is scored exactly');
   const mask = exclusionMask(full, {}, seenToExclude, false);
-  const semanticRows = await paths.topK(async (s) => (await s.topK(quantizeQueries([query], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * k), mask)).indices);
-  const lexicalRows = topK(Float32Array.from(lexical, (v, i) => (v > 0 && !mask[i] ? v : -Infinity)), LEXICAL_CANDIDATES).filter((i) => lexical[i] > 0);
+  const semanticRows = await paths.topK(
+    async (s) => (await s.topK(quantizeQueries([query], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * k), mask)).indices,
+  );
+  const lexicalRows = topK(
+    Float32Array.from(lexical, (v, i) => (v > 0 && !mask[i] ? v : -Infinity)),
+    LEXICAL_CANDIDATES,
+  ).filter((i) => lexical[i] > 0);
   return subIndex(full, null, { rows: withHistory([...new Set([...semanticRows, ...lexicalRows])], full, profile) });
 }

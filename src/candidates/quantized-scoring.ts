@@ -45,7 +45,12 @@ export function quantizeQueries(queries: readonly Float32Array[], weights: reado
     for (let d = 0; d < q.length; d++) data[j * paddedDims + d] = quantizeUnit(q[d]);
   });
   const maxW = Math.max(1e-12, ...weights);
-  return { count: queries.length, paddedDims, data, weights: Uint32Array.from(weights, (w) => Math.max(0, Math.min(255, Math.round((w / maxW) * 255)))) };
+  return {
+    count: queries.length,
+    paddedDims,
+    data,
+    weights: Uint32Array.from(weights, (w) => Math.max(0, Math.min(255, Math.round((w / maxW) * 255)))),
+  };
 }
 
 /** Scores every item: max_q weight_q * dot(item, q), as exact integers. */

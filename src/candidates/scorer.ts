@@ -112,7 +112,11 @@ export interface ScorerFactoryOptions {
  * slower than WASM), and the TypeScript twin when neither is available.
  * A requested path that cannot run falls back (reported through onFallback).
  */
-export async function createCatalogScorer(items: QuantizedItems, requested: ScoringPath | 'auto', options: ScorerFactoryOptions = {}): Promise<CatalogScorer> {
+export async function createCatalogScorer(
+  items: QuantizedItems,
+  requested: ScoringPath | 'auto',
+  options: ScorerFactoryOptions = {},
+): Promise<CatalogScorer> {
   const fallback = (from: ScoringPath, to: ScoringPath, why: string): string => {
     options.onFallback?.(from, to, why);
     return `${from} unavailable (${why}); using ${to}`;

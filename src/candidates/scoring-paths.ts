@@ -11,7 +11,11 @@ import { quantizeItems, type QuantizedItems } from './quantized-scoring';
 import { buildRetrievalIndex, type RetrievalIndex } from './retrieval';
 import { createCatalogScorer, type CatalogScorer, type ScoringPath } from './scorer';
 
-export type ScorerFactory = (items: QuantizedItems, path: ScoringPath | 'auto', onFallback: (from: ScoringPath, to: ScoringPath, reason: string) => void) => Promise<CatalogScorer>;
+export type ScorerFactory = (
+  items: QuantizedItems,
+  path: ScoringPath | 'auto',
+  onFallback: (from: ScoringPath, to: ScoringPath, reason: string) => void,
+) => Promise<CatalogScorer>;
 
 export interface ScoringSettings {
   /** The requested path ('auto': WebGPU on a hardware adapter, else WASM). */
@@ -59,7 +63,9 @@ export class ScoringPaths {
   private async make(items: QuantizedItems, path: ScoringPath | 'auto'): Promise<CatalogScorer> {
     const onFallback = (from: ScoringPath, to: ScoringPath, reason: string): void =>
       this.emit({ type: 'backend', component: 'scoring', backend: to, reason: `catalog scoring: ${from} unavailable (${reason})` });
-    const scorer = this.factory ? await this.factory(items, path, onFallback) : await createCatalogScorer(items, path === 'auto' ? 'js' : path, { onFallback });
+    const scorer = this.factory
+      ? await this.factory(items, path, onFallback)
+      : await createCatalogScorer(items, path === 'auto' ? 'js' : path, { onFallback });
     this.emit({ type: 'backend', component: 'scoring', backend: scorer.path, reason: `catalog scoring on ${scorer.path}: ${scorer.reason}` });
     return scorer;
   }
@@ -76,7 +82,12 @@ export class ScoringPaths {
       }
     }
     // the GPU device was lost (driver reset, tab in background too long) or failed: keep serving on WASM
-    this.emit({ type: 'error', code: 'backend_unavailable', message: 'The GPU device was lost; catalog scoring continues on WASM.', fix: 'Nothing to do: results are identical on WASM.' });
+    this.emit({
+      type: 'error',
+      code: 'backend_unavailable',
+      message: 'The GPU device was lost; catalog scoring continues on WASM.',
+      fix: 'Nothing to do: results are identical on WASM.',
+    });
     if (this.scorer === scorer) {
       this.scorer = null;
       void scorer.dispose().catch(() => undefined);

@@ -47,7 +47,13 @@ export class WasmScorer {
     const P = this.paddedDims;
     const penalty = new Int32Array(this.count);
     let allowed = this.count;
-    if (excluded) for (let i = 0; i < this.count; i++) if (excluded[i]) (penalty[i] = EXCLUDED), allowed--;
+    if (excluded) {
+      for (let i = 0; i < this.count; i++) {
+        if (!excluded[i]) continue;
+        penalty[i] = EXCLUDED;
+        allowed--;
+      }
+    }
     const kk = Math.min(k, allowed);
     const feeds = {
       queries: new this.ort.Tensor('int8', queries.data.slice(0, queries.count * P), [queries.count, P]),

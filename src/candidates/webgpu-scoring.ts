@@ -159,7 +159,9 @@ export class WebGpuScorer {
     this.itemsBuffer = null;
     const limit = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
     if (items.data.byteLength > limit) {
-      throw new Error(`the catalog matrix (${(items.data.byteLength / 2 ** 20).toFixed(0)} MiB) exceeds this GPU's storage buffer limit (${(limit / 2 ** 20).toFixed(0)} MiB)`);
+      throw new Error(
+        `the catalog matrix (${(items.data.byteLength / 2 ** 20).toFixed(0)} MiB) exceeds this GPU's storage buffer limit (${(limit / 2 ** 20).toFixed(0)} MiB)`,
+      );
     }
     const packed = packInt8(items.data);
     this.itemsBuffer = this.storage(packed);

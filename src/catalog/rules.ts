@@ -49,7 +49,13 @@ export function exclusionMask(
 }
 
 /** Marks the items the rules leave out with -Infinity, in place. */
-export function applyExclusions(scores: Float32Array, target: RuleTarget, options: RecommendOptions, seen: ReadonlyMap<string, EventType>, excludeSeen: boolean): void {
+export function applyExclusions(
+  scores: Float32Array,
+  target: RuleTarget,
+  options: RecommendOptions,
+  seen: ReadonlyMap<string, EventType>,
+  excludeSeen: boolean,
+): void {
   const mask = exclusionMask(target, options, seen, excludeSeen);
   for (let i = 0; i < mask.length; i++) if (mask[i]) scores[i] = -Infinity;
 }

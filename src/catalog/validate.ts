@@ -19,8 +19,7 @@ export interface ValidatedCatalog {
   problems: CatalogProblem[];
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * Checks every item; returns clean copies of the good ones (only known fields,
@@ -64,7 +63,10 @@ export function validateCatalog(input: unknown): ValidatedCatalog {
 type ItemResult = { item: CatalogItem } | { problem: Omit<CatalogProblem, 'index'> };
 
 function validateItem(raw: unknown): ItemResult {
-  if (!isPlainObject(raw)) return { problem: { field: 'item', message: `an item must be an object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'array' : typeof raw}` } };
+  if (!isPlainObject(raw))
+    return {
+      problem: { field: 'item', message: `an item must be an object, got ${raw === null ? 'null' : Array.isArray(raw) ? 'array' : typeof raw}` },
+    };
   let id: string;
   const rawId = raw.id;
   if (typeof rawId === 'string') id = rawId;
@@ -72,30 +74,38 @@ function validateItem(raw: unknown): ItemResult {
   else return { problem: { field: 'id', message: `missing or invalid id (${describe(rawId)}): every item needs a string id` } };
   const bad = (field: string, message: string): ItemResult => ({ problem: { id, field, message } });
   if (id.length === 0 || id.length > CATALOG_LIMITS.idLength) return bad('id', `id must be 1..${CATALOG_LIMITS.idLength} characters`);
-  if (typeof raw.title !== 'string' || raw.title.trim().length === 0) return bad('title', `missing or invalid title (${describe(raw.title)}): a non-empty string is required`);
-  if (raw.title.length > CATALOG_LIMITS.titleLength) return bad('title', `title is ${raw.title.length} characters, the limit is ${CATALOG_LIMITS.titleLength}`);
+  if (typeof raw.title !== 'string' || raw.title.trim().length === 0)
+    return bad('title', `missing or invalid title (${describe(raw.title)}): a non-empty string is required`);
+  if (raw.title.length > CATALOG_LIMITS.titleLength)
+    return bad('title', `title is ${raw.title.length} characters, the limit is ${CATALOG_LIMITS.titleLength}`);
   const item: CatalogItem = { id, title: raw.title };
 
   if (raw.description !== undefined) {
     if (typeof raw.description !== 'string') return bad('description', `description must be a string, got ${describe(raw.description)}`);
-    if (raw.description.length > CATALOG_LIMITS.descriptionLength) return bad('description', `description is ${raw.description.length} characters, the limit is ${CATALOG_LIMITS.descriptionLength}`);
+    if (raw.description.length > CATALOG_LIMITS.descriptionLength)
+      return bad('description', `description is ${raw.description.length} characters, the limit is ${CATALOG_LIMITS.descriptionLength}`);
     item.description = raw.description;
   }
   if (raw.category !== undefined) {
-    if (typeof raw.category !== 'string' || raw.category.length > CATALOG_LIMITS.tagLength) return bad('category', `category must be a string of at most ${CATALOG_LIMITS.tagLength} characters`);
+    if (typeof raw.category !== 'string' || raw.category.length > CATALOG_LIMITS.tagLength)
+      return bad('category', `category must be a string of at most ${CATALOG_LIMITS.tagLength} characters`);
     item.category = raw.category;
   }
   if (raw.tags !== undefined) {
-    if (!Array.isArray(raw.tags) || raw.tags.length > CATALOG_LIMITS.tags) return bad('tags', `tags must be an array of at most ${CATALOG_LIMITS.tags} strings`);
-    if (!raw.tags.every((t): t is string => typeof t === 'string' && t.length <= CATALOG_LIMITS.tagLength)) return bad('tags', `every tag must be a string of at most ${CATALOG_LIMITS.tagLength} characters`);
+    if (!Array.isArray(raw.tags) || raw.tags.length > CATALOG_LIMITS.tags)
+      return bad('tags', `tags must be an array of at most ${CATALOG_LIMITS.tags} strings`);
+    if (!raw.tags.every((t): t is string => typeof t === 'string' && t.length <= CATALOG_LIMITS.tagLength))
+      return bad('tags', `every tag must be a string of at most ${CATALOG_LIMITS.tagLength} characters`);
     item.tags = [...raw.tags];
   }
   if (raw.price !== undefined) {
-    if (typeof raw.price !== 'number' || !Number.isFinite(raw.price) || raw.price < 0) return bad('price', `price must be a finite number >= 0, got ${describe(raw.price)}`);
+    if (typeof raw.price !== 'number' || !Number.isFinite(raw.price) || raw.price < 0)
+      return bad('price', `price must be a finite number >= 0, got ${describe(raw.price)}`);
     item.price = raw.price;
   }
   if (raw.imageUrl !== undefined) {
-    if (typeof raw.imageUrl !== 'string' || raw.imageUrl.length > CATALOG_LIMITS.urlLength || !isSafeUrl(raw.imageUrl)) return bad('imageUrl', 'imageUrl must be an http(s) or relative URL');
+    if (typeof raw.imageUrl !== 'string' || raw.imageUrl.length > CATALOG_LIMITS.urlLength || !isSafeUrl(raw.imageUrl))
+      return bad('imageUrl', 'imageUrl must be an http(s) or relative URL');
     item.imageUrl = raw.imageUrl;
   }
   if (raw.available !== undefined) {
@@ -105,11 +115,13 @@ function validateItem(raw: unknown): ItemResult {
   if (raw.text !== undefined) {
     if (!isPlainObject(raw.text)) return bad('text', 'text must be an object of string fields');
     const entries = Object.entries(raw.text);
-    if (entries.length > CATALOG_LIMITS.textFields) return bad('text', `text has ${entries.length} fields, the limit is ${CATALOG_LIMITS.textFields}`);
+    if (entries.length > CATALOG_LIMITS.textFields)
+      return bad('text', `text has ${entries.length} fields, the limit is ${CATALOG_LIMITS.textFields}`);
     const text: Record<string, string> = Object.create(null);
     for (const [k, v] of entries) {
       if (k === '__proto__' || k === 'constructor' || k === 'prototype') continue; // never copy prototype keys
-      if (typeof v !== 'string' || v.length > CATALOG_LIMITS.textFieldLength) return bad(`text.${k}`, `text fields must be strings of at most ${CATALOG_LIMITS.textFieldLength} characters`);
+      if (typeof v !== 'string' || v.length > CATALOG_LIMITS.textFieldLength)
+        return bad(`text.${k}`, `text fields must be strings of at most ${CATALOG_LIMITS.textFieldLength} characters`);
       text[k] = v;
     }
     item.text = { ...text };

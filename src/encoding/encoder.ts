@@ -52,7 +52,11 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
     const folder = await openModelFolder(options.reader, where);
     const { manifest } = folder;
     if (manifest.kind !== 'sentence-encoder' || !manifest.tokenizer || !manifest.dimensions) {
-      throw new RecommenderError('model_load_failed', `${where} is a ${manifest.kind}, not a sentence encoder with a word tokenizer.`, 'Point encoder at a sentence-encoder folder such as glove-sif-100d.');
+      throw new RecommenderError(
+        'model_load_failed',
+        `${where} is a ${manifest.kind}, not a sentence encoder with a word tokenizer.`,
+        'Point encoder at a sentence-encoder folder such as glove-sif-100d.',
+      );
     }
     const [model, vocab] = await Promise.all([folder.read(manifest.model), folder.read(manifest.tokenizer.vocab)]);
     const tokenizer = WordTokenizer.fromVocabText(new TextDecoder().decode(vocab), {

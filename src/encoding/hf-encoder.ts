@@ -94,7 +94,14 @@ function describe(device: Candidate): string {
 }
 
 const dtypeSuffix: Partial<Record<DataType, string>> = {
-  fp32: '', fp16: '_fp16', q8: '_quantized', int8: '_int8', uint8: '_uint8', q4: '_q4', bnb4: '_bnb4', q4f16: '_q4f16',
+  fp32: '',
+  fp16: '_fp16',
+  q8: '_quantized',
+  int8: '_int8',
+  uint8: '_uint8',
+  q4: '_q4',
+  bnb4: '_bnb4',
+  q4f16: '_q4f16',
 };
 
 /** transformers.js reads its global `env` while loading; loads run one at a time so concurrent options never mix. */
@@ -103,20 +110,31 @@ const oneAtATime = serialQueue();
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e)).slice(0, 300);
 
 export async function createHuggingFaceEncoder(options: HuggingFaceEncoderOptions): Promise<SentenceEncoder> {
-  if (!options.model) throw new RecommenderError('invalid_options', 'huggingFaceModel.model is empty.', "Name the model, e.g. 'Xenova/all-MiniLM-L6-v2'.");
+  if (!options.model)
+    throw new RecommenderError('invalid_options', 'huggingFaceModel.model is empty.', "Name the model, e.g. 'Xenova/all-MiniLM-L6-v2'.");
   const batchSize = options.batchSize ?? 32;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new RecommenderError('invalid_options', `batchSize must be a positive integer (got ${batchSize}).`, 'Pass a batchSize of 1 or more.');
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new RecommenderError('invalid_options', `batchSize must be a positive integer (got ${batchSize}).`, 'Pass a batchSize of 1 or more.');
   const dtype: DataType = options.dtype ?? 'fp32';
   let transformers: TransformersModule;
   try {
     transformers = await import('@huggingface/transformers');
   } catch (e) {
-    throw new RecommenderError('model_load_failed', `Could not load @huggingface/transformers (${message(e)}).`, 'Install it (npm install @huggingface/transformers@4) and let your bundler include its dynamic import.');
+    throw new RecommenderError(
+      'model_load_failed',
+      `Could not load @huggingface/transformers (${message(e)}).`,
+      'Install it (npm install @huggingface/transformers@4) and let your bundler include its dynamic import.',
+    );
   }
   return oneAtATime(() => load(transformers, options, dtype, batchSize));
 }
 
-async function load(transformers: TransformersModule, options: HuggingFaceEncoderOptions, dtype: DataType, batchSize: number): Promise<SentenceEncoder> {
+async function load(
+  transformers: TransformersModule,
+  options: HuggingFaceEncoderOptions,
+  dtype: DataType,
+  batchSize: number,
+): Promise<SentenceEncoder> {
   const { pipeline, env, ModelFileNotFoundError } = transformers;
   env.allowRemoteModels = options.allowRemoteModels ?? false;
   env.allowLocalModels = true;
@@ -127,7 +145,7 @@ async function load(transformers: TransformersModule, options: HuggingFaceEncode
   if (!isNode() && !env.allowRemoteModels && JSON.stringify(wasm?.wasmPaths ?? '').includes('cdn.jsdelivr.net')) {
     throw new RecommenderError(
       'invalid_options',
-      'Without wasmPaths, @huggingface/transformers would download onnxruntime-web\'s WebAssembly from cdn.jsdelivr.net, and remote downloads are not allowed.',
+      "Without wasmPaths, @huggingface/transformers would download onnxruntime-web's WebAssembly from cdn.jsdelivr.net, and remote downloads are not allowed.",
       "Serve ort-wasm-simd-threaded.asyncify.wasm and .mjs from @huggingface/transformers' own onnxruntime-web (node_modules/@huggingface/transformers/node_modules/onnxruntime-web/dist/) on your site and pass their folder as wasmPaths, or set allowRemoteModels: true.",
     );
   }
@@ -191,7 +209,11 @@ async function encoderFor(
         const result = await extractor(batch, { pooling: 'mean', normalize: true });
         const data = result.data;
         if (!(data instanceof Float32Array) || result.dims[0] !== batch.length || result.dims[1] !== dimensions) {
-          throw new RecommenderError('model_load_failed', `The Hugging Face model "${model}" returned ${result.type} [${result.dims.join(', ')}] for ${batch.length} texts.`, 'Use a feature-extraction model whose output is [batch, sequence, hidden].');
+          throw new RecommenderError(
+            'model_load_failed',
+            `The Hugging Face model "${model}" returned ${result.type} [${result.dims.join(', ')}] for ${batch.length} texts.`,
+            'Use a feature-extraction model whose output is [batch, sequence, hidden].',
+          );
         }
         for (let r = 0; r < batch.length; r++) out.push(data.slice(r * dimensions, (r + 1) * dimensions));
         onProgress?.({ done: out.length, total: texts.length });

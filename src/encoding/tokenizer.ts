@@ -59,7 +59,10 @@ export class WordTokenizer {
   static words(text: string, maxChars = DEFAULT_TOKENIZER_SETTINGS.maxChars): string[] {
     if (typeof text !== 'string' || text.length === 0) return [];
     const clipped = text.length > maxChars ? text.slice(0, maxChars) : text;
-    const norm = clipped.normalize('NFKC').toLowerCase().replace(/[\u2018\u2019\u02bc]/g, "'");
+    const norm = clipped
+      .normalize('NFKC')
+      .toLowerCase()
+      .replace(/[\u2018\u2019\u02bc]/g, "'");
     return norm.match(TOKEN) ?? [];
   }
 

@@ -38,11 +38,16 @@ const EMBED_CHUNK = 512;
 
 /** A JSON catalog is an array of items or `{ "items": [...] }`. */
 export function catalogItemsOf(raw: unknown): unknown {
-  if (raw && typeof raw === 'object' && !Array.isArray(raw) && Array.isArray((raw as { items?: unknown }).items)) return (raw as { items: unknown }).items;
+  if (raw && typeof raw === 'object' && !Array.isArray(raw) && Array.isArray((raw as { items?: unknown }).items))
+    return (raw as { items: unknown }).items;
   return raw;
 }
 
-export async function loadCatalog(raw: unknown, setOptions: SetCatalogOptions, src: CatalogSources): Promise<{ catalog: LoadedCatalog; report: CatalogReport }> {
+export async function loadCatalog(
+  raw: unknown,
+  setOptions: SetCatalogOptions,
+  src: CatalogSources,
+): Promise<{ catalog: LoadedCatalog; report: CatalogReport }> {
   const { items, problems } = validateCatalog(catalogItemsOf(raw));
   src.emit({ type: 'progress', progress: { phase: 'catalog', done: 1, total: 1 } });
   const { encoder, store, emit } = src;
@@ -52,9 +57,17 @@ export async function loadCatalog(raw: unknown, setOptions: SetCatalogOptions, s
   const fromFile = await aheadOfTimeVectors(setOptions, src, modelHash, dims);
   let cached = new Map<string, Float32Array>();
   try {
-    cached = await store.getVectors(modelHash, hashes.filter((h) => !fromFile.has(h)));
+    cached = await store.getVectors(
+      modelHash,
+      hashes.filter((h) => !fromFile.has(h)),
+    );
   } catch (e) {
-    emit(errorEvent(e, 'Vector cache unreadable, embedding everything again', { code: 'storage', fix: 'Nothing to do: the vectors are computed on the device.' }));
+    emit(
+      errorEvent(e, 'Vector cache unreadable, embedding everything again', {
+        code: 'storage',
+        fix: 'Nothing to do: the vectors are computed on the device.',
+      }),
+    );
   }
   const rows: Float32Array[] = hashes.map((h) => fromFile.get(h) ?? cached.get(h) ?? new Float32Array(dims));
   // items with the same text share one embedding
@@ -74,9 +87,17 @@ export async function loadCatalog(raw: unknown, setOptions: SetCatalogOptions, s
     const vectors = await encoder.embed(group.map((same) => itemText(items[same[0]])));
     group.forEach((same, j) => same.forEach((itemIdx) => (rows[itemIdx] = vectors[j])));
     try {
-      await store.putVectors(modelHash, group.map((same, j) => ({ contentHash: hashes[same[0]], vector: vectors[j] })));
+      await store.putVectors(
+        modelHash,
+        group.map((same, j) => ({ contentHash: hashes[same[0]], vector: vectors[j] })),
+      );
     } catch (e) {
-      emit(errorEvent(e, 'Could not cache item vectors; they will be computed again next visit', { code: 'storage', fix: 'Free storage space to keep them.' }));
+      emit(
+        errorEvent(e, 'Could not cache item vectors; they will be computed again next visit', {
+          code: 'storage',
+          fix: 'Free storage space to keep them.',
+        }),
+      );
     }
     emit({ type: 'progress', progress: { phase: 'embed', done: Math.min(total, start + EMBED_CHUNK), total } });
   }
@@ -97,16 +118,30 @@ export async function loadCatalog(raw: unknown, setOptions: SetCatalogOptions, s
 }
 
 /** Ahead-of-time vectors (npm run embed:catalog) by content hash; a failure is reported and the items are embedded on the device. */
-async function aheadOfTimeVectors(setOptions: SetCatalogOptions, src: CatalogSources, modelHash: string, dims: number): Promise<Map<string, Float32Array>> {
+async function aheadOfTimeVectors(
+  setOptions: SetCatalogOptions,
+  src: CatalogSources,
+  modelHash: string,
+  dims: number,
+): Promise<Map<string, Float32Array>> {
   if (setOptions.vectors === undefined) return new Map();
   try {
-    if (typeof setOptions.vectors !== 'string') throw new RecommenderError('invalid_options', 'setCatalog options.vectors must be a URL string.', 'Pass the URL of the folder written by npm run embed:catalog.');
+    if (typeof setOptions.vectors !== 'string')
+      throw new RecommenderError(
+        'invalid_options',
+        'setCatalog options.vectors must be a URL string.',
+        'Pass the URL of the folder written by npm run embed:catalog.',
+      );
     if (!src.vectorReader) throw new RecommenderError('invalid_options', 'This engine cannot fetch catalog vectors.', 'Leave options.vectors out.');
     const where = setOptions.vectors.endsWith('/') ? setOptions.vectors : `${setOptions.vectors}/`;
     return await loadVectorFile(src.vectorReader(where), where, { modelHash, dims });
   } catch (e) {
-    src.emit(errorEvent(e, 'Catalog vectors not used, embedding on the device instead', { code: 'model_integrity', fix: 'Rebuild the folder with npm run embed:catalog for this catalog and encoder.' }));
+    src.emit(
+      errorEvent(e, 'Catalog vectors not used, embedding on the device instead', {
+        code: 'model_integrity',
+        fix: 'Rebuild the folder with npm run embed:catalog for this catalog and encoder.',
+      }),
+    );
     return new Map();
   }
 }
-

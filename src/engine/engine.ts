@@ -4,7 +4,19 @@
  * and, for tests and tools, directly in Node with injected dependencies. It
  * receives resolved options only (src/options.ts).
  */
-import type { CatalogItem, CatalogReport, EngineEvent, EngineStats, ExportedData, Reason, Recommendation, RecommendOptions, SetCatalogOptions, StoredEvent, TrackEvent } from '../types';
+import type {
+  CatalogItem,
+  CatalogReport,
+  EngineEvent,
+  EngineStats,
+  ExportedData,
+  Reason,
+  Recommendation,
+  RecommendOptions,
+  SetCatalogOptions,
+  StoredEvent,
+  TrackEvent,
+} from '../types';
 import { RecommenderError } from '../errors';
 import { resolveK, validateRecommendOptions, type ResolvedOptions } from '../options';
 import type { ModelFileReader } from '../runtime/model-files';
@@ -103,13 +115,25 @@ export class Engine {
   private async loadCatalog(input: CatalogItem[] | string, setOptions: SetCatalogOptions): Promise<CatalogReport> {
     let raw: unknown = input;
     if (typeof input === 'string') {
-      if (!this.deps.fetchCatalog) throw new RecommenderError('invalid_options', 'A catalog URL was given but this engine cannot fetch.', 'Pass the items array instead.');
+      if (!this.deps.fetchCatalog)
+        throw new RecommenderError('invalid_options', 'A catalog URL was given but this engine cannot fetch.', 'Pass the items array instead.');
       this.emit({ type: 'progress', progress: { phase: 'catalog', done: 0, total: 1 } });
       raw = await this.deps.fetchCatalog(input);
     }
-    const [encoder, store, globalModel] = await Promise.all([this.models.encoder(), this.models.store(), this.models.globalModel(), this.models.heads()]);
+    const [encoder, store, globalModel] = await Promise.all([
+      this.models.encoder(),
+      this.models.store(),
+      this.models.globalModel(),
+      this.models.heads(),
+    ]);
     const emit = (e: EngineEvent): void => this.emit(e);
-    const { catalog, report } = await loadCatalog(raw, setOptions, { encoder, store, globalModel, vectorReader: this.deps.vectorReader ?? null, emit });
+    const { catalog, report } = await loadCatalog(raw, setOptions, {
+      encoder,
+      store,
+      globalModel,
+      vectorReader: this.deps.vectorReader ?? null,
+      emit,
+    });
     await this.scoring.prepare(catalog, catalog.global);
     this.catalog = catalog;
     this.profile = null;
@@ -122,14 +146,21 @@ export class Engine {
   /** The loaded catalog, once a setCatalog() in progress has settled; not_ready only when none was ever asked for (or every attempt failed). */
   private async readyCatalog(): Promise<LoadedCatalog> {
     while (this.catalogLoading) await this.catalogLoading.catch(() => undefined);
-    if (!this.catalog) throw new RecommenderError('not_ready', 'No catalog is loaded yet.', 'Call setCatalog(items or url) before asking for recommendations.');
+    if (!this.catalog)
+      throw new RecommenderError('not_ready', 'No catalog is loaded yet.', 'Call setCatalog(items or url) before asking for recommendations.');
     return this.catalog;
   }
 
   private requireItem(catalog: LoadedCatalog, itemId: unknown, what: string): number {
-    if (typeof itemId !== 'string') throw new RecommenderError('unknown_item', `${what} needs an item id string, got ${typeof itemId}.`, 'Pass the catalog id of an item.');
+    if (typeof itemId !== 'string')
+      throw new RecommenderError('unknown_item', `${what} needs an item id string, got ${typeof itemId}.`, 'Pass the catalog id of an item.');
     const i = catalog.indexOf.get(itemId);
-    if (i === undefined) throw new RecommenderError('unknown_item', `No item with id "${truncate(itemId)}" in the catalog.`, 'Use an id from the loaded catalog (check setCatalog problems for skipped items).');
+    if (i === undefined)
+      throw new RecommenderError(
+        'unknown_item',
+        `No item with id "${truncate(itemId)}" in the catalog.`,
+        'Use an id from the loaded catalog (check setCatalog problems for skipped items).',
+      );
     return i;
   }
 
@@ -179,7 +210,9 @@ export class Engine {
     const { full, profile } = await this.rankingStart();
     const k = resolveK(options.k);
     // large catalogs: rank the retrieved candidates only (each gets its exact score)
-    const sub = this.scoring.index ? await forYouCandidates(this.scoring, full, full.global, profile, options, this.config.excludeSeen, this.config) : null;
+    const sub = this.scoring.index
+      ? await forYouCandidates(this.scoring, full, full.global, profile, options, this.config.excludeSeen, this.config)
+      : null;
     const inputs: RankingInputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config: this.config };
     const ranking = await rankForYou(inputs, { k, rules: options, heads: await this.models.heads(), taskWeights: this.options.taskWeights });
     // exploration: the open slots are filled by the bandit from the candidate sources
@@ -211,7 +244,8 @@ export class Engine {
 
   async search(query: string, k?: number): Promise<Recommendation[]> {
     await this.readyCatalog();
-    if (typeof query !== 'string') throw new RecommenderError('invalid_event', `search() needs a query string, got ${typeof query}.`, 'Call search("red shoes").');
+    if (typeof query !== 'string')
+      throw new RecommenderError('invalid_event', `search() needs a query string, got ${typeof query}.`, 'Call search("red shoes").');
     const q = query.slice(0, MAX_QUERY_LENGTH);
     if (q.trim() === '') return [];
     const { full, profile } = await this.rankingStart();
@@ -221,8 +255,14 @@ export class Engine {
     // large catalogs: semantic candidates from the scorer, plus the best lexical matches
     const sub = this.scoring.index ? await searchCandidates(this.scoring, full, profile, dismissedItems(profile), vector, lexical, want) : null;
     const index = sub ? sub.index : full;
-    const ranked = rankSearch({ catalog: index, global: null, profile, config: this.config }, { vector, lexical: sub ? Float32Array.from(sub.rows, (c) => lexical[c]) : lexical }, want);
-    return ranked.slate.map((i) => toRecommendation(full, sub ? sub.rows[i] : i, ranked.scores[i], searchReasons(q, i, index, profile, ranked.personal)));
+    const ranked = rankSearch(
+      { catalog: index, global: null, profile, config: this.config },
+      { vector, lexical: sub ? Float32Array.from(sub.rows, (c) => lexical[c]) : lexical },
+      want,
+    );
+    return ranked.slate.map((i) =>
+      toRecommendation(full, sub ? sub.rows[i] : i, ranked.scores[i], searchReasons(q, i, index, profile, ranked.personal)),
+    );
   }
 
   async explain(itemId: string): Promise<Reason[]> {
@@ -263,7 +303,11 @@ export class Engine {
   async stats(): Promise<EngineStats> {
     const store = await this.models.store();
     await this.loadHistory();
-    const [events, cachedVectors, storageBytes] = await Promise.all([store.countEvents(), store.countVectors(), store.estimateBytes().catch(() => undefined)]);
+    const [events, cachedVectors, storageBytes] = await Promise.all([
+      store.countEvents(),
+      store.countVectors(),
+      store.estimateBytes().catch(() => undefined),
+    ]);
     const encoder = this.models.loadedEncoder();
     const scorer = this.scoring.current;
     return {

@@ -103,7 +103,11 @@ export class EventLog {
       // reported lost: they leave this session's history too, so it matches what a reload will show
       const lost = new Set(dropped.map((p) => p.event));
       this.log = this.log.filter((e) => !lost.has(e));
-      const err = new RecommenderError('storage', `${dropped.length} events could not be stored and were dropped (storage keeps failing).`, 'Free disk space or lower maxEvents.');
+      const err = new RecommenderError(
+        'storage',
+        `${dropped.length} events could not be stored and were dropped (storage keeps failing).`,
+        'Free disk space or lower maxEvents.',
+      );
       dropped.forEach((p) => p.waiters.forEach((w) => w.reject(err)));
       this.deps.emit({ type: 'error', code: err.code, message: err.message, fix: err.fix });
     }
@@ -145,7 +149,11 @@ export class EventLog {
         this.pending.unshift(...batch);
         // the store's own code (quota_exceeded, blocked, ...) and fix reach the page
         const cause = asRecommenderError(e);
-        const err = new RecommenderError(cause?.code ?? 'storage', `Could not store ${batch.length} events (${(e as Error).message}); they are kept in memory and retried.`, cause?.fix || 'Free storage space, or lower maxEvents.');
+        const err = new RecommenderError(
+          cause?.code ?? 'storage',
+          `Could not store ${batch.length} events (${(e as Error).message}); they are kept in memory and retried.`,
+          cause?.fix || 'Free storage space, or lower maxEvents.',
+        );
         batch.forEach((p) => {
           p.waiters.forEach((w) => w.reject(err));
           p.waiters = [];

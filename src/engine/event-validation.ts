@@ -18,34 +18,67 @@ const MAX_ITEM_ID_LENGTH = 256;
  * `knownItem` is null while no catalog is loaded (every id is accepted then).
  */
 export function validateEvent(input: TrackEvent, eventId: string, now: number, knownItem: ((id: string) => boolean) | null): StoredEvent {
-  if (!input || typeof input !== 'object') throw new RecommenderError('invalid_event', `track() needs an event object, got ${input === null ? 'null' : typeof input}.`, 'Call track({ type: "click", itemId: "sku-1" }).');
+  if (!input || typeof input !== 'object')
+    throw new RecommenderError(
+      'invalid_event',
+      `track() needs an event object, got ${input === null ? 'null' : typeof input}.`,
+      'Call track({ type: "click", itemId: "sku-1" }).',
+    );
   const { type, itemId, query, value, timestamp, context } = input;
   if (!isEventType(type)) {
     throw new RecommenderError('invalid_event', `Unknown event type ${showValue(type)}.`, `Use one of: ${EVENT_TYPES.join(', ')}.`);
   }
   const event: StoredEvent = { type, eventId, timestamp: now };
   if (type === 'search') {
-    if (typeof query !== 'string' || query.trim() === '') throw new RecommenderError('invalid_event', 'A search event needs a non-empty query string.', 'Call track({ type: "search", query: "red shoes" }).');
+    if (typeof query !== 'string' || query.trim() === '')
+      throw new RecommenderError(
+        'invalid_event',
+        'A search event needs a non-empty query string.',
+        'Call track({ type: "search", query: "red shoes" }).',
+      );
     event.query = query.slice(0, MAX_QUERY_LENGTH);
   } else {
     if (typeof itemId !== 'string' || itemId.length === 0 || itemId.length > MAX_ITEM_ID_LENGTH) {
-      throw new RecommenderError('invalid_event', `A ${type} event needs the item's catalog id (a string), got ${typeof itemId === 'string' ? 'a string of length ' + itemId.length : typeof itemId}.`, `Call track({ type: "${type}", itemId: "<catalog id>" }).`);
+      throw new RecommenderError(
+        'invalid_event',
+        `A ${type} event needs the item's catalog id (a string), got ${typeof itemId === 'string' ? 'a string of length ' + itemId.length : typeof itemId}.`,
+        `Call track({ type: "${type}", itemId: "<catalog id>" }).`,
+      );
     }
     if (knownItem && !knownItem(itemId)) {
-      throw new RecommenderError('unknown_item', `track(): no item with id "${truncate(itemId)}" in the catalog; the event was not stored.`, 'Track ids of the loaded catalog, or load the catalog that contains it first.');
+      throw new RecommenderError(
+        'unknown_item',
+        `track(): no item with id "${truncate(itemId)}" in the catalog; the event was not stored.`,
+        'Track ids of the loaded catalog, or load the catalog that contains it first.',
+      );
     }
     event.itemId = itemId;
   }
   if (value !== undefined) {
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new RecommenderError('invalid_event', `Event value must be a finite number, got ${showValue(value)}.`, 'Pass seconds for dwell, or leave value out.');
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new RecommenderError(
+        'invalid_event',
+        `Event value must be a finite number, got ${showValue(value)}.`,
+        'Pass seconds for dwell, or leave value out.',
+      );
     event.value = value;
   }
   if (timestamp !== undefined) {
-    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0) throw new RecommenderError('invalid_event', `Event timestamp must be epoch milliseconds, got ${showValue(timestamp)}.`, 'Leave timestamp out to use the current time.');
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0)
+      throw new RecommenderError(
+        'invalid_event',
+        `Event timestamp must be epoch milliseconds, got ${showValue(timestamp)}.`,
+        'Leave timestamp out to use the current time.',
+      );
     event.timestamp = timestamp;
   }
   if (context !== undefined) {
-    if (!context || typeof context !== 'object' || Array.isArray(context)) throw new RecommenderError('invalid_event', 'Event context must be a plain object of strings, numbers and booleans.', 'Pass e.g. { page: "home" }.');
+    if (!context || typeof context !== 'object' || Array.isArray(context))
+      throw new RecommenderError(
+        'invalid_event',
+        'Event context must be a plain object of strings, numbers and booleans.',
+        'Pass e.g. { page: "home" }.',
+      );
     const clean: Record<string, string | number | boolean> = {};
     for (const [k, v] of Object.entries(context).slice(0, MAX_CONTEXT_KEYS)) {
       // prototype keys would pollute whoever reads the context back

@@ -71,7 +71,12 @@ export class ExplorationState {
         this.lastSlate = saved.lastSlate ?? [];
       }
     } catch (e) {
-      this.emit({ type: 'error', code: 'corrupt_record', message: `Exploration state unreadable, starting afresh: ${(e as Error).message}`, fix: 'Nothing to do: exploration learns again from the next slates.' });
+      this.emit({
+        type: 'error',
+        code: 'corrupt_record',
+        message: `Exploration state unreadable, starting afresh: ${(e as Error).message}`,
+        fix: 'Nothing to do: exploration learns again from the next slates.',
+      });
     }
   }
 
@@ -93,7 +98,8 @@ export class ExplorationState {
   /** Records a slate as shown: its slots wait for feedback, and each is logged with its propensity. */
   record(shown: readonly ShownItem[], itemIdOf: (item: number) => string, at: number, k: number): void {
     this.lastSlate = shown.map((sh) => ({ itemId: itemIdOf(sh.item), shown: sh, outcome: null }));
-    for (const sh of shown) this.impressions.push({ itemId: itemIdOf(sh.item), slot: sh.slot, source: sh.source, propensity: sh.propensity, at, outcome: null });
+    for (const sh of shown)
+      this.impressions.push({ itemId: itemIdOf(sh.item), slot: sh.slot, source: sh.source, propensity: sh.propensity, at, outcome: null });
     if (this.impressions.length > MAX_IMPRESSIONS) this.impressions.splice(0, this.impressions.length - SAVED_IMPRESSIONS);
     if (this.mixer.openSlots(k) > 0) this.scheduleSave();
   }
@@ -116,7 +122,13 @@ export class ExplorationState {
   }
 
   private saved(): SavedExploration {
-    return { mixer: this.mixer.toJSON(), counter: this.slateCounter, policy: this.config.policy, impressions: this.impressions.slice(-SAVED_IMPRESSIONS), lastSlate: this.lastSlate };
+    return {
+      mixer: this.mixer.toJSON(),
+      counter: this.slateCounter,
+      policy: this.config.policy,
+      impressions: this.impressions.slice(-SAVED_IMPRESSIONS),
+      lastSlate: this.lastSlate,
+    };
   }
 
   private scheduleSave(): void {
@@ -125,7 +137,14 @@ export class ExplorationState {
       this.saveTimer = null;
       void this.store()
         .then((store) => store.putState('exploration', this.saved()))
-        .catch((e: unknown) => this.emit({ type: 'error', code: 'storage', message: `Could not save the exploration state: ${(e as Error).message}`, fix: 'Nothing to do: it is saved again after the next slate.' }));
+        .catch((e: unknown) =>
+          this.emit({
+            type: 'error',
+            code: 'storage',
+            message: `Could not save the exploration state: ${(e as Error).message}`,
+            fix: 'Nothing to do: it is saved again after the next slate.',
+          }),
+        );
     }, SAVE_DELAY_MS);
   }
 

@@ -97,7 +97,12 @@ export class EngineModels {
       .catch(() => undefined)
       .then(() => load())
       .catch((e: unknown) => {
-        this.emit(errorEvent(e, `${what} not used`, { code: 'model_load_failed', fix: 'Check the model folder (npm run build:global / build:heads), or leave the option out.' }));
+        this.emit(
+          errorEvent(e, `${what} not used`, {
+            code: 'model_load_failed',
+            fix: 'Check the model folder (npm run build:global / build:heads), or leave the option out.',
+          }),
+        );
         return null;
       });
   }

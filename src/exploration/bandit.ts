@@ -70,7 +70,11 @@ export function sampleBeta(alpha: number, beta: number, rand: RandomSource): num
 
 function checkUnitDecay(decay: number, who: string): void {
   if (!(decay > 0 && decay <= 1)) {
-    throw new RecommenderError('invalid_options', `${who}: decay must be in (0, 1], got ${decay}.`, 'Use 1 to keep all evidence, or e.g. 0.999 to forget old evidence slowly.');
+    throw new RecommenderError(
+      'invalid_options',
+      `${who}: decay must be in (0, 1], got ${decay}.`,
+      'Use 1 to keep all evidence, or e.g. 0.999 to forget old evidence slowly.',
+    );
   }
 }
 
@@ -81,7 +85,11 @@ function checkPositive(value: number, name: string, who: string): void {
 }
 
 function badState(who: string, what: string): RecommenderError {
-  return new RecommenderError('storage', `${who}.fromJSON: the stored bandit state is malformed (${what}).`, 'Delete the stored bandit state; the bandit starts again from its prior.');
+  return new RecommenderError(
+    'storage',
+    `${who}.fromJSON: the stored bandit state is malformed (${what}).`,
+    'Delete the stored bandit state; the bandit starts again from its prior.',
+  );
 }
 
 function isFiniteArray(value: unknown, length?: number): value is number[] {
@@ -252,7 +260,8 @@ export class BetaBandit {
     const bandit = new BetaBandit({ priorAlpha: s.priorAlpha, priorBeta: s.priorBeta, decay: s.decay, armPrior });
     bandit.step = s.step as number;
     for (const [id, e] of Object.entries(s.arms)) {
-      if (!e || !isFiniteArray([e.successes, e.failures, e.step]) || e.successes < 0 || e.failures < 0 || e.step > bandit.step) throw badState('BetaBandit', `arm ${id}`);
+      if (!e || !isFiniteArray([e.successes, e.failures, e.step]) || e.successes < 0 || e.failures < 0 || e.step > bandit.step)
+        throw badState('BetaBandit', `arm ${id}`);
       bandit.arms.set(id, { successes: e.successes, failures: e.failures, step: e.step });
     }
     return bandit;
@@ -326,7 +335,11 @@ export abstract class LinearBandit {
   protected constructor(options: LinearBanditOptions & { exploration?: number }, who: string) {
     const d = options.dimension;
     if (!Number.isInteger(d) || d < 1 || d > 4096) {
-      throw new RecommenderError('invalid_options', `${who}: dimension must be an integer in [1, 4096], got ${d}.`, 'Pass the length of the context vectors.');
+      throw new RecommenderError(
+        'invalid_options',
+        `${who}: dimension must be an integer in [1, 4096], got ${d}.`,
+        'Pass the length of the context vectors.',
+      );
     }
     this.dimension = d;
     this.ridge = options.ridge ?? 1;
@@ -335,7 +348,11 @@ export abstract class LinearBandit {
     checkPositive(this.ridge, 'ridge', who);
     checkUnitDecay(this.decay, who);
     if (!(this.exploration >= 0) || !Number.isFinite(this.exploration)) {
-      throw new RecommenderError('invalid_options', `${who}: exploration must be a non-negative finite number, got ${this.exploration}.`, 'Use 0 for pure exploitation, 1 as a default.');
+      throw new RecommenderError(
+        'invalid_options',
+        `${who}: exploration must be a non-negative finite number, got ${this.exploration}.`,
+        'Use 0 for pure exploitation, 1 as a default.',
+      );
     }
     this.precision = new Float64Array(d * d);
     this.covariance = new Float64Array(d * d);
@@ -620,10 +637,18 @@ export interface SlateOptions {
 
 function checkSlateOptions(options: SlateOptions): void {
   if (!Number.isInteger(options.size) || options.size < 0) {
-    throw new RecommenderError('invalid_options', `slate: size must be a non-negative integer, got ${options.size}.`, 'Pass the number of positions to fill.');
+    throw new RecommenderError(
+      'invalid_options',
+      `slate: size must be a non-negative integer, got ${options.size}.`,
+      'Pass the number of positions to fill.',
+    );
   }
   if (!(options.exploration >= 0 && options.exploration <= 1)) {
-    throw new RecommenderError('invalid_options', `slate: exploration must be in [0, 1], got ${options.exploration}.`, 'Use 0 for pure exploitation, e.g. 0.1 to explore one slate in ten.');
+    throw new RecommenderError(
+      'invalid_options',
+      `slate: exploration must be in [0, 1], got ${options.exploration}.`,
+      'Use 0 for pure exploitation, e.g. 0.1 to explore one slate in ten.',
+    );
   }
 }
 

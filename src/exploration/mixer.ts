@@ -22,7 +22,6 @@ import { BetaBandit, LinearThompsonBandit, type BetaBanditState, type LinearBand
 import { topK } from '../math/top-k';
 import type { ScoreComponents } from '../ranking/score';
 
-
 export type ExplorationPolicy = 'off' | 'thompson' | 'contextual';
 
 /**
@@ -49,7 +48,14 @@ export interface ExplorationConfig {
 
 // priorStrength 1000: the best of 50 / 200 / 1000 on the replay's tuning users (npm run eval -- replay <movielens>
 // --tuning-users: 766 / 764 / 774 hits against 770 with exploration off); the reported users never took part
-export const DEFAULT_EXPLORATION: ExplorationConfig = { policy: 'thompson', rate: 0.2, decay: 0.98, draws: 200, prior: 'population', priorStrength: 1000 };
+export const DEFAULT_EXPLORATION: ExplorationConfig = {
+  policy: 'thompson',
+  rate: 0.2,
+  decay: 0.98,
+  draws: 200,
+  prior: 'population',
+  priorStrength: 1000,
+};
 
 /** Candidate lists per source: item indices, best first. */
 export type SourceLists = Record<Source, readonly number[]>;
@@ -114,7 +120,9 @@ export class SlateMixer {
     state?: MixerState,
   ) {
     const armPrior = sourcePrior(config);
-    this.beta = state?.beta ? BetaBandit.fromJSON(state.beta, armPrior) : new BetaBandit({ priorAlpha: 1, priorBeta: 1, decay: config.decay, armPrior });
+    this.beta = state?.beta
+      ? BetaBandit.fromJSON(state.beta, armPrior)
+      : new BetaBandit({ priorAlpha: 1, priorBeta: 1, decay: config.decay, armPrior });
     this.linear = state?.linear
       ? (LinearThompsonBandit.fromJSON(state.linear) as LinearThompsonBandit)
       : new LinearThompsonBandit({ dimension: CONTEXT_DIMENSION, ridge: 1, decay: config.decay, exploration: 0.5 });
@@ -147,7 +155,10 @@ export class SlateMixer {
       }
       const available = SOURCES.filter((s) => next(s) !== undefined);
       if (available.length === 0) break;
-      const pick = this.config.policy === 'contextual' && features ? this.pickContextual(lists, used, slot, rand, features) : this.pickThompson(available, next, slot, rand);
+      const pick =
+        this.config.policy === 'contextual' && features
+          ? this.pickContextual(lists, used, slot, rand, features)
+          : this.pickThompson(available, next, slot, rand);
       if (!pick) break;
       used.add(pick.item);
       shown.push(pick);
@@ -192,7 +203,14 @@ export class SlateMixer {
     const sourcePropensities: Partial<Record<Source, number>> = {};
     cands.forEach((c, i) => (sourcePropensities[c.source] = (sourcePropensities[c.source] ?? 0) + shares[i]));
     const pick = cands[chosen];
-    return { item: pick.item, slot, source: pick.source, propensity: Math.max(shares[chosen], 1 / this.config.draws), sourcePropensities, features: pick.x };
+    return {
+      item: pick.item,
+      slot,
+      source: pick.source,
+      propensity: Math.max(shares[chosen], 1 / this.config.draws),
+      sourcePropensities,
+      features: pick.x,
+    };
   }
 
   /** Feedback for a shown item: 1 click/like, 0 impression without a click, negative a dismiss (strong failure). */
@@ -225,12 +243,27 @@ export class SlateMixer {
  * "something new": a shuffled sample of items ranked just below the fold
  * (positions 2k..3k+60). Items with a -Infinity score (excluded) never appear.
  */
-export function sourceLists(components: ScoreComponents, scores: Float32Array, prior: Float32Array, ranked: readonly number[], k: number, rand: RandomSource): SourceLists {
+export function sourceLists(
+  components: ScoreComponents,
+  scores: Float32Array,
+  prior: Float32Array,
+  ranked: readonly number[],
+  k: number,
+  rand: RandomSource,
+): SourceLists {
   const allowed = (i: number): boolean => scores[i] > -Infinity;
-  const best = (values: Float32Array | null, n: number): number[] => (values ? topK(Float32Array.from(values, (v, i) => (allowed(i) ? v : -Infinity)), n).filter(allowed) : []);
+  const best = (values: Float32Array | null, n: number): number[] =>
+    values
+      ? topK(
+          Float32Array.from(values, (v, i) => (allowed(i) ? v : -Infinity)),
+          n,
+        ).filter(allowed)
+      : [];
   const { neighbour, next } = components;
   const globalValues = neighbour && next ? Float32Array.from(neighbour, (v, i) => v + next[i]) : null;
-  const deep = topK(scores, 3 * k + 60).filter(allowed).slice(2 * k);
+  const deep = topK(scores, 3 * k + 60)
+    .filter(allowed)
+    .slice(2 * k);
   for (let i = deep.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
     [deep[i], deep[j]] = [deep[j], deep[i]];
@@ -246,7 +279,14 @@ export function sourceLists(components: ScoreComponents, scores: Float32Array, p
 
 /** Context of a candidate for the contextual policy: bias, the ranking's components, the source (one-hot). */
 export function contextFeatures(components: ScoreComponents, prior: Float32Array): FeatureFn {
-  return (i, source) => [1, components.content[i], components.neighbour?.[i] ?? 0, components.next?.[i] ?? 0, components.popularity?.[i] ?? prior[i], ...SOURCES.map((s) => (s === source ? 1 : 0))];
+  return (i, source) => [
+    1,
+    components.content[i],
+    components.neighbour?.[i] ?? 0,
+    components.next?.[i] ?? 0,
+    components.popularity?.[i] ?? prior[i],
+    ...SOURCES.map((s) => (s === source ? 1 : 0)),
+  ];
 }
 
 /**
@@ -254,7 +294,13 @@ export function contextFeatures(components: ScoreComponents, prior: Float32Array
  * mixer's bandit from the candidate sources of that ranking pass. The engine and
  * the exploration replay both compose through here.
  */
-export function composeSlate(mixer: SlateMixer, ranking: { components: ScoreComponents; scores: Float32Array; slate: readonly number[] }, prior: Float32Array, k: number, rand: RandomSource): ShownItem[] {
+export function composeSlate(
+  mixer: SlateMixer,
+  ranking: { components: ScoreComponents; scores: Float32Array; slate: readonly number[] },
+  prior: Float32Array,
+  k: number,
+  rand: RandomSource,
+): ShownItem[] {
   const lists = sourceLists(ranking.components, ranking.scores, prior, ranking.slate, k, rand);
   return mixer.compose(lists, Math.min(k, ranking.slate.length), rand, contextFeatures(ranking.components, prior));
 }

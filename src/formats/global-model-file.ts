@@ -46,7 +46,8 @@ export function encodeGlobalModel(m: GlobalModel): Uint8Array {
 }
 
 export function decodeGlobalModel(bin: Uint8Array, itemIds: string[]): GlobalModel {
-  const bad = (why: string): RecommenderError => new RecommenderError('model_load_failed', `The global model is malformed: ${why}.`, 'Rebuild it with npm run build:global.');
+  const bad = (why: string): RecommenderError =>
+    new RecommenderError('model_load_failed', `The global model is malformed: ${why}.`, 'Rebuild it with npm run build:global.');
   if (bin.byteLength < 20 || bin.byteLength % 4 !== 0) throw bad('truncated file');
   const copy = bin.slice();
   const u32 = new Uint32Array(copy.buffer);

@@ -50,7 +50,11 @@ export async function manifestHash(files: ModelManifest['files']): Promise<strin
 export async function verifyModelFile(manifest: ModelManifest, file: string, bytes: Uint8Array): Promise<void> {
   const expected = manifest.files[file];
   if (!expected) {
-    throw new RecommenderError('model_integrity', `Model "${manifest.name}" has no manifest entry for ${file}.`, 'Rebuild the model folder with npm run build:models so the manifest lists every file.');
+    throw new RecommenderError(
+      'model_integrity',
+      `Model "${manifest.name}" has no manifest entry for ${file}.`,
+      'Rebuild the model folder with npm run build:models so the manifest lists every file.',
+    );
   }
   if (typeof expected.bytes === 'number' && bytes.length !== expected.bytes) {
     throw new RecommenderError(
@@ -72,7 +76,11 @@ export async function verifyModelFile(manifest: ModelManifest, file: string, byt
 export function parseManifest(json: unknown, where: string): ModelManifest {
   const m = json as Partial<ModelManifest> | null;
   if (!m || m.format !== 'on-device-recs-model/v1' || typeof m.model !== 'string' || typeof m.files !== 'object' || !m.files) {
-    throw new RecommenderError('model_load_failed', `${where} is not a model manifest of this engine (format on-device-recs-model/v1).`, 'Point modelsUrl at a folder produced by npm run build:models.');
+    throw new RecommenderError(
+      'model_load_failed',
+      `${where} is not a model manifest of this engine (format on-device-recs-model/v1).`,
+      'Point modelsUrl at a folder produced by npm run build:models.',
+    );
   }
   return m as ModelManifest;
 }

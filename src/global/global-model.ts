@@ -129,7 +129,11 @@ export function neighbourContributions(
 export async function loadGlobalModel(reader: ModelFileReader, where: string): Promise<GlobalModel> {
   const folder = await openModelFolder(reader, where);
   if (folder.manifest.kind !== 'global-model') {
-    throw new RecommenderError('model_load_failed', `${where} is a ${folder.manifest.kind}, not a global model.`, 'Point globalModel at a folder written by npm run build:global.');
+    throw new RecommenderError(
+      'model_load_failed',
+      `${where} is a ${folder.manifest.kind}, not a global model.`,
+      'Point globalModel at a folder written by npm run build:global.',
+    );
   }
   const [bin, items] = await Promise.all([folder.read(folder.manifest.model), folder.read('items.json')]);
   let ids: unknown;

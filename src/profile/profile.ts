@@ -66,7 +66,6 @@ export function eventWeight(e: Pick<StoredEvent, 'type' | 'value'>): number {
   return EVENTS[e.type]?.weight ?? 0;
 }
 
-
 /**
  * Builds the profile from events (any order; they are sorted by time here).
  * `vectorOf` returns an item's unit vector, or undefined if it is not in the catalog.
@@ -116,7 +115,11 @@ export function buildProfile(
     .map(([itemId, v]) => ({ itemId, weight: v.weight }));
 
   const history = [...byItem.values()].sort((a, b) => b.weight - a.weight || b.lastSeen - a.lastSeen || (a.itemId < b.itemId ? -1 : 1));
-  const interests = clusterInterests(history.filter((h) => h.weight > 0), vectorOf, config);
+  const interests = clusterInterests(
+    history.filter((h) => h.weight > 0),
+    vectorOf,
+    config,
+  );
   const negative = weightedUnitSum(history.filter((h) => h.weight < 0).map((h) => ({ v: vectorOf(h.itemId), w: -h.weight })));
   return { interests, negative, history, seen, sequence };
 }
@@ -175,7 +178,5 @@ function clusterInterests(positive: HistoryItem[], vectorOf: (id: string) => Flo
     }
   }
   const total = clusters.reduce((s, c) => s + c.weight, 0);
-  return clusters
-    .map((c) => ({ vector: c.unit, share: total > 0 ? c.weight / total : 0, itemIds: c.itemIds }))
-    .sort((a, b) => b.share - a.share);
+  return clusters.map((c) => ({ vector: c.unit, share: total > 0 ? c.weight / total : 0, itemIds: c.itemIds })).sort((a, b) => b.share - a.share);
 }

@@ -29,7 +29,13 @@ export const HEAD_FEATURES = [
 export const FEATURE_COUNT = HEAD_FEATURES.length;
 
 /** Builds the [candidates, FEATURE_COUNT] row-major feature matrix. */
-export function headFeatures(index: CatalogIndex, profile: Profile, c: ScoreComponents, base: Float32Array, candidates: readonly number[]): Float32Array {
+export function headFeatures(
+  index: CatalogIndex,
+  profile: Profile,
+  c: ScoreComponents,
+  base: Float32Array,
+  candidates: readonly number[],
+): Float32Array {
   const out = new Float32Array(candidates.length * FEATURE_COUNT);
   const lastId = profile.sequence[profile.sequence.length - 1]?.itemId;
   const lastIndex = lastId === undefined ? undefined : index.indexOf.get(lastId);
@@ -85,11 +91,19 @@ export class OnnxRankingHeads implements RankingHeads {
     const where = options.where ?? 'ranking-heads';
     const folder = await openModelFolder(options.reader, where);
     if (folder.manifest.kind !== 'ranking-heads') {
-      throw new RecommenderError('model_load_failed', `${where} is a ${folder.manifest.kind}, not ranking heads.`, 'Point rankingHeads at a folder written by npm run build:heads.');
+      throw new RecommenderError(
+        'model_load_failed',
+        `${where} is a ${folder.manifest.kind}, not ranking heads.`,
+        'Point rankingHeads at a folder written by npm run build:heads.',
+      );
     }
     const features = (folder.manifest as { features?: string[] }).features;
     if (!Array.isArray(features) || features.join() !== HEAD_FEATURES.join()) {
-      throw new RecommenderError('model_load_failed', `${where} expects features [${String(features)}], this engine builds [${HEAD_FEATURES.join(', ')}].`, 'Rebuild the heads with npm run build:heads for this engine version.');
+      throw new RecommenderError(
+        'model_load_failed',
+        `${where} expects features [${String(features)}], this engine builds [${HEAD_FEATURES.join(', ')}].`,
+        'Rebuild the heads with npm run build:heads for this engine version.',
+      );
     }
     const model = await folder.read(folder.manifest.model);
     const probeFeatures = Float32Array.from({ length: 200 * FEATURE_COUNT }, (_, i) => ((i * 7919) % 1000) / 1000);

@@ -64,7 +64,12 @@ export function contentScores(index: CatalogIndex, profile: Profile, config: Ran
 }
 
 /** Pushes down items like the dismissed ones, in place. */
-export function applyNegative(scores: Float32Array, index: CatalogIndex, profile: Profile, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
+export function applyNegative(
+  scores: Float32Array,
+  index: CatalogIndex,
+  profile: Profile,
+  config: RankingConfig = DEFAULT_RANKING_CONFIG,
+): Float32Array {
   if (!profile.negative) return scores;
   const [neg] = similarities(index.matrix, [profile.negative]);
   for (let i = 0; i < scores.length; i++) scores[i] -= config.negativeWeight * Math.max(0, neg[i]);
@@ -86,13 +91,24 @@ export interface ScoreComponents {
 }
 
 /** Each score component separately (the ranking heads take them as features). */
-export function scoreComponents(index: CatalogIndex, profile: Profile, global: GlobalContext | null, config: RankingConfig = DEFAULT_RANKING_CONFIG): ScoreComponents {
+export function scoreComponents(
+  index: CatalogIndex,
+  profile: Profile,
+  global: GlobalContext | null,
+  config: RankingConfig = DEFAULT_RANKING_CONFIG,
+): ScoreComponents {
   const content = contentScores(index, profile, config);
   if (!global) return { content, neighbour: null, next: null, popularity: null, known: null };
   const g = globalScores(global.model, global.rowToCatalog, index.items.length, profile.sequence, global.rowOf, config.sequence);
   const known = new Uint8Array(index.items.length);
   for (const c of global.rowToCatalog) if (c >= 0) known[c] = 1;
-  return { content, neighbour: scaleToMax(g.neighbour, global.scale?.neighbour), next: scaleToMax(g.next, global.scale?.next), popularity: g.popularity, known };
+  return {
+    content,
+    neighbour: scaleToMax(g.neighbour, global.scale?.neighbour),
+    next: scaleToMax(g.next, global.scale?.next),
+    popularity: g.popularity,
+    known,
+  };
 }
 
 function scaleToMax(v: Float32Array, given?: number): Float32Array {
@@ -115,7 +131,9 @@ export function linearScore(c: ScoreComponents, index: CatalogIndex, profile: Pr
   const out = new Float32Array(index.items.length);
   const personal = profile.sequence.length > 0;
   for (let i = 0; i < out.length; i++) {
-    out[i] = personal ? w.content * c.content[i] + w.neighbour * c.neighbour[i] + w.next * c.next[i] + w.popularity * c.popularity[i] : c.popularity[i] + 0.01 * index.prior[i];
+    out[i] = personal
+      ? w.content * c.content[i] + w.neighbour * c.neighbour[i] + w.next * c.next[i] + w.popularity * c.popularity[i]
+      : c.popularity[i] + 0.01 * index.prior[i];
     // items the global model has never seen (new items: cold start) can only be ranked by their content
     if (personal && c.known && !c.known[i]) out[i] += w.coldContent * Math.max(0, c.content[i]);
   }

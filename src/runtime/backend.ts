@@ -15,7 +15,9 @@ export function hasWebGpu(): boolean {
 }
 
 /** True for software adapters (SwiftShader, llvmpipe, fallback adapters): WebGPU emulated on the CPU, slower than WASM. */
-export function isSoftwareAdapter(info: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } | undefined): boolean {
+export function isSoftwareAdapter(
+  info: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean } | undefined,
+): boolean {
   if (!info) return true;
   if (info.isFallbackAdapter) return true;
   const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.description ?? ''}`.toLowerCase();

@@ -17,9 +17,18 @@ export function fetchReader(baseUrl: string, fetchImpl: typeof fetch = fetch): M
     try {
       res = await fetchImpl(url);
     } catch (e) {
-      throw new RecommenderError('model_load_failed', `Could not fetch ${url} (${(e as Error).message}).`, 'Check that the models folder is served from your site (see modelsUrl).');
+      throw new RecommenderError(
+        'model_load_failed',
+        `Could not fetch ${url} (${(e as Error).message}).`,
+        'Check that the models folder is served from your site (see modelsUrl).',
+      );
     }
-    if (!res.ok) throw new RecommenderError('model_load_failed', `Fetching ${url} answered HTTP ${res.status}.`, 'Check that the models folder is served from your site and modelsUrl points at it.');
+    if (!res.ok)
+      throw new RecommenderError(
+        'model_load_failed',
+        `Fetching ${url} answered HTTP ${res.status}.`,
+        'Check that the models folder is served from your site and modelsUrl points at it.',
+      );
     return new Uint8Array(await res.arrayBuffer());
   };
 }
@@ -36,7 +45,11 @@ export async function openModelFolder(reader: ModelFileReader, where: string): P
     manifestJson = JSON.parse(new TextDecoder().decode(await reader('manifest.json')));
   } catch (e) {
     if (e instanceof RecommenderError) throw e;
-    throw new RecommenderError('model_load_failed', `${where}/manifest.json is not valid JSON.`, 'Rebuild the model folder with npm run build:models.');
+    throw new RecommenderError(
+      'model_load_failed',
+      `${where}/manifest.json is not valid JSON.`,
+      'Rebuild the model folder with npm run build:models.',
+    );
   }
   const manifest = parseManifest(manifestJson, `${where}/manifest.json`);
   return {
@@ -48,4 +61,3 @@ export async function openModelFolder(reader: ModelFileReader, where: string): P
     },
   };
 }
-

@@ -57,7 +57,11 @@ export async function createSession(
     try {
       return { session: await sessionOn(ort, model, 'wasm'), backend: 'wasm' as const, reason };
     } catch (e) {
-      throw new RecommenderError('backend_unavailable', `Neither WebGPU nor WASM could run the model (${(e as Error).message}).`, "Serve onnxruntime-web's .wasm files (see wasmUrl) and allow 'wasm-unsafe-eval' in your Content-Security-Policy.");
+      throw new RecommenderError(
+        'backend_unavailable',
+        `Neither WebGPU nor WASM could run the model (${(e as Error).message}).`,
+        "Serve onnxruntime-web's .wasm files (see wasmUrl) and allow 'wasm-unsafe-eval' in your Content-Security-Policy.",
+      );
     }
   };
   if (backend === 'wasm' || backend === 'js') return wasm(`${backend} requested`);
@@ -73,7 +77,8 @@ export async function createSession(
     if (backend === 'webgpu') onFallback?.('webgpu', 'wasm', reason);
     return wasm(reason);
   }
-  if (backend === 'webgpu' || !probe) return { session: gpu, backend: 'webgpu', reason: backend === 'webgpu' ? 'webgpu requested' : 'WebGPU available' };
+  if (backend === 'webgpu' || !probe)
+    return { session: gpu, backend: 'webgpu', reason: backend === 'webgpu' ? 'webgpu requested' : 'WebGPU available' };
   const cpu = await wasm('measured');
   const time = async (s: Session): Promise<number> => {
     await probe(s); // warm-up: shader compilation, buffer allocation
@@ -97,4 +102,3 @@ export async function createSession(
   await gpu.release();
   return { session: cpu.session, backend: 'wasm', reason };
 }
-

@@ -11,7 +11,12 @@ import type { Profile } from '../profile/profile';
 import { neighbourContributions, type GlobalContext } from '../global/global-model';
 
 /** The history items that make `itemIndex` a good match, most important first, with their share. */
-export function historyContributions(itemIndex: number, index: CatalogIndex, profile: Profile, limit = 3): { itemId: string; weight: number; type: EventType }[] {
+export function historyContributions(
+  itemIndex: number,
+  index: CatalogIndex,
+  profile: Profile,
+  limit = 3,
+): { itemId: string; weight: number; type: EventType }[] {
   const v = rowOf(index.matrix, itemIndex);
   const parts: { itemId: string; weight: number; type: EventType }[] = [];
   for (const h of profile.history) {
@@ -42,7 +47,9 @@ export function explainRecommendation(itemIndex: number, index: CatalogIndex, pr
   }
   if (parts.length === 0) parts = historyContributions(itemIndex, index, profile, 2);
   if (parts.length === 0) {
-    return [{ kind: 'popular', text: profile.history.length ? 'Popular in this catalog' : 'Popular in this catalog: interact with items to personalise' }];
+    return [
+      { kind: 'popular', text: profile.history.length ? 'Popular in this catalog' : 'Popular in this catalog: interact with items to personalise' },
+    ];
   }
   const titles = parts.map((p) => index.items[index.indexOf.get(p.itemId) as number].title);
   const strongest = profile.history.find((h) => h.itemId === parts[0].itemId)?.strongest ?? 'view';

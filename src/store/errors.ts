@@ -10,7 +10,8 @@ export type StoreErrorCode = 'quota_exceeded' | 'blocked' | 'corrupt_record' | '
 export const STORE_ERROR_FIX: Readonly<Record<StoreErrorCode, string>> = {
   quota_exceeded: 'Free disk space or lower maxEvents, then retry; nothing from the failed write was stored.',
   blocked: "Close or reload this site's other open tabs, then try again.",
-  corrupt_record: 'Pass plain data of the documented shape (strings, finite numbers, arrays, typed arrays); nothing from the failed write was stored.',
+  corrupt_record:
+    'Pass plain data of the documented shape (strings, finite numbers, arrays, typed arrays); nothing from the failed write was stored.',
   unavailable: 'Retry the operation; if IndexedDB stays unavailable (private browsing, storage settings), history is kept only for this visit.',
   version_error: "Reload the page so every tab runs the same version; if it keeps failing, delete this site's data to rebuild the database.",
   unknown: 'Retry the operation; stored data is unchanged.',
@@ -72,10 +73,14 @@ export function toStoreError(e: unknown, doing: string): StoreError {
     case 'InvalidStateError':
     case 'UnknownError':
     case 'SecurityError':
-      return new StoreError('unavailable', `IndexedDB is unavailable while ${doing} (${errName}: ${detail}); private browsing, storage settings or another tab deleting the data may block it`, {
-        fix: 'Retry, or keep working in memory for this visit.',
-        cause,
-      });
+      return new StoreError(
+        'unavailable',
+        `IndexedDB is unavailable while ${doing} (${errName}: ${detail}); private browsing, storage settings or another tab deleting the data may block it`,
+        {
+          fix: 'Retry, or keep working in memory for this visit.',
+          cause,
+        },
+      );
     case 'DataError':
     case 'DataCloneError':
       return new StoreError('corrupt_record', `A record could not be stored while ${doing} (${errName}: ${detail})`, {

@@ -151,8 +151,9 @@ class IdbRecommenderStore implements RecommenderStore {
   }
 
   private open(): Promise<Db> {
-    // declared before the executor runs: fail() may be called synchronously inside it
+    // declared before the executor runs: fail() may be called synchronously inside it (a const would be in its dead zone)
     let opening: Promise<Db> | undefined;
+    // eslint-disable-next-line prefer-const -- assigned after its declaration on purpose (see above)
     opening = new Promise<Db>((resolve, reject) => {
       let settled = false;
       const fail = (e: StoreError): void => {
@@ -211,7 +212,10 @@ class IdbRecommenderStore implements RecommenderStore {
         // Rejected as blocked meanwhile, or close()/deleteAll() was called: step aside.
         if (settled || this.opening !== opening) {
           raw.close();
-          if (!settled) fail(new StoreError('unavailable', 'The on-device database was closed while it was opening: call the operation again; the store reopens.'));
+          if (!settled)
+            fail(
+              new StoreError('unavailable', 'The on-device database was closed while it was opening: call the operation again; the store reopens.'),
+            );
           return;
         }
         const db = wrap(raw) as Db;
@@ -248,7 +252,11 @@ class IdbRecommenderStore implements RecommenderStore {
   }
 
   /** A transaction whose `done` never surfaces as an unhandled rejection (callers still await it). */
-  private tx<Name extends StoreNames<RecsDB>, Mode extends IDBTransactionMode>(db: Db, names: Name | Name[], mode: Mode): IDBPTransaction<RecsDB, Name[], Mode> {
+  private tx<Name extends StoreNames<RecsDB>, Mode extends IDBTransactionMode>(
+    db: Db,
+    names: Name | Name[],
+    mode: Mode,
+  ): IDBPTransaction<RecsDB, Name[], Mode> {
     const tx = db.transaction(Array.isArray(names) ? names : [names], mode);
     tx.done.catch(() => undefined);
     return tx;
@@ -261,7 +269,10 @@ class IdbRecommenderStore implements RecommenderStore {
     const bad = events.findIndex((e) => !isStoredEvent(e));
     if (bad >= 0) {
       return Promise.reject(
-        new StoreError('corrupt_record', `appendEvents(): event ${bad} of ${events.length} is not storable (it needs a string type and eventId and a finite timestamp); nothing was written.`),
+        new StoreError(
+          'corrupt_record',
+          `appendEvents(): event ${bad} of ${events.length} is not storable (it needs a string type and eventId and a finite timestamp); nothing was written.`,
+        ),
       );
     }
     return this.run(`writing ${events.length} events`, async (db) => {
@@ -289,7 +300,9 @@ class IdbRecommenderStore implements RecommenderStore {
   }
 
   events(options: { limit?: number; sinceSeq?: number } = {}): Promise<StoredEvent[]> {
-    return this.run('reading events', (db) => readEvents(this.tx(db, 'events', 'readonly').objectStore('events'), options, (seq) => this.corruptSeqs.add(seq)));
+    return this.run('reading events', (db) =>
+      readEvents(this.tx(db, 'events', 'readonly').objectStore('events'), options, (seq) => this.corruptSeqs.add(seq)),
+    );
   }
 
   countEvents(): Promise<number> {
@@ -448,7 +461,10 @@ class IdbRecommenderStore implements RecommenderStore {
 export async function openStore(options: StoreOptions = {}): Promise<RecommenderStore> {
   const factory = options.indexedDB ?? globalFactory();
   if (!factory) {
-    throw new StoreError('unavailable', 'IndexedDB is not available in this environment: run the engine in a browser (or pass an IDBFactory); without it history cannot be kept on the device.');
+    throw new StoreError(
+      'unavailable',
+      'IndexedDB is not available in this environment: run the engine in a browser (or pass an IDBFactory); without it history cannot be kept on the device.',
+    );
   }
   const store = new IdbRecommenderStore(options.name ?? DEFAULT_DB_NAME, factory);
   await store.countEvents();

@@ -38,7 +38,11 @@ function hashHex(bytes: Uint8Array, at: number): string {
   return s;
 }
 
-export async function encodeVectorFile(encoder: { name: string; modelHash: string }, dims: number, rows: { contentHash: string; vector: Float32Array }[]): Promise<{ manifest: VectorManifest; files: Record<string, Uint8Array> }> {
+export async function encodeVectorFile(
+  encoder: { name: string; modelHash: string },
+  dims: number,
+  rows: { contentHash: string; vector: Float32Array }[],
+): Promise<{ manifest: VectorManifest; files: Record<string, Uint8Array> }> {
   const vectors = new Int8Array(rows.length * dims);
   const hashes = new Uint8Array(rows.length * 8);
   rows.forEach((r, i) => {
@@ -67,16 +71,28 @@ export async function encodeVectorFile(encoder: { name: string; modelHash: strin
  * and renormalised). Refuses a folder built with another encoder or whose files
  * fail their checks, with an error naming the fix.
  */
-export async function loadVectorFile(reader: ModelFileReader, where: string, expected: { modelHash: string; dims: number }): Promise<Map<string, Float32Array>> {
+export async function loadVectorFile(
+  reader: ModelFileReader,
+  where: string,
+  expected: { modelHash: string; dims: number },
+): Promise<Map<string, Float32Array>> {
   let manifest: VectorManifest;
   try {
     manifest = JSON.parse(new TextDecoder().decode(await reader('manifest.json'))) as VectorManifest;
   } catch (e) {
     if (e instanceof RecommenderError) throw e;
-    throw new RecommenderError('model_load_failed', `${where}manifest.json is not valid JSON.`, 'Serve the folder written by npm run embed:catalog unchanged.');
+    throw new RecommenderError(
+      'model_load_failed',
+      `${where}manifest.json is not valid JSON.`,
+      'Serve the folder written by npm run embed:catalog unchanged.',
+    );
   }
   if (!manifest || manifest.format !== VECTOR_FORMAT || !manifest.files?.['vectors.bin'] || !manifest.files?.['hashes.bin']) {
-    throw new RecommenderError('model_load_failed', `${where} is not a catalog vector folder (format ${VECTOR_FORMAT}).`, 'Point vectors at a folder written by npm run embed:catalog.');
+    throw new RecommenderError(
+      'model_load_failed',
+      `${where} is not a catalog vector folder (format ${VECTOR_FORMAT}).`,
+      'Point vectors at a folder written by npm run embed:catalog.',
+    );
   }
   if (manifest.encoder?.modelHash !== expected.modelHash || manifest.dims !== expected.dims) {
     throw new RecommenderError(
@@ -86,15 +102,26 @@ export async function loadVectorFile(reader: ModelFileReader, where: string, exp
     );
   }
   const [vBytes, hBytes] = await Promise.all([reader('vectors.bin'), reader('hashes.bin')]);
-  for (const [name, bytes] of [['vectors.bin', vBytes], ['hashes.bin', hBytes]] as const) {
+  for (const [name, bytes] of [
+    ['vectors.bin', vBytes],
+    ['hashes.bin', hBytes],
+  ] as const) {
     const want = manifest.files[name];
     if (bytes.length !== want.bytes || (await sha256Hex(bytes)) !== want.sha256) {
-      throw new RecommenderError('model_integrity', `Catalog vector file ${where}${name} failed its integrity check: it was modified, truncated or served stale.`, 'Serve the folder exactly as npm run embed:catalog wrote it, or rebuild it.');
+      throw new RecommenderError(
+        'model_integrity',
+        `Catalog vector file ${where}${name} failed its integrity check: it was modified, truncated or served stale.`,
+        'Serve the folder exactly as npm run embed:catalog wrote it, or rebuild it.',
+      );
     }
   }
   const { dims, count } = manifest;
   if (vBytes.length !== dims * count || hBytes.length !== 8 * count) {
-    throw new RecommenderError('model_integrity', `Catalog vector folder ${where} has inconsistent sizes for ${count} rows of ${dims} dims.`, 'Rebuild it with npm run embed:catalog.');
+    throw new RecommenderError(
+      'model_integrity',
+      `Catalog vector folder ${where} has inconsistent sizes for ${count} rows of ${dims} dims.`,
+      'Rebuild it with npm run embed:catalog.',
+    );
   }
   const q = new Int8Array(vBytes.buffer, vBytes.byteOffset, vBytes.length);
   const out = new Map<string, Float32Array>();

@@ -31,9 +31,18 @@ async function fetchJson(url: string, base: string): Promise<unknown> {
   try {
     res = await fetch(abs, { credentials: 'same-origin' });
   } catch (e) {
-    throw new RecommenderError('invalid_catalog', `Could not fetch the catalog at ${abs} (${(e as Error).message}).`, 'Check the URL and that it is served from your site.');
+    throw new RecommenderError(
+      'invalid_catalog',
+      `Could not fetch the catalog at ${abs} (${(e as Error).message}).`,
+      'Check the URL and that it is served from your site.',
+    );
   }
-  if (!res.ok) throw new RecommenderError('invalid_catalog', `Fetching the catalog at ${abs} answered HTTP ${res.status}.`, 'Check the URL passed to setCatalog / data-catalog.');
+  if (!res.ok)
+    throw new RecommenderError(
+      'invalid_catalog',
+      `Fetching the catalog at ${abs} answered HTTP ${res.status}.`,
+      'Check the URL passed to setCatalog / data-catalog.',
+    );
   try {
     return await res.json();
   } catch {
@@ -62,7 +71,9 @@ class EngineWorker {
       encoder: () => {
         const hf = init.huggingFaceModel;
         return hf
-          ? import('../encoding/hf-encoder').then(({ createHuggingFaceEncoder }) => createHuggingFaceEncoder({ ...hf, device: init.backend, wasmPaths: init.wasmUrl }))
+          ? import('../encoding/hf-encoder').then(({ createHuggingFaceEncoder }) =>
+              createHuggingFaceEncoder({ ...hf, device: init.backend, wasmPaths: init.wasmUrl }),
+            )
           : backends.remembered().then(async (cached) => {
               const enc = await OnnxSentenceEncoder.create({
                 ort,

@@ -147,9 +147,18 @@ export function bootstrapOpe(inputs: readonly OpeInputs[], options: BootstrapOpt
     inputs.forEach((x, k) => replicates[k].push(opeEstimates(x, idx)));
   }
   const intervals = replicates.map((reps) => ({
-    ips: percentileInterval(reps.map((r) => r.ips), level),
-    snips: percentileInterval(reps.map((r) => r.snips), level),
-    dr: percentileInterval(reps.map((r) => r.dr), level),
+    ips: percentileInterval(
+      reps.map((r) => r.ips),
+      level,
+    ),
+    snips: percentileInterval(
+      reps.map((r) => r.snips),
+      level,
+    ),
+    dr: percentileInterval(
+      reps.map((r) => r.dr),
+      level,
+    ),
   }));
   return { intervals, replicates };
 }
@@ -192,13 +201,17 @@ function columnIndex(header: string[], names: string[], path: string, required: 
     const i = header.findIndex((h) => h.trim().toLowerCase() === name);
     if (i >= 0) return i;
   }
-  if (required) throw new Error(`${path}: no column named ${names.join(' or ')}; expected the Open Bandit format (timestamp,item_id,position,click,propensity_score,...)`);
+  if (required)
+    throw new Error(
+      `${path}: no column named ${names.join(' or ')}; expected the Open Bandit format (timestamp,item_id,position,click,propensity_score,...)`,
+    );
   return -1;
 }
 
 /** Reads one Open Bandit log (any campaign), sorted by time (stable). */
 export function readBanditLog(path: string): BanditLog {
-  if (!existsSync(path)) throw new Error(`${path} not found: pass a directory laid out like data/open-bandit (random/<campaign>.csv, bts/<campaign>.csv)`);
+  if (!existsSync(path))
+    throw new Error(`${path} not found: pass a directory laid out like data/open-bandit (random/<campaign>.csv, bts/<campaign>.csv)`);
   const [rawHeader, ...rows] = parseCsv(readFileSync(path, 'utf8'));
   if (!rawHeader) throw new Error(`${path} is empty`);
   const header = rawHeader.map((h) => h.replace(/^\uFEFF/, ''));
@@ -272,15 +285,22 @@ export function readItemContext(path: string): ItemContext {
   for (const r of body) {
     const id = Number(r[cItem]);
     if (!Number.isInteger(id) || id < 0) continue;
-    numeric.set(id, num.map(({ i }) => Number(r[i])));
-    categorical.set(id, cat.map(({ i }) => r[i] ?? ''));
+    numeric.set(
+      id,
+      num.map(({ i }) => Number(r[i])),
+    );
+    categorical.set(
+      id,
+      cat.map(({ i }) => r[i] ?? ''),
+    );
   }
   return { path, numericNames: num.map((c) => c.h), categoricalNames: cat.map((c) => c.h), numeric, categorical };
 }
 
 function findItemContext(dir: string): string | null {
   // the random log's own copy first: the policy is learned and evaluated on it
-  for (const p of [join(dir, 'random', 'item_context.csv'), join(dir, 'item_context.csv'), join(dir, 'bts', 'item_context.csv')]) if (existsSync(p)) return p;
+  for (const p of [join(dir, 'random', 'item_context.csv'), join(dir, 'item_context.csv'), join(dir, 'bts', 'item_context.csv')])
+    if (existsSync(p)) return p;
   return null;
 }
 
@@ -478,7 +498,9 @@ export async function runOpe(dir: string, campaign: string, json: boolean, optio
   const context = contextPath ? readItemContext(contextPath) : null;
   if (!context) log(`no item_context.csv in ${dir}: the policy uses position and affinity features only`);
   const actions = randomLog.actions;
-  log(`${randomLog.path}: ${actions.length} rows, ${actions.reduce((s, a) => s + a.click, 0)} clicks${btsLog ? `; ${btsLog.path}: ${btsLog.actions.length} rows` : ''}`);
+  log(
+    `${randomLog.path}: ${actions.length} rows, ${actions.reduce((s, a) => s + a.click, 0)} clicks${btsLog ? `; ${btsLog.path}: ${btsLog.actions.length} rows` : ''}`,
+  );
 
   const maxItem = Math.max(...actions.map((a) => a.item), ...(context ? [...context.numeric.keys()] : []));
   const items = maxItem + 1;
@@ -490,7 +512,9 @@ export async function runOpe(dir: string, campaign: string, json: boolean, optio
   const half = Math.floor(actions.length / 2);
   const train = actions.slice(0, half);
   const evalRows = actions.slice(half);
-  log(`train ${train.length} rows (${train.reduce((s, a) => s + a.click, 0)} clicks), evaluate ${evalRows.length} rows (${evalRows.reduce((s, a) => s + a.click, 0)} clicks); ${items} items, ${positions} positions`);
+  log(
+    `train ${train.length} rows (${train.reduce((s, a) => s + a.click, 0)} clicks), evaluate ${evalRows.length} rows (${evalRows.reduce((s, a) => s + a.click, 0)} clicks); ${items} items, ${positions} positions`,
+  );
 
   const withAffinity = actions.some((a) => a.affinity.length > 0);
   const features = new ContextFeatures(items, positions, context, withAffinity);
@@ -502,14 +526,16 @@ export async function runOpe(dir: string, campaign: string, json: boolean, optio
   const earlierBts = btsLog && !Number.isNaN(cutoff) ? btsLog.actions.filter((a) => a.time < cutoff && a.item < items && a.position < positions) : [];
   // default: learn from every row logged before the evaluation half (random and, when present, bts)
   if (options.learnFrom === undefined) learnFrom = earlierBts.length ? 'random+bts' : 'random';
-  if (learnFrom === 'random+bts' && !earlierBts.length) throw new Error(`--learn-from random+bts: no bts rows logged before the evaluation half (${btsPath})`);
+  if (learnFrom === 'random+bts' && !earlierBts.length)
+    throw new Error(`--learn-from random+bts: no bts rows logged before the evaluation half (${btsPath})`);
   const learn = <B extends LinearBandit>(bandit: B, source: LearnFrom): B => {
     // the random log is uniform, so every row counts once; Bernoulli TS in the bts log ignores the
     // user context, so its rows do not bias a model of reward given (context, item, position) either
     for (const a of source === 'random+bts' ? [...train, ...earlierBts] : train) bandit.update(features.vector(a, a.item, a.position), a.click);
     return bandit;
   };
-  const sourceName = (source: LearnFrom): string => (source === 'random' ? `first ${train.length} random rows` : `first ${train.length} random rows + ${earlierBts.length} earlier bts rows`);
+  const sourceName = (source: LearnFrom): string =>
+    source === 'random' ? `first ${train.length} random rows` : `first ${train.length} random rows + ${earlierBts.length} earlier bts rows`;
   const lints = learn(new LinearThompsonBandit({ dimension: features.dimension, ridge, exploration: noise }), learnFrom);
   const linucb = learn(new LinUCBBandit({ dimension: features.dimension, ridge, exploration: noise }), learnFrom);
   log(`LinTS/LinUCB learned on the ${sourceName(learnFrom)} over d=${features.dimension} features (ridge ${ridge}, noise ${noise.toFixed(4)})`);
@@ -520,13 +546,26 @@ export async function runOpe(dir: string, campaign: string, json: boolean, optio
   const rewardHat = Float64Array.from(evalRows, (a) => q[a.position][a.item] ?? 0);
 
   const meanScores = (bandit: LinearBandit, a: LoggedAction): Float64Array => bandit.means(candidateVectors(features, a));
-  const epsilonGreedy = (bandit: LinearBandit, e: number): SlateDistribution => (a) => epsilonGreedyDistribution(meanScores(bandit, a), positions, e);
+  const epsilonGreedy =
+    (bandit: LinearBandit, e: number): SlateDistribution =>
+    (a) =>
+      epsilonGreedyDistribution(meanScores(bandit, a), positions, e);
   const uniform: SlateDistribution = () => Array.from({ length: positions }, () => new Float64Array(items).fill(1 / items));
   const policies: PolicyRows[] = [
     policyRows('uniform random', evalRows, uniform, q),
-    policyRows(`engine: LinTS posterior mean, epsilon-greedy slate (exploration ${exploration}); learned on the ${sourceName(learnFrom)}`, evalRows, epsilonGreedy(lints, exploration), q),
+    policyRows(
+      `engine: LinTS posterior mean, epsilon-greedy slate (exploration ${exploration}); learned on the ${sourceName(learnFrom)}`,
+      evalRows,
+      epsilonGreedy(lints, exploration),
+      q,
+    ),
     policyRows('same, greedy slate (exploration 0)', evalRows, epsilonGreedy(lints, 0), q),
-    policyRows(`LinUCB, epsilon-greedy slate (exploration ${exploration})`, evalRows, (a) => epsilonGreedyDistribution(linucb.scores(candidateVectors(features, a)), positions, exploration), q),
+    policyRows(
+      `LinUCB, epsilon-greedy slate (exploration ${exploration})`,
+      evalRows,
+      (a) => epsilonGreedyDistribution(linucb.scores(candidateVectors(features, a)), positions, exploration),
+      q,
+    ),
   ];
   {
     // the engine keeps learning online through the evaluation half (replay / progressive
@@ -552,14 +591,25 @@ export async function runOpe(dir: string, campaign: string, json: boolean, optio
     const t0 = Date.now();
     const rand: RandomSource = mulberry32(seed);
     policies.push(
-      policyRows(`LinTS Thompson sampling, greedy slate on the draw (propensities from ${draws} draws/row)`, evalRows, (a) => {
-        const xs = candidateVectors(features, a);
-        return estimateSlatePropensities((r) => lints.scores(xs, r), items, positions, draws, rand);
-      }, q),
+      policyRows(
+        `LinTS Thompson sampling, greedy slate on the draw (propensities from ${draws} draws/row)`,
+        evalRows,
+        (a) => {
+          const xs = candidateVectors(features, a);
+          return estimateSlatePropensities((r) => lints.scores(xs, r), items, positions, draws, rand);
+        },
+        q,
+      ),
     );
     log(`Thompson-sampling propensities by Monte Carlo in ${Date.now() - t0} ms`);
   }
-  const inputs: OpeInputs[] = policies.map((p) => ({ reward, loggingPropensity: logging, targetPropensity: p.target, rewardHat, targetRewardHat: p.targetRewardHat }));
+  const inputs: OpeInputs[] = policies.map((p) => ({
+    reward,
+    loggingPropensity: logging,
+    targetPropensity: p.target,
+    rewardHat,
+    targetRewardHat: p.targetRewardHat,
+  }));
   const t1 = Date.now();
   const boot = bootstrapOpe(inputs, { resamples, seed });
   log(`bootstrap (${resamples} resamples, seed ${seed}) in ${Date.now() - t1} ms`);
@@ -569,19 +619,34 @@ export async function runOpe(dir: string, campaign: string, json: boolean, optio
 
   const observed = { random: ctr(actions), bts: btsLog ? ctr(btsLog.actions) : null, random_eval_half: ctr(evalRows) };
   const random = rows[0];
-  const sanity = random.intervals.snips[0] <= observed.random && observed.random <= random.intervals.snips[1] && random.intervals.ips[0] <= observed.random && observed.random <= random.intervals.ips[1];
+  const sanity =
+    random.intervals.snips[0] <= observed.random &&
+    observed.random <= random.intervals.snips[1] &&
+    random.intervals.ips[0] <= observed.random &&
+    observed.random <= random.intervals.ips[1];
   const seconds = Math.round((Date.now() - started) / 100) / 10;
 
   const f = (x: number): string => x.toFixed(4);
   const ci = (x: Interval): string => `[${f(x[0])}, ${f(x[1])}]`;
   console.log(`\nOff-policy evaluation, campaign "${campaign}" (${dir})`);
-  console.log(`observed on-policy CTR: random ${f(observed.random)} (${actions.length} rows)${btsLog ? `, bts ${f(observed.bts as number)} (${btsLog.actions.length} rows)` : ''}`);
-  console.log(`learned on the first ${train.length} random rows in time order, estimated on the last ${evalRows.length} (observed CTR there ${f(observed.random_eval_half)})\n`);
+  console.log(
+    `observed on-policy CTR: random ${f(observed.random)} (${actions.length} rows)${btsLog ? `, bts ${f(observed.bts as number)} (${btsLog.actions.length} rows)` : ''}`,
+  );
+  console.log(
+    `learned on the first ${train.length} random rows in time order, estimated on the last ${evalRows.length} (observed CTR there ${f(observed.random_eval_half)})\n`,
+  );
   console.log('| policy | IPS | IPS 95% CI | SNIPS | SNIPS 95% CI | DR | DR 95% CI |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const r of rows) console.log(`| ${r.name} | ${f(r.estimates.ips)} | ${ci(r.intervals.ips)} | ${f(r.estimates.snips)} | ${ci(r.intervals.snips)} | ${f(r.estimates.dr)} | ${ci(r.intervals.dr)} |`);
-  console.log(`\nsanity: the uniform random policy's IPS and SNIPS intervals ${sanity ? 'contain' : 'DO NOT contain'} its observed CTR ${f(observed.random)}`);
-  console.log(`engine SNIPS minus random SNIPS: ${f(rows[1].estimates.snips - random.estimates.snips)}, 95% CI ${ci(lift)} (positive in ${(liftPositive * 100).toFixed(1)}% of resamples); ${seconds} s`);
+  for (const r of rows)
+    console.log(
+      `| ${r.name} | ${f(r.estimates.ips)} | ${ci(r.intervals.ips)} | ${f(r.estimates.snips)} | ${ci(r.intervals.snips)} | ${f(r.estimates.dr)} | ${ci(r.intervals.dr)} |`,
+    );
+  console.log(
+    `\nsanity: the uniform random policy's IPS and SNIPS intervals ${sanity ? 'contain' : 'DO NOT contain'} its observed CTR ${f(observed.random)}`,
+  );
+  console.log(
+    `engine SNIPS minus random SNIPS: ${f(rows[1].estimates.snips - random.estimates.snips)}, 95% CI ${ci(lift)} (positive in ${(liftPositive * 100).toFixed(1)}% of resamples); ${seconds} s`,
+  );
 
   if (json) {
     const est = (r: Row): Record<string, unknown> => ({
@@ -604,7 +669,11 @@ export async function runOpe(dir: string, campaign: string, json: boolean, optio
       positions,
       features: features.dimension,
       learn_from: learnFrom,
-      observed_ctr: { random: round(observed.random), bts: observed.bts === null ? null : round(observed.bts), random_eval_half: round(observed.random_eval_half) },
+      observed_ctr: {
+        random: round(observed.random),
+        bts: observed.bts === null ? null : round(observed.bts),
+        random_eval_half: round(observed.random_eval_half),
+      },
       estimates: { random: est(random), policy: { ...est(rows[1]), name: rows[1].name } },
       variants: rows.slice(2).map((r) => ({ name: r.name, ...est(r) })),
       snips_lift_ci: roundInterval(lift),

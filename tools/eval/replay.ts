@@ -68,8 +68,11 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   const replayUsers = users.filter((_, i) => i % 4 === (onTuning ? 1 : 0)).slice(0, maxUsers);
   const modelUsers = users.filter((_, i) => (onTuning ? i % 4 >= 2 : i % 4 !== 0));
   const training: LoggedInteraction[] = [];
-  for (const u of modelUsers) for (const r of byUser.get(u) as Interaction[]) training.push({ user: String(u), item: String(r.movieId), timestamp: r.timestamp });
-  log(`${replayUsers.length} ${tune ? 'tuning' : 'replay'} users, global model from ${modelUsers.length} other users (${training.length} interactions)`);
+  for (const u of modelUsers)
+    for (const r of byUser.get(u) as Interaction[]) training.push({ user: String(u), item: String(r.movieId), timestamp: r.timestamp });
+  log(
+    `${replayUsers.length} ${tune ? 'tuning' : 'replay'} users, global model from ${modelUsers.length} other users (${training.length} interactions)`,
+  );
   const global = placeGlobalModel(globalModelFor(training), index.indexOf);
   const sourceHits: Record<Source, number> = { ranked: 0, content: 0, global: 0, trending: 0, explore: 0 };
   let openSlotSteps = 0;
@@ -116,19 +119,30 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
     REPLAY_SETTINGS.forEach((_, si) => curve[si].push(hits[si] / Math.max(1, total)));
     REPLAY_SETTINGS.forEach((_, si) => userHits[si].push(hits[si] - before[si]));
     userSteps.push(total - totalBefore);
-    if ((n + 1) % 25 === 0 && !tune) log(`${n + 1}/${replayUsers.length} users, ${total} steps (${((Date.now() - started) / 1000).toFixed(0)} s): ${REPLAY_SETTINGS.map((s, si) => `${s.name} ${(hits[si] / total).toFixed(4)}`).join(', ')}`);
+    if ((n + 1) % 25 === 0 && !tune)
+      log(
+        `${n + 1}/${replayUsers.length} users, ${total} steps (${((Date.now() - started) / 1000).toFixed(0)} s): ${REPLAY_SETTINGS.map((s, si) => `${s.name} ${(hits[si] / total).toFixed(4)}`).join(', ')}`,
+      );
   }
   const seconds = Math.round((Date.now() - started) / 100) / 10;
   if (tune) {
     const rates = Object.fromEntries(SOURCES.map((s) => [s, Math.round((sourceHits[s] / Math.max(1, openSlotSteps)) * 1e4) / 1e4]));
-    console.log(`\nPopulation prior from ${replayUsers.length} tuning users, ${openSlotSteps} open-slot steps: hit rate of each source's best remaining item`);
+    console.log(
+      `\nPopulation prior from ${replayUsers.length} tuning users, ${openSlotSteps} open-slot steps: hit rate of each source's best remaining item`,
+    );
     console.log(JSON.stringify(rates));
     return;
   }
-  console.log(`\nReplay: ${replayUsers.length} users, their last ${steps} interactions each, ${total} steps, slate of ${k}; cumulative hit rate (hits averaged over ${seeds} random streams per setting)`);
+  console.log(
+    `\nReplay: ${replayUsers.length} users, their last ${steps} interactions each, ${total} steps, slate of ${k}; cumulative hit rate (hits averaged over ${seeds} random streams per setting)`,
+  );
   console.log('| setting | hits | cumulative hit rate | after 25% of users | after 50% | after 75% |\n| --- | --- | --- | --- | --- | --- |');
   const at = (c: number[], f: number): string => (c[Math.max(0, Math.ceil(c.length * f) - 1)] ?? 0).toFixed(4);
-  REPLAY_SETTINGS.forEach((s, si) => console.log(`| ${s.name} | ${hits[si].toFixed(1)} | ${(hits[si] / total).toFixed(4)} | ${at(curve[si], 0.25)} | ${at(curve[si], 0.5)} | ${at(curve[si], 0.75)} |`));
+  REPLAY_SETTINGS.forEach((s, si) =>
+    console.log(
+      `| ${s.name} | ${hits[si].toFixed(1)} | ${(hits[si] / total).toFixed(4)} | ${at(curve[si], 0.25)} | ${at(curve[si], 0.5)} | ${at(curve[si], 0.75)} |`,
+    ),
+  );
   // paired bootstrap over users: each setting's hit rate minus exploration off's
   const rand = mulberry32(42);
   const lift = REPLAY_SETTINGS.map(() => [] as number[]);
@@ -145,6 +159,18 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   REPLAY_SETTINGS.forEach((s, si) => si > 0 && console.log(`  ${s.name}: ${((hits[si] - hits[0]) / total).toFixed(4)} [${ci(lift[si]).join(', ')}]`));
   console.log(`${seconds} s`);
   if (flags.has('--json')) {
-    console.log(JSON.stringify({ protocol: 'replay', dataset: dir, users: replayUsers.length, steps: total, k, seeds, hit_rate: Object.fromEntries(REPLAY_SETTINGS.map((s, si) => [s.name, Math.round((hits[si] / total) * 1e4) / 1e4])), lift_vs_off_ci: Object.fromEntries(REPLAY_SETTINGS.slice(1).map((s, si) => [s.name, ci(lift[si + 1])])), seconds }));
+    console.log(
+      JSON.stringify({
+        protocol: 'replay',
+        dataset: dir,
+        users: replayUsers.length,
+        steps: total,
+        k,
+        seeds,
+        hit_rate: Object.fromEntries(REPLAY_SETTINGS.map((s, si) => [s.name, Math.round((hits[si] / total) * 1e4) / 1e4])),
+        lift_vs_off_ci: Object.fromEntries(REPLAY_SETTINGS.slice(1).map((s, si) => [s.name, ci(lift[si + 1])])),
+        seconds,
+      }),
+    );
   }
 }

@@ -56,7 +56,13 @@ export function buildHeadsGraph(w: HeadWeights, meta: Record<string, string>): U
   g.node('Sigmoid', ['logits'], ['probabilities']);
   g.node('Gather', ['probabilities', 'task_click'], ['click'], { axis: 1 });
   g.node('Gather', ['probabilities', 'task_conversion'], ['conversion'], { axis: 1 });
-  return g.toBytes({ producer: 'on-device-recs build-heads', producerVersion: '1', opset: 17, doc: 'Multi-task ranking heads: p(click = next interaction), p(conversion = like).', metadata: meta });
+  return g.toBytes({
+    producer: 'on-device-recs build-heads',
+    producerVersion: '1',
+    opset: 17,
+    doc: 'Multi-task ranking heads: p(click = next interaction), p(conversion = like).',
+    metadata: meta,
+  });
 }
 
 /** Plain TypeScript forward pass of the same (dequantized) network, for tests. */

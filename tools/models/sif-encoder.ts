@@ -45,5 +45,11 @@ export function buildSifEncoderGraph(p: SifEncoderParts, meta: Record<string, st
   g.node('Add', ['sum_squares', 'epsilon'], ['sum_squares_eps']);
   g.node('Sqrt', ['sum_squares_eps'], ['norm']);
   g.node('Div', ['centred', 'norm'], ['embeddings']);
-  return g.toBytes({ producer: 'on-device-recs build-models', producerVersion: '1', opset: 17, doc: 'SIF sentence encoder over GloVe 6B 100-d word vectors, int8 per-row quantized.', metadata: meta });
+  return g.toBytes({
+    producer: 'on-device-recs build-models',
+    producerVersion: '1',
+    opset: 17,
+    doc: 'SIF sentence encoder over GloVe 6B 100-d word vectors, int8 per-row quantized.',
+    metadata: meta,
+  });
 }

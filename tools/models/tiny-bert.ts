@@ -18,13 +18,61 @@ import { mulberry32 } from '../../src/math/random';
 
 const SPECIAL = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
 const WORDS = [
-  'the', 'a', 'an', 'and', 'of', 'in', 'with', 'for',
-  'movie', 'film', 'space', 'alien', 'love', 'story', 'comedy', 'horror',
-  'drama', 'action', 'hero', 'dark', 'night', 'city', 'war', 'music',
-  'family', 'friend', 'school', 'dog', 'cat', 'robot', 'time', 'travel',
-  'red', 'blue', 'green', 'shoes', 'shirt', 'jacket', 'cotton', 'running',
-  'trail', 'book', 'coffee', 'funny', 'scary', 'sad', 'happy', 'old',
-  'new', 'small', 'big', '##s', '##ing', '##ed', '##er',
+  'the',
+  'a',
+  'an',
+  'and',
+  'of',
+  'in',
+  'with',
+  'for',
+  'movie',
+  'film',
+  'space',
+  'alien',
+  'love',
+  'story',
+  'comedy',
+  'horror',
+  'drama',
+  'action',
+  'hero',
+  'dark',
+  'night',
+  'city',
+  'war',
+  'music',
+  'family',
+  'friend',
+  'school',
+  'dog',
+  'cat',
+  'robot',
+  'time',
+  'travel',
+  'red',
+  'blue',
+  'green',
+  'shoes',
+  'shirt',
+  'jacket',
+  'cotton',
+  'running',
+  'trail',
+  'book',
+  'coffee',
+  'funny',
+  'scary',
+  'sad',
+  'happy',
+  'old',
+  'new',
+  'small',
+  'big',
+  '##s',
+  '##ing',
+  '##ed',
+  '##er',
 ];
 /** Hidden size: the length of every vector the fixture produces. */
 export const TINY_BERT_HIDDEN = 16;
@@ -56,9 +104,22 @@ export function buildTinyBertFiles(): Record<string, string | Uint8Array> {
   g.node('Cast', ['attention_mask'], ['mask_float'], { to: DataType.FLOAT });
   g.node('Unsqueeze', ['mask_float', 'axis_2'], ['mask_3d']);
   g.node('Mul', ['activated', 'mask_3d'], ['last_hidden_state']);
-  const model = g.toBytes({ producer: 'on-device-recs build-fixtures', producerVersion: '1', opset: 17, doc: 'Tiny BERT-style test fixture, random weights.' });
+  const model = g.toBytes({
+    producer: 'on-device-recs build-fixtures',
+    producerVersion: '1',
+    opset: 17,
+    doc: 'Tiny BERT-style test fixture, random weights.',
+  });
 
-  const special = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+  const special = (id: number, content: string) => ({
+    id,
+    content,
+    single_word: false,
+    lstrip: false,
+    rstrip: false,
+    normalized: false,
+    special: true,
+  });
   const tokenizer = {
     version: '1.0',
     truncation: null,
