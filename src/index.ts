@@ -78,7 +78,14 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
 
   const startEngine = (restart: boolean): EngineInstance => {
     const worker = startEngineWorker(workerUrl);
-    worker.addEventListener('error', (ev) => emit({ type: 'error', message: `engine worker failed: ${ev.message}` }));
+    worker.addEventListener('error', (ev) =>
+      emit({
+        type: 'error',
+        code: 'engine_restarted',
+        message: `engine worker failed: ${ev.message}`,
+        fix: 'Check the console; the engine restarts itself and reloads the history from this device.',
+      }),
+    );
     const remote = Comlink.wrap<EngineWorkerApi>(worker);
     const instance: EngineInstance = { worker, remote, ready: Promise.resolve(), inFlight: new Set(), dead: false };
     const lockName = `on-device-recs:engine:${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
@@ -92,7 +99,13 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
         try {
           await remote.setCatalog(lastCatalog.items, lastCatalog.options);
         } catch (e) {
-          emit({ type: 'error', message: `After the engine restarted, the catalog could not be loaded again: ${(fromWireError(e) as Error).message}` });
+          const err = fromWireError(e);
+          emit({
+            type: 'error',
+            code: err instanceof RecommenderError ? err.code : 'invalid_catalog',
+            message: `After the engine restarted, the catalog could not be loaded again: ${(err as Error).message}`,
+            fix: err instanceof RecommenderError && err.fix ? err.fix : 'Call setCatalog() again.',
+          });
         }
       }
     })();
@@ -114,10 +127,15 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
         'Reload the page. If it keeps happening, check the console for out-of-memory errors (a very large catalog?).',
       );
       running.forEach((c) => c.fail(stopped));
-      emit({ type: 'error', message: stopped.message });
+      emit({ type: 'error', code: stopped.code, message: stopped.message, fix: stopped.fix });
       return;
     }
-    emit({ type: 'error', message: 'The engine worker stopped unexpectedly; it was restarted and the history reloaded from this device.' });
+    emit({
+      type: 'error',
+      code: 'engine_restarted',
+      message: 'The engine worker stopped unexpectedly; it was restarted and the history reloaded from this device.',
+      fix: 'Nothing to do; a track() that was running rejected with engine_restarted and can be sent again.',
+    });
     current = startEngine(true);
     for (const c of running) {
       if (c.retry) c.rerun();
