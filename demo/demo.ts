@@ -9,7 +9,7 @@
  * once the first recommendations rendered; `window.__recs` is the recommender.
  */
 import './demo.css';
-import { createRecommender } from '../src';
+import { createRecommender, RecommenderError } from '../src';
 import type { Backend, CatalogItem, EngineEvent, EngineStats, EventType, Progress, Recommender, StoredEvent } from '../src/types';
 import { $, el, EVENT_LABEL, formatBytes, fromRecommendations, genresOf, renderCards, type CardModel } from './demo-cards';
 
@@ -48,14 +48,31 @@ const dismissed = new Set<string>();
 const cardState = (id: string): { liked: boolean; dismissed: boolean } => ({ liked: liked.has(id), dismissed: dismissed.has(id) });
 
 const reducedMotion = window.matchMedia('(prefers-reduced-motion: reduce)');
-const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 // ------------------------------------------------------------------ status, errors
 
+/**
+ * What visitors read when something failed. Errors (a RecommenderError's message and fix, any other
+ * error's text) are written for the integrator: they go to the console, never onto the page.
+ */
+const NOT_AVAILABLE = 'Recommendations are not available right now.';
+
+/** Logs an error for the integrator: code, what was wrong, what to do. */
+function logError(e: unknown): void {
+  if (e instanceof RecommenderError) console.warn(`[on-device-recs demo] ${e.code}: ${e.message}`, e);
+  else console.warn('[on-device-recs demo]', e);
+}
+
 const banner = $('#error-banner');
-function showError(e: unknown): void {
-  $('.error-text', banner).textContent = errorMessage(e);
+/** Shows the demo's own visitor-facing text in the banner (set as text, never parsed as HTML). */
+function showNotice(text: string): void {
+  $('.error-text', banner).textContent = text;
   banner.hidden = false;
+}
+/** A failure: the integrator's message to the console, a neutral line to the visitor. */
+function showError(e: unknown, visitorText = NOT_AVAILABLE): void {
+  logError(e);
+  showNotice(visitorText);
 }
 $('.error-close', banner).addEventListener('click', () => {
   banner.hidden = true;
@@ -84,7 +101,12 @@ function setBackend(b: Backend, reason?: string): void {
   badge.setAttribute('aria-label', `Compute backend: ${badge.textContent}`);
 }
 
-const PHASE_LABEL: Record<Progress['phase'], string> = { model: 'Loading model', catalog: 'Loading catalog', embed: 'Embedding catalog', ready: 'Ready' };
+const PHASE_LABEL: Record<Progress['phase'], string> = {
+  model: 'Loading model',
+  catalog: 'Loading catalog',
+  embed: 'Embedding catalog',
+  ready: 'Ready',
+};
 
 function showProgress({ phase, done, total }: Progress): void {
   const bar = $('#progress');
@@ -107,7 +129,9 @@ function onEngineEvent(e: EngineEvent): void {
       setBackend(e.backend, e.reason);
       break;
     case 'error':
-      showError(e.message);
+      // the engine carries on (a cache it skipped, a restarted worker, a lost GPU): the integrator's to read;
+      // a call that fails because of it shows the visitor text through its own rejection
+      console.warn(`[on-device-recs demo] ${e.code}: ${e.message} ${e.fix}`.trim());
       break;
     case 'change':
       // events from another tab, a history reload, or a deletion
@@ -125,7 +149,9 @@ recs.on(onEngineEvent);
 
 function titleOf(id: string | undefined): string {
   if (!id) return '';
-  return byId.get(id)?.title ?? document.querySelector<HTMLElement>(`.rec-card[data-item-id="${CSS.escape(id)}"] .card-title`)?.textContent ?? `item ${id}`;
+  return (
+    byId.get(id)?.title ?? document.querySelector<HTMLElement>(`.rec-card[data-item-id="${CSS.escape(id)}"] .card-title`)?.textContent ?? `item ${id}`
+  );
 }
 
 const ACTION_DONE: Record<'click' | 'like' | 'dismiss', string> = { click: 'Opened', like: 'Liked', dismiss: 'Dismissed' };
@@ -152,7 +178,7 @@ document.addEventListener('click', (ev) => {
   announce(`${ACTION_DONE[action]} ${title}`);
   recs
     .track({ type: action, itemId, context: { slot: cardEl.closest('section')?.id ?? 'page' } })
-    .catch(showError)
+    .catch((e: unknown) => showError(e, 'That could not be saved on this device right now.'))
     .finally(() => void refreshPersonal());
 });
 
@@ -252,9 +278,9 @@ async function runSearch(): Promise<void> {
     return;
   }
   if (!engineReady) {
+    // search() waits for the catalog the engine is loading, then answers
     results.replaceChildren(el('p', { className: 'empty', text: 'Search starts as soon as the catalog is ready…' }));
     searchSection.classList.add('has-results');
-    return;
   }
   try {
     const found = await recs.search(query, SEARCH_K);
@@ -262,7 +288,10 @@ async function runSearch(): Promise<void> {
     renderCards(results, fromRecommendations(found), `No movies match “${query}”.`, cardState);
     searchSection.classList.add('has-results');
   } catch (e) {
-    if (run === searchRun) showError(e);
+    if (run !== searchRun) return;
+    logError(e);
+    results.replaceChildren(el('p', { className: 'empty', text: 'Search is not available right now.' }));
+    searchSection.classList.add('has-results');
   }
 }
 
@@ -278,7 +307,7 @@ searchInput.addEventListener('keydown', (ev) => {
   if (!query) return;
   recs
     .track({ type: 'search', query })
-    .catch(showError)
+    .catch((e: unknown) => showError(e, 'That search could not be remembered on this device right now.'))
     .finally(() => void refreshPersonal());
 });
 
@@ -356,12 +385,16 @@ $('#export-button').addEventListener('click', async () => {
     setTimeout(() => URL.revokeObjectURL(url), 10_000);
     announce(`Exported ${data.events.length} event${data.events.length === 1 ? '' : 's'} to on-device-recs-export.json`);
   } catch (e) {
-    showError(e);
+    showError(e, 'The export is not available right now. Please try again.');
   }
 });
 
 $('#delete-button').addEventListener('click', async () => {
-  if (document.body.dataset.noConfirm !== 'true' && !window.confirm('Delete everything this demo stored on this device (history, profile, cached vectors)?')) return;
+  if (
+    document.body.dataset.noConfirm !== 'true' &&
+    !window.confirm('Delete everything this demo stored on this device (history, profile, cached vectors)?')
+  )
+    return;
   const button = $<HTMLButtonElement>('#delete-button');
   button.disabled = true;
   try {
@@ -373,7 +406,7 @@ $('#delete-button').addEventListener('click', async () => {
     await Promise.all([refreshPersonal(), runSearch()]);
     announce('Deleted all data stored on this device');
   } catch (e) {
-    showError(e);
+    showError(e, 'The data stored on this device could not be deleted right now. Please try again.');
   } finally {
     button.disabled = false;
   }
@@ -384,18 +417,20 @@ $('#delete-button').addEventListener('click', async () => {
 async function start(): Promise<void> {
   renderBrowse();
   // browsing works even if the engine fails, and the engine even if browsing fails
-  const browsing = loadBrowseCatalog().catch(showError);
+  const browsing = loadBrowseCatalog().catch((e: unknown) => showError(e, 'The movie list is not available right now.'));
   try {
     const report = await recs.setCatalog(CATALOG_URL);
     if (report.problems.length) {
       const first = report.problems[0];
-      showError(`${report.problems.length} catalog item${report.problems.length === 1 ? ' was' : 's were'} skipped (${first.id ?? `#${first.index}`}: ${first.field} ${first.message}).`);
+      console.warn('[on-device-recs demo] catalog problems', report.problems);
+      showNotice(
+        `${report.problems.length} catalog item${report.problems.length === 1 ? ' was' : 's were'} skipped (${first.id ?? `#${first.index}`}: ${first.field} ${first.message}).`,
+      );
     }
     showProgress({ phase: 'ready', done: report.loaded, total: report.loaded });
     engineReady = true;
     await browsing; // titles for history and headings
     await refreshPersonal();
-    void runSearch(); // a query typed while loading
   } catch (e) {
     showError(e);
     const bar = $('#progress');

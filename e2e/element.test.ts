@@ -2,7 +2,7 @@
  * The <on-device-recs> element from the script-tag bundle (lib/embed.js), on
  * pages served under a strict Content-Security-Policy: accessibility (ARIA,
  * keyboard, reduced motion), theming, the modes, hostile catalog text, and
- * clear errors.
+ * errors: clear for the integrator (console, recs-error), neutral for visitors.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -26,7 +26,12 @@ before(async () => {
   writeFileSync(join(site, 'theme.css'), 'on-device-recs { --recs-accent: rgb(1, 2, 3); }\n');
   const page = (body: string, script = '<script src="/recs/embed.js" data-catalog="/catalog.json" data-autotrack="off"></script>'): string =>
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title><link rel="stylesheet" href="/theme.css">${script}</head><body>${body}</body></html>`;
-  writeFileSync(join(site, 'index.html'), page('<on-device-recs id="a" k="5"></on-device-recs><on-device-recs id="s" mode="similar" item-id="evil" k="3"></on-device-recs><on-device-recs id="q" mode="search" query="space adventure" k="4"></on-device-recs><on-device-recs id="u" mode="similar" item-id="no-such-item"></on-device-recs>'));
+  writeFileSync(
+    join(site, 'index.html'),
+    page(
+      '<on-device-recs id="a" k="5"></on-device-recs><on-device-recs id="s" mode="similar" item-id="evil" k="3"></on-device-recs><on-device-recs id="q" mode="search" query="space adventure" k="4"></on-device-recs><on-device-recs id="u" mode="similar" item-id="no-such-item"></on-device-recs>',
+    ),
+  );
   mkdirSync(join(site, 'nocatalog'));
   writeFileSync(join(site, 'nocatalog', 'index.html'), page('<on-device-recs></on-device-recs>', '<script src="/recs/embed.js"></script>'));
   server = await serveStatic(site, { 'Content-Security-Policy': STRICT_CSP }, { isolated: false });
@@ -37,29 +42,73 @@ after(async () => {
   await server?.close();
 });
 
-const count = (page: Page, id: string): Promise<number> => page.evaluate((i) => document.getElementById(i)?.shadowRoot?.querySelectorAll('li').length ?? 0, id);
+const count = (page: Page, id: string): Promise<number> =>
+  page.evaluate((i) => document.getElementById(i)?.shadowRoot?.querySelectorAll('li').length ?? 0, id);
 
-async function open(reducedMotion: 'reduce' | 'no-preference'): Promise<{ page: Page; violations: string[]; close: () => Promise<void> }> {
+async function open(
+  reducedMotion: 'reduce' | 'no-preference',
+): Promise<{ page: Page; violations: string[]; warnings: string[]; close: () => Promise<void> }> {
   const context = await browser.newContext({ reducedMotion });
+  await context.addInitScript(() => {
+    const seen: { id: string; code: string; message: string }[] = [];
+    (window as unknown as { __recsErrors: typeof seen }).__recsErrors = seen;
+    document.addEventListener('recs-error', (ev) => {
+      const error = (ev as CustomEvent<{ error: { code?: string; message?: string } }>).detail.error;
+      seen.push({ id: (ev.target as Element).id, code: String(error?.code), message: String(error?.message) });
+    });
+  });
   const page = await context.newPage();
   const violations: string[] = [];
+  const warnings: string[] = [];
   page.on('console', (m) => m.text().includes('Content Security Policy') && violations.push(m.text()));
+  page.on('console', (m) => m.type() === 'warning' && warnings.push(m.text()));
   page.on('pageerror', (e) => violations.push(e.message));
   await page.goto(server.url);
-  await page.waitForFunction(() => (document.getElementById('a')?.shadowRoot?.querySelectorAll('li').length ?? 0) === 5, undefined, { timeout: 180_000 });
-  return { page, violations, close: () => context.close() };
+  await page.waitForFunction(() => (document.getElementById('a')?.shadowRoot?.querySelectorAll('li').length ?? 0) === 5, undefined, {
+    timeout: 180_000,
+  });
+  return { page, violations, warnings, close: () => context.close() };
 }
 
 test('modes, ARIA, keyboard, theming and hostile text under a strict CSP', { timeout: 240_000 }, async () => {
-  const { page, violations, close } = await open('no-preference');
-  await page.waitForFunction(() => ['s', 'q'].every((i) => (document.getElementById(i)?.shadowRoot?.querySelectorAll('li').length ?? 0) > 0), undefined, { timeout: 60_000 });
+  const { page, violations, warnings, close } = await open('no-preference');
+  await page.waitForFunction(
+    () => ['s', 'q'].every((i) => (document.getElementById(i)?.shadowRoot?.querySelectorAll('li').length ?? 0) > 0),
+    undefined,
+    { timeout: 60_000 },
+  );
   assert.equal(await count(page, 's'), 3, 'similar: 3 cards');
   assert.equal(await count(page, 'q'), 4, 'search: 4 cards');
 
-  // an unknown item for "similar": a clear message in that element only
-  await page.waitForFunction(() => /unavailable/.test(document.getElementById('u')?.shadowRoot?.querySelector('[role="status"]')?.textContent ?? ''), undefined, { timeout: 30_000 });
+  // an unknown item for "similar": a neutral line in that element only for the visitor; the integrator's
+  // message (which item, what to do) in recs-error and the console
+  await page.waitForFunction(
+    () => /not available/.test(document.getElementById('u')?.shadowRoot?.querySelector('[role="status"]')?.textContent ?? ''),
+    undefined,
+    { timeout: 30_000 },
+  );
   const unknown = await page.evaluate(() => document.getElementById('u')!.shadowRoot!.querySelector('[role="status"]')!.textContent!);
-  assert.match(unknown, /no-such-item/, unknown);
+  assert.equal(unknown, 'Recommendations are not available right now.');
+  const others = await page.evaluate(() =>
+    ['a', 's', 'q'].map((i) => document.getElementById(i)!.shadowRoot!.querySelector('[role="status"]')!.textContent),
+  );
+  assert.ok(
+    others.every((t) => !/not available/.test(t ?? '')),
+    `only that element says so: ${others.join(' | ')}`,
+  );
+  const reported = await page.evaluate(() => (window as unknown as { __recsErrors: { id: string; code: string; message: string }[] }).__recsErrors);
+  assert.ok(
+    reported.some((r) => r.id === 'u' && r.code === 'unknown_item' && r.message.includes('no-such-item')),
+    `recs-error names the item: ${JSON.stringify(reported)}`,
+  );
+  assert.ok(
+    reported.every((r) => r.id === 'u'),
+    `recs-error from that element only: ${JSON.stringify(reported)}`,
+  );
+  assert.ok(
+    warnings.some((w) => w.includes('unknown_item') && w.includes('no-such-item')),
+    `console: ${warnings.join(' | ')}`,
+  );
 
   // ARIA: a labelled region and list, native buttons, a live status
   const aria = await page.evaluate(() => {
@@ -102,7 +151,10 @@ test('modes, ARIA, keyboard, theming and hostile text under a strict CSP', { tim
   // theming through a CSS custom property from the page's stylesheet; motion on by default
   const style = await page.evaluate(() => {
     const root = document.getElementById('a')!.shadowRoot!;
-    return { color: getComputedStyle(root.querySelector('.title')!).color, transition: getComputedStyle(root.querySelector('.card')!).transitionDuration };
+    return {
+      color: getComputedStyle(root.querySelector('.title')!).color,
+      transition: getComputedStyle(root.querySelector('.card')!).transitionDuration,
+    };
   });
   assert.equal(style.color, 'rgb(1, 2, 3)');
   assert.notEqual(style.transition.split(',')[0].trim(), '0s');
@@ -110,13 +162,24 @@ test('modes, ARIA, keyboard, theming and hostile text under a strict CSP', { tim
   // hostile catalog text is text: the similar element for the "evil" item shows nothing executable
   const evil = await page.evaluate(() => {
     const all = [...document.querySelectorAll('on-device-recs')].map((el) => el.shadowRoot!);
-    return { xss: (window as unknown as { __xss?: number }).__xss ?? 0, imgs: all.reduce((n, r) => n + r.querySelectorAll('img[src="x"], script, b').length, 0) };
+    return {
+      xss: (window as unknown as { __xss?: number }).__xss ?? 0,
+      imgs: all.reduce((n, r) => n + r.querySelectorAll('img[src="x"], script, b').length, 0),
+    };
   });
   assert.deepEqual(evil, { xss: 0, imgs: 0 });
   await page.evaluate(() => window.onDeviceRecs!.recommender.track({ type: 'click', itemId: 'evil' }));
-  await page.waitForFunction(async () => (await window.onDeviceRecs!.recommender.recommend({ k: 5 })).some((r) => r.reasons[0]?.text.includes('<img')), undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    async () => (await window.onDeviceRecs!.recommender.recommend({ k: 5 })).some((r) => r.reasons[0]?.text.includes('<img')),
+    undefined,
+    { timeout: 30_000 },
+  );
   await page.evaluate(() => window.onDeviceRecs!.refresh());
-  await page.waitForFunction(() => [...document.getElementById('a')!.shadowRoot!.querySelectorAll('[part="reason"]')].some((r) => r.textContent!.includes('<img')), undefined, { timeout: 30_000 });
+  await page.waitForFunction(
+    () => [...document.getElementById('a')!.shadowRoot!.querySelectorAll('[part="reason"]')].some((r) => r.textContent!.includes('<img')),
+    undefined,
+    { timeout: 30_000 },
+  );
   assert.equal(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss ?? 0), 0, 'the reason naming the hostile title is text');
   assert.equal(await page.evaluate(() => document.getElementById('a')!.shadowRoot!.querySelectorAll('img[src="x"]').length), 0);
 
@@ -126,7 +189,9 @@ test('modes, ARIA, keyboard, theming and hostile text under a strict CSP', { tim
 
 test('prefers-reduced-motion turns the card motion off', { timeout: 240_000 }, async () => {
   const { page, close } = await open('reduce');
-  const transition = await page.evaluate(() => getComputedStyle(document.getElementById('a')!.shadowRoot!.querySelector('.card')!).transitionProperty);
+  const transition = await page.evaluate(
+    () => getComputedStyle(document.getElementById('a')!.shadowRoot!.querySelector('.card')!).transitionProperty,
+  );
   assert.equal(transition, 'none');
   await close();
 });
@@ -138,6 +203,9 @@ test('a script tag without data-catalog says what to add', { timeout: 60_000 }, 
   page.on('console', (m) => m.type() === 'error' && logged.push(m.text()));
   await page.goto(`${server.url}nocatalog/`);
   await page.waitForTimeout(500);
-  assert.ok(logged.some((l) => l.includes('data-catalog="/your-catalog.json"')), `console: ${logged.join(' | ')}`);
+  assert.ok(
+    logged.some((l) => l.includes('data-catalog="/your-catalog.json"')),
+    `console: ${logged.join(' | ')}`,
+  );
   await context.close();
 });

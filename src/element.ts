@@ -19,6 +19,10 @@
  * `recs-select` (detail: `{ item, recommendation }`; cancelable: `preventDefault()`
  * stops the navigation to the card's link), `recs-error` (detail: `{ error }`).
  *
+ * Errors are for the integrator: the element logs them (`console.warn`) and sends
+ * `recs-error`; visitors only read a neutral line ("Recommendations are not
+ * available right now."), never an error's message or fix.
+ *
  * CSS custom properties: `--recs-font`, `--recs-fg`, `--recs-muted`, `--recs-bg`,
  * `--recs-card-bg`, `--recs-border`, `--recs-accent`, `--recs-radius`, `--recs-gap`,
  * `--recs-card-min-width`, `--recs-image-ratio`, `--recs-focus`. Parts: `heading`,
@@ -27,6 +31,16 @@
  * @module on-device-recs/element
  */
 import type { Recommendation, Recommender } from './types';
+
+/** What a visitor reads when recommendations cannot be shown; the reason goes to the console and `recs-error`. */
+const NOT_AVAILABLE = 'Recommendations are not available right now.';
+
+/** Logs an error for the integrator (code, what was wrong, what to do). */
+function warn(error: unknown): void {
+  const code = (error as { code?: unknown } | null)?.code;
+  const message = error instanceof Error ? error.message : String(error);
+  console.warn(`[on-device-recs] ${typeof code === 'string' ? `${code}: ` : ''}${message}`, error);
+}
 
 const CSS = `
 :host {
@@ -182,7 +196,8 @@ export class RecsElement extends BaseElement {
     this.headingEl.textContent = this.getAttribute('heading') ?? this.defaultHeading();
     const recs = this.recommender ?? defaultRecommender;
     if (!recs) {
-      this.setStatus('No recommender: call defineRecsElement({ recommender }) or set element.recommender.');
+      this.setStatus(NOT_AVAILABLE);
+      console.warn('[on-device-recs] <on-device-recs> has no recommender: call defineRecsElement({ recommender }) or set element.recommender.');
       return;
     }
     this.list.setAttribute('aria-busy', 'true');
@@ -206,7 +221,8 @@ export class RecsElement extends BaseElement {
       this.dispatchEvent(new CustomEvent('recs-render', { bubbles: true, composed: true, detail: { recommendations: result } }));
     } catch (error) {
       if (gen !== this.generation) return;
-      this.setStatus(`Recommendations are unavailable: ${(error as Error).message}`);
+      this.setStatus(NOT_AVAILABLE);
+      warn(error);
       this.dispatchEvent(new CustomEvent('recs-error', { bubbles: true, composed: true, detail: { error } }));
     } finally {
       if (gen === this.generation) this.list.removeAttribute('aria-busy');
@@ -283,6 +299,7 @@ export class RecsElement extends BaseElement {
     const select = new CustomEvent('recs-select', { bubbles: true, composed: true, cancelable: true, detail: { item: r.item, recommendation: r } });
     const proceed = this.dispatchEvent(select);
     const tracked = recs?.track({ type: 'click', itemId: r.itemId, context: { surface: 'on-device-recs', slot } }).catch((error: unknown) => {
+      warn(error);
       this.dispatchEvent(new CustomEvent('recs-error', { bubbles: true, composed: true, detail: { error } }));
     });
     const href = card instanceof HTMLAnchorElement ? card.href : null;
@@ -304,6 +321,7 @@ export class RecsElement extends BaseElement {
     try {
       await recs?.track({ type: 'dismiss', itemId: r.itemId, context: { surface: 'on-device-recs', slot } });
     } catch (error) {
+      warn(error);
       this.dispatchEvent(new CustomEvent('recs-error', { bubbles: true, composed: true, detail: { error } }));
     }
     refreshRecsElements(0);
@@ -315,11 +333,15 @@ export class RecsElement extends BaseElement {
     const at = cards.indexOf(this.root.activeElement as HTMLElement);
     if (at < 0) return;
     const next =
-      e.key === 'ArrowRight' || e.key === 'ArrowDown' ? Math.min(cards.length - 1, at + 1)
-      : e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? Math.max(0, at - 1)
-      : e.key === 'Home' ? 0
-      : e.key === 'End' ? cards.length - 1
-      : -1;
+      e.key === 'ArrowRight' || e.key === 'ArrowDown'
+        ? Math.min(cards.length - 1, at + 1)
+        : e.key === 'ArrowLeft' || e.key === 'ArrowUp'
+          ? Math.max(0, at - 1)
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? cards.length - 1
+              : -1;
     if (next < 0) return;
     e.preventDefault();
     cards[next].focus();
