@@ -15,6 +15,7 @@ import { IDBFactory } from 'fake-indexeddb';
 import { Engine } from '../src/engine/engine';
 import { openStore, StoreError, SCHEMA_VERSION, DEFAULT_DB_NAME } from '../src/store';
 import { RecommenderError } from '../src/errors';
+import { fromWireError, toWireError } from '../src/workers/protocol';
 import type { CatalogItem, EngineEvent, StoredEvent } from '../src/types';
 import { useSharedEncoder } from '../support/shared-encoder';
 
@@ -149,8 +150,8 @@ describe('storage faults', () => {
     const fault = await quotaFault();
     try {
       const factory = new IDBFactory();
-      const errors: string[] = [];
-      const engine = engineOn(factory, undefined, (e) => e.type === 'error' && errors.push(e.message));
+      const events: EngineEvent[] = [];
+      const engine = engineOn(factory, undefined, (e) => events.push(e));
       await engine.setCatalog(catalog);
       await engine.track({ type: 'view', itemId: catalog[0].id });
       fault.on();
@@ -163,10 +164,13 @@ describe('storage faults', () => {
         assert.ok(err instanceof RecommenderError && err.code === 'quota_exceeded', String(err));
         assert.match(err.message, /quota exceeded/i);
         assert.match(err.message, /kept in memory and retried/);
+        // what the worker sends for it, structured-cloned, is what the page's promise rejects with
+        const onPage = fromWireError(structuredClone(toWireError(err)));
+        assert.ok(onPage instanceof RecommenderError && onPage.code === 'quota_exceeded' && /free disk space/i.test(onPage.fix), String(onPage));
       }
       assert.ok(
-        errors.some((m) => /quota exceeded/i.test(m)),
-        'an error event tells the page',
+        events.some((e) => e.type === 'error' && e.code === 'quota_exceeded' && /quota exceeded/i.test(e.message) && e.fix.length > 0),
+        'an error event with its code and fix tells the page',
       );
       // the visitor's session keeps working on the unwritten events
       const history = await engine.history();

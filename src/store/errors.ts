@@ -107,6 +107,11 @@ export function toStoreError(e: unknown, doing: string): StoreError {
  */
 export function asRecommenderError(e: unknown): RecommenderError | null {
   if (e instanceof RecommenderError) return e;
-  if (e instanceof StoreError) return new RecommenderError(e.code, e.message, e.fix);
+  if (e instanceof StoreError) {
+    // the store's message already ends with its fix: keep it as it is instead of appending the fix again
+    const err = new RecommenderError(e.code, '', e.fix);
+    err.message = e.message;
+    return err;
+  }
   return null;
 }
