@@ -15,6 +15,7 @@ import type { EngineEvent, Recommender, RecommenderOptions } from './types';
 
 export * from './types';
 export { RecommenderError } from './errors';
+export { EVENT_TYPES, SOURCES, BACKENDS } from './vocabulary';
 export type { RecommenderErrorCode } from './errors';
 
 /** How often a page restarts a dead engine worker before giving up (a crash loop). */
