@@ -45,14 +45,17 @@ export async function forYouCandidates(
   return subIndex(full, global, retrieveCandidates(full, global, r, profile, mask, content, weights));
 }
 
+/** The best `3 k` (at least what the GPU kernel selects) items for one query vector, under the mask. */
+async function nearest(paths: ScoringPaths, query: Float32Array, k: number, mask: Uint8Array, what: string): Promise<number[]> {
+  const r = paths.index;
+  if (!r) throw new Error(`${what}: the catalog is scored exactly`);
+  return paths.topK(async (s) => (await s.topK(quantizeQueries([query], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * k), mask)).indices);
+}
+
 /** Row 0 of the sub-index is the target itself. */
 export async function similarCandidates(paths: ScoringPaths, full: CatalogIndex, profile: Profile, target: number, k: number): Promise<SubIndex> {
-  const r = paths.index;
-  if (!r) throw new Error('similarCandidates: the catalog is scored exactly');
   const mask = exclusionMask(full, {}, profile.seen, false, [target]);
-  const rows = await paths.topK(
-    async (s) => (await s.topK(quantizeQueries([rowOf(full.matrix, target)], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * k), mask)).indices,
-  );
+  const rows = await nearest(paths, rowOf(full.matrix, target), k, mask, 'similarCandidates');
   return subIndex(full, null, { rows: withHistory([target, ...rows], full, profile, target) });
 }
 
@@ -66,12 +69,8 @@ export async function searchCandidates(
   lexical: Float32Array,
   k: number,
 ): Promise<SubIndex> {
-  const r = paths.index;
-  if (!r) throw new Error('searchCandidates: the catalog is scored exactly');
   const mask = exclusionMask(full, {}, seenToExclude, false);
-  const semanticRows = await paths.topK(
-    async (s) => (await s.topK(quantizeQueries([query], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * k), mask)).indices,
-  );
+  const semanticRows = await nearest(paths, query, k, mask, 'searchCandidates');
   const lexicalRows = topK(
     Float32Array.from(lexical, (v, i) => (v > 0 && !mask[i] ? v : -Infinity)),
     LEXICAL_CANDIDATES,
