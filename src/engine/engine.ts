@@ -219,8 +219,10 @@ export class Engine {
     this.exploration.closeSlate();
     const slate = composeSlate(this.exploration.slateMixer, ranking, inputs.catalog.prior, k, this.exploration.nextSlateRandom());
     this.exploration.record(slate, (i) => inputs.catalog.items[i].id, this.now(), k);
+    this.measurement?.slate(slate.map((sh) => ({ itemId: inputs.catalog.items[sh.item].id, source: sh.source })));
     return slate.map((sh) => {
-      const reasons: Reason[] = [sourceReason(sh.source) ?? explainRecommendation(sh.item, inputs.catalog, profile, inputs.global)].flat();
+      const own = sourceReason(sh.source);
+      const reasons: Reason[] = own ? [own] : explainRecommendation(sh.item, inputs.catalog, profile, inputs.global);
       const rec = toRecommendation(full, sub ? sub.rows[sh.item] : sh.item, ranking.scores[sh.item], reasons);
       return { ...rec, source: sh.source, propensity: Math.round(sh.propensity * 1e4) / 1e4 };
     });
