@@ -251,21 +251,16 @@ async function main(): Promise<void> {
   const flags = new Set(rest);
   if (command === 'ranking' && dir) return ranking(dir, flags);
   if (command === 'ope' && dir) {
-    const i = rest.indexOf('--campaign');
-    const campaign = i >= 0 ? rest[i + 1] : undefined;
-    if (campaign) {
-      const { runOpe } = await import('./eval/ope');
-      const lf = rest.indexOf('--learn-from');
-      const learnFrom = lf >= 0 ? (rest[lf + 1] as 'random' | 'random+bts') : undefined;
-      return runOpe(dir, campaign, flags.has('--json'), { learnFrom });
-    }
+    const { parseOpeArgs, runOpe } = await import('./eval/ope');
+    const { dir: d, campaign, json, options } = parseOpeArgs([dir, ...rest]);
+    return runOpe(d, campaign, json, options);
   }
   if (command === 'replay' && dir) {
     const { runReplay } = await import('./eval/replay');
     return runReplay(dir, flags, cachedGlobalModel);
   }
   process.stderr.write(
-    'usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n       npm run eval -- ope <open-bandit-dir> --campaign <name> [--json]\n       npm run eval -- replay <movielens-dir> [--json]\n',
+    'usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n       npm run eval -- ope <open-bandit-dir> [--campaign <name>] [--json] [--min-evidence-clicks 20] [--learn-from random|random+bts]\n       npm run eval -- replay <movielens-dir> [--json]\n',
   );
   process.exit(2);
 }
