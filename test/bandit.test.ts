@@ -5,8 +5,12 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
   BetaBandit,
+  conservativeSlate,
+  conservativeTrust,
   epsilonGreedySlate,
   estimateSlatePropensities,
+  exactBetaSlatePropensities,
+  uniformSlate,
   greedyOrder,
   linearBanditFromJSON,
   LinearThompsonBandit,
@@ -19,7 +23,20 @@ import {
 import { RecommenderError } from '../src/errors';
 import { invertSpd } from '../src/math/linalg';
 import { mulberry32 } from '../src/math/random';
-import { bootstrapOpe, drEstimate, ipsEstimate, opeEstimates, quantile, runOpe, snipsEstimate, type OpeInputs } from '../tools/eval/ope';
+import {
+  bootstrapOpe,
+  drEstimate,
+  effectiveSampleSize,
+  ipsEstimate,
+  opeEstimates,
+  pairedDifference,
+  parseOpeArgs,
+  percentileInterval,
+  quantile,
+  runOpe,
+  snipsEstimate,
+  type OpeInputs,
+} from '../tools/eval/ope';
 
 const close = (actual: number, expected: number, tol = 1e-9, what = ''): void =>
   assert.ok(Math.abs(actual - expected) <= tol, `${what} expected ${expected}, got ${actual} (tolerance ${tol})`);
@@ -345,6 +362,97 @@ describe('slates with propensities', () => {
   });
 });
 
+describe('uncertainty-aware, conservative policies', () => {
+  test('Monte Carlo propensities of a Thompson slate match the exact ones on small slates', () => {
+    const b = new BetaBandit();
+    const outcomes: [string, number, number][] = [
+      ['a', 6, 4],
+      ['b', 3, 5],
+      ['c', 1, 1],
+      ['d', 9, 12],
+    ];
+    for (const [arm, wins, losses] of outcomes) {
+      for (let i = 0; i < wins; i++) b.update(arm, 1);
+      for (let i = 0; i < losses; i++) b.update(arm, 0);
+    }
+    const arms = outcomes.map((o) => o[0]);
+    const exact = exactBetaSlatePropensities(
+      arms.map((a) => b.posterior(a)),
+      3,
+    );
+    const draws = 20000;
+    const mc = estimateSlatePropensities((r) => b.sample(arms, r), arms.length, 3, draws, mulberry32(21));
+    assert.equal(exact.length, 3);
+    exact.forEach((row, k) => {
+      close(
+        row.reduce((s, v) => s + v, 0),
+        1,
+        1e-6,
+        `exact row ${k} sums to 1`,
+      );
+      // within 4 Monte Carlo standard errors (plus the grid's own error)
+      row.forEach((p, c) => close(mc[k][c], p, 4 * Math.sqrt((p * (1 - p)) / draws) + 2e-3, `position ${k} arm ${arms[c]}`));
+    });
+    // an arm with clearly more evidence of reward leads position 1 more often than the others
+    assert.ok(exact[0][0] > exact[0][1] && exact[0][0] > exact[0][3]);
+  });
+
+  test('a policy with no data behaves as the prior', () => {
+    // posterior sampling from identical priors: every arm equally likely at every position
+    for (const row of exactBetaSlatePropensities(
+      Array.from({ length: 4 }, () => ({ alpha: 2, beta: 50 })),
+      2,
+    ))
+      for (const p of row) close(p, 1 / 4, 1e-6);
+    // a linear bandit without updates has no evidence behind any choice: the switch returns the prior itself
+    const lin = new LinearThompsonBandit({ dimension: 3, exploration: 1 });
+    assert.equal(lin.evidence([1, 0.5, 0]), 0);
+    const prior = [Float64Array.from([0.7, 0.2, 0.1]), Float64Array.from([0.1, 0.2, 0.7])];
+    let asked = 0;
+    const out = conservativeSlate(
+      () => {
+        asked++;
+        return uniformSlate(3, 2);
+      },
+      prior,
+      lin.evidence([1, 0.5, 0]),
+      { minEvidence: 1 },
+    );
+    assert.equal(out.engaged, true);
+    assert.equal(out.trust, 0);
+    assert.deepEqual(out.rows, prior);
+    assert.equal(asked, 0, 'the posterior is not even sampled while the switch is engaged');
+  });
+
+  test('the conservative switch engages below its threshold and releases above it', () => {
+    const lin = new LinearThompsonBandit({ dimension: 2, ridge: 1, exploration: 1 });
+    const x = [1, 0];
+    const posterior = (): Float64Array[] => [Float64Array.from([1, 0])];
+    const prior = uniformSlate(2, 1);
+    const threshold = 29.5;
+    for (let n = 1; n <= 40; n++) {
+      lin.update(x, n % 2);
+      // evidence along x counts the observations made there (the ridge prior is not evidence)
+      close(lin.evidence(x), n, 1e-6, `evidence after ${n} updates`);
+      const s = conservativeSlate(posterior, prior, lin.evidence(x), { minEvidence: threshold, floor: 0.2 });
+      if (n < threshold) {
+        assert.equal(s.engaged, true, `engaged at ${n}`);
+        assert.deepEqual(s.rows, prior);
+      } else {
+        assert.equal(s.engaged, false, `released at ${n}`);
+        close(s.trust, 0.8);
+        close(s.rows[0][0], 0.8 * 1 + 0.2 * 0.5);
+        close(s.rows[0][1], 0.2 * 0.5);
+      }
+    }
+    // another direction has seen nothing: still engaged there
+    assert.equal(lin.evidence([0, 1]), 0);
+    assert.equal(conservativeTrust(0, { minEvidence: threshold }), 0);
+    assert.equal(conservativeTrust(threshold, { minEvidence: threshold }), 0.9);
+    assert.equal(conservativeTrust(threshold - 1e-9, { minEvidence: threshold }), 0);
+  });
+});
+
 describe('off-policy estimators', () => {
   // 4 logged rows: w = pe / pb = [2, 0, 2, 2]
   const log: OpeInputs = {
@@ -398,6 +506,111 @@ describe('off-policy estimators', () => {
     one.replicates[0].forEach((r) => close(r.ips, r.snips, 1e-12));
     close(quantile([1, 2, 3, 4], 0.5), 2.5);
     close(quantile([1, 2, 3, 4], 0), 1);
+  });
+});
+
+describe('off-policy evaluation that says how much to trust it', () => {
+  /** A logged bandit with known click rates: logging and target policies over 5 items. */
+  function syntheticLog(n: number, seed: number, logging: number[], target: number[], ctr: number[]) {
+    const rand = mulberry32(seed);
+    const draw = (p: number[]): number => {
+      let u = rand();
+      for (let a = 0; a < p.length; a++) if ((u -= p[a]) < 0) return a;
+      return p.length - 1;
+    };
+    const q = ctr.map((c) => c * 0.7 + 0.01); // a deliberately wrong reward model
+    const rows = Array.from({ length: n }, () => {
+      const a = draw(logging);
+      return { a, r: rand() < ctr[a] ? 1 : 0 };
+    });
+    const inputs: OpeInputs = {
+      reward: rows.map((x) => x.r),
+      loggingPropensity: rows.map((x) => logging[x.a]),
+      targetPropensity: rows.map((x) => target[x.a]),
+      rewardHat: rows.map((x) => q[x.a]),
+      targetRewardHat: rows.map(() => target.reduce((s, p, a) => s + p * q[a], 0)),
+    };
+    return { inputs, truth: target.reduce((s, p, a) => s + p * ctr[a], 0) };
+  }
+
+  test('OPE on synthetic logs with a known true value recovers it within its interval', () => {
+    const ctr = [0.02, 0.05, 0.1, 0.2, 0.08];
+    const cases = [
+      { logging: [0.2, 0.2, 0.2, 0.2, 0.2], target: [0.05, 0.05, 0.2, 0.6, 0.1] },
+      { logging: [0.4, 0.3, 0.1, 0.1, 0.1], target: [0.1, 0.1, 0.1, 0.6, 0.1] },
+    ];
+    // 95% intervals on independent logs: they hold the true value about 19 times in 20
+    const logs = 20;
+    for (const [c, { logging, target }] of cases.entries()) {
+      const covered = { ips: 0, snips: 0, dr: 0 };
+      const sum = { ips: 0, snips: 0, dr: 0 };
+      let truth = 0;
+      for (let l = 0; l < logs; l++) {
+        const synthetic = syntheticLog(5000, 1000 * c + l, logging, target, ctr);
+        truth = synthetic.truth;
+        const point = opeEstimates(synthetic.inputs);
+        const { intervals } = bootstrapOpe([synthetic.inputs], { resamples: 200, seed: 42 + l });
+        for (const key of ['ips', 'snips', 'dr'] as const) {
+          const [lo, hi] = intervals[0][key];
+          if (lo <= truth && truth <= hi) covered[key]++;
+          assert.ok(hi - lo < truth / 2, `case ${c} ${key}: the interval is informative (${hi - lo})`);
+          sum[key] += point[key];
+        }
+      }
+      for (const key of ['ips', 'snips', 'dr'] as const) {
+        assert.ok(covered[key] >= 16, `case ${c} ${key}: the interval held the true value ${truth} on ${covered[key]}/${logs} logs`);
+        close(sum[key] / logs, truth, 0.006, `case ${c} ${key}: mean estimate over ${logs} logs`);
+      }
+    }
+  });
+
+  test('the paired difference interval is computed on shared resamples', () => {
+    const ctr = [0.02, 0.05, 0.1, 0.2, 0.08];
+    const uniform = [0.2, 0.2, 0.2, 0.2, 0.2];
+    const { inputs: a } = syntheticLog(4000, 7, uniform, [0.05, 0.05, 0.2, 0.6, 0.1], ctr);
+    const random: OpeInputs = { ...a, targetPropensity: a.loggingPropensity, targetRewardHat: a.rewardHat };
+    const same: OpeInputs = { ...random };
+    const boot = bootstrapOpe([a, random, same], { resamples: 400, seed: 42 });
+    const est = (k: number) => ({ estimates: opeEstimates([a, random, same][k]), replicates: boot.replicates[k] });
+    // a policy against itself on the same resamples: no variation at all
+    const zero = pairedDifference(est(2), est(1));
+    for (const key of ['ips', 'snips', 'dr'] as const) assert.deepEqual(zero.intervals[key], [0, 0]);
+    assert.ok(boot.intervals[1].snips[1] - boot.intervals[1].snips[0] > 0.005, 'while each policy alone varies');
+    // the difference's replicates are replicate-by-replicate differences
+    const d = pairedDifference(est(0), est(1));
+    const direct = percentileInterval(boot.replicates[0].map((r, i) => r.snips - boot.replicates[1][i].snips));
+    assert.deepEqual(d.intervals.snips, direct);
+    close(d.estimates.snips, opeEstimates(a).snips - opeEstimates(random).snips, 1e-12);
+    // unpaired resamples (another seed for the baseline) give a wider interval for the same difference
+    const other = bootstrapOpe([random], { resamples: 400, seed: 7 });
+    const unpaired = percentileInterval(boot.replicates[0].map((r, i) => r.snips - other.replicates[0][i].snips));
+    assert.ok(d.intervals.snips[1] - d.intervals.snips[0] < unpaired[1] - unpaired[0], `paired ${d.intervals.snips} vs unpaired ${unpaired}`);
+    assert.throws(() => pairedDifference(est(0), { ...est(1), replicates: boot.replicates[1].slice(1) }), RangeError);
+  });
+
+  test('effective sample size: all rows on-policy, one row when a single row carries the weight', () => {
+    const n = 50;
+    const on: OpeInputs = {
+      reward: new Float64Array(n),
+      loggingPropensity: new Float64Array(n).fill(0.1),
+      targetPropensity: new Float64Array(n).fill(0.1),
+    };
+    close(effectiveSampleSize(on), n, 1e-9);
+    const one: OpeInputs = { ...on, targetPropensity: Float64Array.from({ length: n }, (_, i) => (i === 3 ? 1 : 0)) };
+    close(effectiveSampleSize(one), 1, 1e-9);
+    assert.equal(effectiveSampleSize({ ...on, targetPropensity: new Float64Array(n) }), 0);
+  });
+
+  test('the ope command takes any campaign, by name, as the only one of a folder, or as the path of its random log', () => {
+    assert.deepEqual(parseOpeArgs(['data/site', '--campaign', 'kids', '--json']), { dir: 'data/site', campaign: 'kids', json: true, options: {} });
+    assert.deepEqual(parseOpeArgs(['data/site/random/shoes.csv', '--min-evidence-clicks=5']), {
+      dir: 'data/site',
+      campaign: 'shoes',
+      json: false,
+      options: { minEvidenceClicks: 5 },
+    });
+    assert.equal(parseOpeArgs(['data/open-bandit']).campaign, 'men', 'the only campaign of the folder');
+    assert.throws(() => parseOpeArgs(['data/open-bandit', '--floor', 'x']), /--floor needs a number/);
   });
 });
 
@@ -468,6 +681,18 @@ describe('runOpe on a directory laid out like Open Bandit', () => {
         assert.ok(e.snips_ci[0] <= e.snips && e.snips <= e.snips_ci[1]);
       }
       assert.equal(summary.sanity_random_ci_contains_observed, true);
+      // how much to trust it: effective sample size, the paired difference with random, the Monte Carlo error
+      const policy = summary.estimates.policy;
+      close(summary.estimates.random.ess, summary.eval_rows, 1e-6, 'ESS of the logging policy itself');
+      assert.ok(policy.ess > 0 && policy.ess < summary.eval_rows, `policy ESS ${policy.ess}`);
+      for (const k of ['ips', 'snips', 'dr']) {
+        const [lo, hi] = policy.diff_vs_random[`${k}_ci`];
+        assert.ok(lo <= policy.diff_vs_random[k] && policy.diff_vs_random[k] <= hi, `${k} difference inside its interval`);
+      }
+      assert.ok(policy.monte_carlo.draws_per_row >= 20 && policy.monte_carlo.se.snips >= 0);
+      assert.equal(policy.monte_carlo.below_tenth_of_interval, true);
+      assert.equal(policy.switch_engaged_share, 0, 'hundreds of clicks per item: the switch is released');
+      assert.equal(summary.policy_not_below_random, true);
       // items 2, 4, 5 are far better and the item context singles them out: the learned policy finds them
       assert.ok(summary.estimates.policy.snips > summary.estimates.random.snips + 0.05, JSON.stringify(summary.estimates));
     } finally {

@@ -98,6 +98,39 @@ describe('SlateMixer', () => {
   });
 });
 
+describe('the contextual policy behind the conservative switch', () => {
+  const features = (i: number, source: (typeof SOURCES)[number]): number[] => [1, i / 60, 0, 0, 0, ...SOURCES.map((s) => (s === source ? 1 : 0))];
+
+  test('with no data it chooses as the population prior does; its evidence releases the switch', () => {
+    const config = { policy: 'contextual' as const, rate: 0.5, decay: 1, draws: 200, prior: 'population' as const, minEvidence: 20 };
+    const contextual = new SlateMixer(config).compose(lists(), 10, mulberry32(4), features);
+    const thompson = new SlateMixer({ ...config, policy: 'thompson' }).compose(lists(), 10, mulberry32(4));
+    for (const [i, s] of contextual.entries()) {
+      if (s.slot < 5) continue;
+      assert.equal(s.byPrior, true, `slot ${s.slot}: the switch is engaged without data`);
+      assert.ok(s.features, 'the linear model learns from the slots the prior chose');
+      assert.deepEqual(s.sourcePropensities, thompson[i].sourcePropensities, 'the same choice probabilities as the population prior');
+      assert.equal(s.item, thompson[i].item);
+    }
+    // feedback on those slots accumulates evidence until the linear model chooses by itself
+    const mixer = new SlateMixer(config);
+    const rand = mulberry32(9);
+    let releasedAfter = -1;
+    for (let round = 0; round < 200 && releasedAfter < 0; round++) {
+      const slate = mixer.compose(lists(), 10, rand, features);
+      if (slate.some((s) => s.slot >= 5 && !s.byPrior)) releasedAfter = round;
+      for (const s of slate) mixer.feedback(s, s.source === 'content' ? 1 : 0);
+    }
+    assert.ok(releasedAfter > 0, `released after ${releasedAfter} slates (engaged at first)`);
+    const never = new SlateMixer({ ...config, minEvidence: 1e9 });
+    for (let round = 0; round < 20; round++) {
+      const slate = never.compose(lists(), 10, rand, features);
+      assert.ok(slate.slice(5).every((s) => s.byPrior));
+      for (const s of slate) never.feedback(s, 1);
+    }
+  });
+});
+
 describe('exploration in the engine', () => {
   const clicks = ['356', '318', '296', '593'];
 

@@ -425,6 +425,21 @@ export abstract class LinearBandit {
   }
 
   /**
+   * Evidence behind the posterior prediction at x, in observations: how many updates
+   * with context x alone would give the prediction x^T theta its current precision,
+   * 1 / (x^T A^-1 x) - ridge / |x|^2. 0 with no data (and for x = 0). The
+   * conservative switch (`conservativeSlate`) compares it with its threshold.
+   */
+  evidence(x: FeatureVector): number {
+    let norm = 0;
+    for (let i = 0; i < x.length; i++) norm += x[i] * x[i];
+    if (norm === 0) return 0;
+    const sd = this.uncertainty(x);
+    if (sd === 0) return Infinity;
+    return Math.max(0, 1 / (sd * sd) - this.ridge / norm);
+  }
+
+  /**
    * Records the reward observed for the chosen context. `weight` (>= 0) counts the
    * observation that many times, e.g. 1 / propensity when learning from a log that
    * was not collected uniformly at random.
@@ -747,4 +762,145 @@ export function estimateSlatePropensities(
   }
   for (const row of rows) for (let i = 0; i < candidates; i++) row[i] /= draws;
   return rows;
+}
+
+/**
+ * Exact position propensities of a Thompson-sampling slate over independent Beta
+ * arms (each arm draws from its posterior, the slate is the greedy order of the
+ * draws): `result[position][arm]`. Computed by integrating over a grid (`grid`
+ * cells over the range that holds the posteriors' mass), enumerating the ordered
+ * prefixes, so it is meant for small slates (arms <= 8, size <= 3), as the
+ * reference the Monte Carlo estimates are checked against.
+ */
+export function exactBetaSlatePropensities(posteriors: readonly BetaPosterior[], size: number, grid = 4000): Float64Array[] {
+  const n = posteriors.length;
+  const k = Math.min(size, n);
+  if (n > 8 || k > 3)
+    throw new RangeError(`exactBetaSlatePropensities: small slates only (at most 8 arms, 3 positions), got ${n} arms, ${k} positions`);
+  // range holding the mass: mean +- 12 sd of every posterior, inside [0, 1]
+  let lo = 1;
+  let hi = 0;
+  for (const { alpha, beta } of posteriors) {
+    const m = alpha / (alpha + beta);
+    const sd = Math.sqrt((alpha * beta) / ((alpha + beta) ** 2 * (alpha + beta + 1)));
+    lo = Math.min(lo, Math.max(0, m - 12 * sd));
+    hi = Math.max(hi, Math.min(1, m + 12 * sd));
+  }
+  const h = (hi - lo) / grid;
+  // per arm: probability mass of each cell (midpoint rule in log space, renormalised) and its CDF at the cell's end
+  const mass = posteriors.map(({ alpha, beta }) => {
+    const logs = Float64Array.from({ length: grid }, (_, g) => {
+      const x = lo + (g + 0.5) * h;
+      return (alpha - 1) * Math.log(x) + (beta - 1) * Math.log(1 - x);
+    });
+    const top = Math.max(...logs);
+    const cells = logs.map((l) => Math.exp(l - top));
+    const total = cells.reduce((s, v) => s + v, 0);
+    return cells.map((v) => v / total);
+  });
+  // CDF at the cell's midpoint: the mass below it plus half its own (ties inside a cell split evenly)
+  const cdf = mass.map((cells) => {
+    const out = new Float64Array(grid);
+    let below = 0;
+    for (let g = 0; g < grid; g++) {
+      out[g] = below + cells[g] / 2;
+      below += cells[g];
+    }
+    return out;
+  });
+  const rows = Array.from({ length: k }, () => new Float64Array(n));
+  // P(a_1 > a_2 > ... > a_j > every other arm) by dynamic programming from the last position up
+  const prefixes = (len: number, prefix: number[]): void => {
+    if (prefix.length === len) {
+      const rest = posteriors.map((_, a) => a).filter((a) => !prefix.includes(a));
+      let g = new Float64Array(grid);
+      for (let c = 0; c < grid; c++) {
+        let p = mass[prefix[len - 1]][c];
+        for (const o of rest) p *= cdf[o][c];
+        g[c] = p;
+      }
+      for (let j = len - 2; j >= 0; j--) {
+        const next = new Float64Array(grid);
+        let below = 0;
+        for (let c = 0; c < grid; c++) {
+          next[c] = mass[prefix[j]][c] * (below + g[c] / 2);
+          below += g[c];
+        }
+        g = next;
+      }
+      rows[len - 1][prefix[len - 1]] += g.reduce((s, v) => s + v, 0);
+      return;
+    }
+    for (let a = 0; a < n; a++) if (!prefix.includes(a)) prefixes(len, [...prefix, a]);
+  };
+  for (let len = 1; len <= k; len++) prefixes(len, []);
+  return rows;
+}
+
+// ---------------------------------------------------------------------------
+// Uncertainty-aware, conservative slate policies
+// ---------------------------------------------------------------------------
+
+/** A per-position distribution over candidates: `rows[position][candidate]`, every row summing to 1. */
+export type SlateDistribution = Float64Array[];
+
+/** The uniform slate distribution (the uniform random policy's marginals). */
+export function uniformSlate(candidates: number, size: number): SlateDistribution {
+  return Array.from({ length: Math.min(size, candidates) }, () => new Float64Array(candidates).fill(1 / candidates));
+}
+
+export interface ConservativeOptions {
+  /**
+   * The switch's threshold: while the evidence behind the policy's choices (in the
+   * caller's unit, e.g. effective clicks) is below it, the policy is the prior.
+   */
+  minEvidence: number;
+  /** Share of the prior always mixed in once released (keeps every action's probability positive). Default 0.1. */
+  floor?: number;
+}
+
+/** The posterior-sampling policy after the conservative switch. */
+export interface ConservativeSlate {
+  /** `rows[position][candidate]`: trust * posterior sampling + (1 - trust) * prior. */
+  rows: SlateDistribution;
+  /** Weight of the posterior-sampling policy: 0 while the switch is engaged, 1 - floor once released. */
+  trust: number;
+  /** Whether the switch is engaged (evidence below the threshold): the policy is then exactly the prior. */
+  engaged: boolean;
+  /** The evidence the switch compared with its threshold. */
+  evidence: number;
+  /** The posterior-sampling distribution alone (null while engaged: it was not needed). */
+  posterior: SlateDistribution | null;
+}
+
+/**
+ * Trust in the posterior-sampling policy for a given evidence: 0 below
+ * `minEvidence` (the switch engaged), `1 - floor` at or above it (released).
+ */
+export function conservativeTrust(evidence: number, options: ConservativeOptions): number {
+  const floor = options.floor ?? 0.1;
+  if (!(options.minEvidence >= 0) || !(floor >= 0 && floor <= 1))
+    throw new RangeError(`conservativeTrust: minEvidence must be >= 0 and floor in [0, 1], got ${options.minEvidence}, ${floor}`);
+  return evidence >= options.minEvidence ? 1 - floor : 0;
+}
+
+/**
+ * Posterior sampling with a conservative switch. `posterior()` returns the
+ * posterior-sampling policy's per-position probabilities (exact, or by Monte Carlo
+ * with `estimateSlatePropensities`); it is only called once the switch is released.
+ * While `evidence` is below `minEvidence` the result is `prior` itself, exactly;
+ * above it, `(1 - floor) * posterior + floor * prior`.
+ */
+export function conservativeSlate(
+  posterior: () => SlateDistribution,
+  prior: SlateDistribution,
+  evidence: number,
+  options: ConservativeOptions,
+): ConservativeSlate {
+  const trust = conservativeTrust(evidence, options);
+  if (trust === 0) return { rows: prior.map((r) => Float64Array.from(r)), trust, engaged: true, evidence, posterior: null };
+  const p = posterior();
+  if (p.length !== prior.length) throw new RangeError(`conservativeSlate: posterior has ${p.length} positions, the prior ${prior.length}`);
+  const rows = p.map((row, k) => Float64Array.from(row, (v, c) => trust * v + (1 - trust) * prior[k][c]));
+  return { rows, trust, engaged: false, evidence, posterior: p };
 }

@@ -8,7 +8,11 @@
  *
  * - 'thompson': Beta-Bernoulli Thompson sampling over the sources of each slot;
  * - 'contextual': linear Thompson sampling over item features (the ranking's
- *   components, the source, the rank), choosing items directly;
+ *   components, the source, the rank), choosing items directly, behind a
+ *   conservative switch: while the linear model's evidence behind the candidate it
+ *   favours is below `minEvidence` observations, the slot is chosen as 'thompson'
+ *   chooses it (the population prior and the visitor's own source evidence), and
+ *   the linear model keeps learning from those slots;
  * - 'off' or rate 0: pure exploitation (the ranking as is).
  *
  * Every shown item carries its propensity (the probability that the policy put
@@ -44,6 +48,12 @@ export interface ExplorationConfig {
   decay: number;
   /** Monte-Carlo draws for propensities. */
   draws: number;
+  /**
+   * 'contextual' only: the conservative switch's threshold, in observations behind the
+   * candidate the linear model favours (`LinearBandit.evidence`). Below it the slot is
+   * chosen by the population prior's Thompson sampling. Default 100.
+   */
+  minEvidence?: number;
 }
 
 // priorStrength 1000: the best of 50 / 200 / 1000 on the replay's tuning users (npm run eval -- replay <movielens>
@@ -55,6 +65,7 @@ export const DEFAULT_EXPLORATION: ExplorationConfig = {
   draws: 200,
   prior: 'population',
   priorStrength: 1000,
+  minEvidence: 100,
 };
 
 /** Candidate lists per source: item indices, best first. */
@@ -75,6 +86,8 @@ export interface ShownItem {
   sourcePropensities: Partial<Record<Source, number>>;
   /** Context used by the contextual policy. */
   features?: number[];
+  /** 'contextual' only: the conservative switch was engaged, so the population prior's Thompson sampling chose this slot. */
+  byPrior?: boolean;
 }
 
 export interface MixerState {
@@ -198,6 +211,16 @@ export class SlateMixer {
     }
     if (!cands.length) return null;
     const contexts = cands.map((c) => c.x);
+    // the conservative switch: too little evidence behind the candidate the model favours -> the prior chooses
+    const favoured = contexts[argmax(this.linear.means(contexts))];
+    if (this.linear.evidence(favoured) < (this.config.minEvidence ?? DEFAULT_EXPLORATION.minEvidence ?? 0)) {
+      const next = (source: Source): number | undefined => lists[source].find((i) => !used.has(i));
+      const available = SOURCES.filter((s) => next(s) !== undefined);
+      if (!available.length) return null;
+      const pick = this.pickThompson(available, next, slot, rand);
+      const rank = lists[pick.source].indexOf(pick.item);
+      return { ...pick, features: features(pick.item, pick.source, rank), byPrior: true };
+    }
     const shares = winShares(() => this.linear.scores(contexts, rand), cands.length, this.config.draws);
     const chosen = argmax(this.linear.scores(contexts, rand));
     const sourcePropensities: Partial<Record<Source, number>> = {};
@@ -217,7 +240,7 @@ export class SlateMixer {
   feedback(shown: ShownItem, reward: number): void {
     if (shown.features) {
       this.linear.update(shown.features, reward < 0 ? -1 : reward);
-      return;
+      if (!shown.byPrior) return;
     }
     const sources = Object.keys(shown.sourcePropensities);
     if (sources.length === 1 && sources[0] === 'ranked' && shown.propensity === 1) return; // a fixed slot: nothing was chosen
