@@ -10,7 +10,7 @@
  */
 import './demo.css';
 import { createRecommender, RecommenderError } from '../src';
-import type { Backend, CatalogItem, EngineEvent, EngineStats, EventType, Progress, Recommender, StoredEvent } from '../src/types';
+import type { Backend, CatalogItem, EngineEvent, EngineStats, EventType, Progress, Recommender, RecommenderOptions, StoredEvent } from '../src/types';
 import { $, el, EVENT_LABEL, formatBytes, fromRecommendations, genresOf, renderCards, type CardModel } from './demo-cards';
 
 declare global {
@@ -32,9 +32,24 @@ const SEARCH_DEBOUNCE_MS = 150;
 const ANCHOR_TYPES: ReadonlySet<EventType> = new Set<EventType>(['click', 'view']);
 
 // '#backend=webgpu' / '#backend=wasm' forces a compute path (README; e2e uses it).
-const hashBackend = new URLSearchParams(location.hash.slice(1)).get('backend');
+const hash = new URLSearchParams(location.hash.slice(1));
+const hashBackend = hash.get('backend');
 const backend = hashBackend === 'webgpu' || hashBackend === 'wasm' || hashBackend === 'js' ? hashBackend : 'auto';
-const recs = createRecommender({ backend, globalModel: 'global-movielens', rankingHeads: 'ranking-heads' });
+// Measurement (off by default). '#measurement=on' (the toggle): reports are built and shown, none sent (dry run);
+// '#measurement=send': POSTed to ./measure (e2e); '#measure-gap=ms' / '#measure-delay=ms' shorten the visit and the delay.
+const measureMode = hash.get('measurement');
+const measurement: RecommenderOptions['measurement'] =
+  measureMode === 'on' || measureMode === 'send'
+    ? {
+        endpoint: 'measure',
+        placement: 'demo',
+        dryRun: measureMode === 'on',
+        visitGapMs: Number(hash.get('measure-gap') ?? 15_000),
+        maxDelayMs: Number(hash.get('measure-delay') ?? 2_000),
+        variants: [{ name: 'control' }, { name: 'more-exploration', exploration: { rate: 0.4 } }],
+      }
+    : undefined;
+const recs = createRecommender({ backend, globalModel: 'global-movielens', rankingHeads: 'ranking-heads', measurement });
 window.__recs = recs;
 
 /** The catalog as the page sees it, for browsing and for titles in history. */
@@ -133,6 +148,9 @@ function onEngineEvent(e: EngineEvent): void {
       // a call that fails because of it shows the visitor text through its own rejection
       console.warn(`[on-device-recs demo] ${e.code}: ${e.message} ${e.fix}`.trim());
       break;
+    case 'measurement':
+      showReport(e.report, e.sent);
+      break;
     case 'change':
       // events from another tab, a history reload, or a deletion
       if (e.what === 'deleted') {
@@ -144,6 +162,29 @@ function onEngineEvent(e: EngineEvent): void {
   }
 }
 recs.on(onEngineEvent);
+
+// ------------------------------------------------------------------ measurement toggle
+
+const measureToggle = $<HTMLInputElement>('#measurement-toggle');
+measureToggle.checked = measurement !== undefined;
+$('#measurement-note').textContent = !measurement
+  ? 'Off: nothing is sent. Turn it on to see the private reports this page would send.'
+  : measurement.dryRun
+    ? 'On (preview): after 15 s without new recommendations, your visit becomes one randomized report, shown here; none is sent.'
+    : 'On: reports are sent to ./measure.';
+measureToggle.addEventListener('change', () => {
+  const next = new URLSearchParams(location.hash.slice(1));
+  if (measureToggle.checked) next.set('measurement', 'on');
+  else next.delete('measurement');
+  location.hash = next.toString();
+  location.reload();
+});
+
+/** A report that left the device (or would have): shown as the exact text, never parsed as HTML. */
+function showReport(body: string, sent: boolean): void {
+  const list = $('#measurement-reports');
+  list.prepend(el('li', { attrs: { 'data-sent': String(sent) } }, [el('code', { text: body.trimEnd() })]));
+}
 
 // ------------------------------------------------------------------ card actions
 

@@ -22,6 +22,10 @@
  * | `data-autotrack` | `on` (default: clicks and views), `clicks`, `views` or `off` |
  * | `data-offline` | URL of the service worker to register for offline use (e.g. `/recs-sw.js`) |
  * | `data-store-name` | IndexedDB database name |
+ * | `data-measurement-endpoint` | opt-in measurement: URL the private reports are POSTed to (off without it) |
+ * | `data-measurement-placement`, `data-measurement-epsilon`, `data-measurement-daily-epsilon` | the placement's name, epsilon per report, per visitor per day |
+ * | `data-measurement-variants` | A/B variants as JSON, e.g. `[{"name":"a"},{"name":"b","exploration":{"rate":0.4}}]` |
+ * | `data-measurement-dry-run` | present: build the reports, send none |
  *
  * Afterwards `window.onDeviceRecs` holds `{ recommender, ready, refresh }` and
  * `document` receives an `on-device-recs:ready` event (or `on-device-recs:error`).
@@ -80,6 +84,24 @@ function start(): EmbedHandle | undefined {
     const rate = Number(data.exploration);
     options.exploration = data.exploration === 'off' ? { policy: 'off' } : Number.isFinite(rate) ? { rate } : undefined;
     if (!options.exploration) fail(`data-exploration="${data.exploration}" is neither a rate between 0 and 1 nor "off"; the default is used.`);
+  }
+  if (data.measurementEndpoint) {
+    const m: NonNullable<RecommenderOptions['measurement']> = { endpoint: data.measurementEndpoint };
+    if (data.measurementPlacement) m.placement = data.measurementPlacement;
+    // numbers are checked by createRecommender(): a wrong one is refused there (NaN included)
+    if (data.measurementEpsilon) m.epsilon = Number(data.measurementEpsilon);
+    if (data.measurementDailyEpsilon) m.dailyEpsilon = Number(data.measurementDailyEpsilon);
+    if (data.measurementDryRun !== undefined) m.dryRun = data.measurementDryRun !== 'false';
+    let variantsOk = true;
+    if (data.measurementVariants) {
+      try {
+        m.variants = JSON.parse(data.measurementVariants) as typeof m.variants;
+      } catch {
+        variantsOk = false;
+        fail('data-measurement-variants is not JSON (e.g. [{"name":"a"},{"name":"b","diversity":0.4}]); measurement stays off.');
+      }
+    }
+    if (variantsOk) options.measurement = m;
   }
   let recommender: Recommender;
   try {

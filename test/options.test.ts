@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveOptions, resolvePageOptions, showValue, type ResolvedOptions } from '../src/options';
+import { resolveOptions, resolvePageOptions, showValue, withVariant, type ResolvedOptions } from '../src/options';
 import { RecommenderError } from '../src/errors';
 import { DEFAULT_EXPLORATION } from '../src/exploration/mixer';
 import { DEFAULT_TASK_WEIGHTS } from '../src/ranking/heads';
@@ -54,6 +54,7 @@ test('defaults: nothing given (or undefined) resolves to the documented defaults
       maxEvents: 10_000,
       maxEventAgeDays: 365,
       exploration: { ...DEFAULT_EXPLORATION },
+      measurement: null,
     });
     assert.ok(Number.isInteger(seed) && seed >= 0 && seed < 2 ** 31, `seed ${seed}`);
   }
@@ -341,6 +342,107 @@ test('exploration: DEFAULT_EXPLORATION by default; each field replaces its defau
   refused({ exploration: { prior: { explore: 2 } } }, 'exploration.prior.explore');
   refused({ exploration: { prior: { explor: 0.1 } } }, 'exploration.prior.explor', /not a source/);
   for (const bad of [0, -1, Infinity, NaN, '200']) refused({ exploration: { priorStrength: bad } }, 'exploration.priorStrength');
+});
+
+// ------------------------------------------------------------------ measurement (opt-in), one test per field
+
+const M = { endpoint: '/measure' };
+const measured = (m: Record<string, unknown>, other: Record<string, unknown> = {}) => resolve({ ...other, measurement: { ...M, ...m } }).measurement!;
+
+test('measurement: off (null) by default; an object with an endpoint turns it on with the documented defaults; unknown keys refused', () => {
+  assert.equal(resolve({}).measurement, null);
+  assert.equal(resolve({ measurement: undefined }).measurement, null);
+  assert.deepEqual(measured({}), {
+    endpoint: 'https://shop.example/measure',
+    placement: 'default',
+    epsilon: 4,
+    dailyEpsilon: 8,
+    visitGapMs: 30 * 60_000,
+    maxDelayMs: 10 * 60_000,
+    dryRun: false,
+    variants: [],
+    variant: 0,
+  });
+  refused({ measurement: true }, 'measurement');
+  refused({ measurement: { ...M, epsilonn: 2 } }, 'measurement.epsilonn');
+});
+
+test('measurement.endpoint: required; absolute against the page; same origin; http(s); no query, fragment or credentials', () => {
+  assert.equal(measured({ endpoint: 'collect' }).endpoint, 'https://shop.example/shop/collect');
+  refused({ measurement: {} }, 'measurement.endpoint');
+  refused({ measurement: { endpoint: '' } }, 'measurement.endpoint');
+  refused({ measurement: { endpoint: 'https://tracker.example/m' } }, 'measurement.endpoint', /another origin/);
+  refused({ measurement: { endpoint: '/m?uid=42' } }, 'measurement.endpoint', /query/);
+  refused({ measurement: { endpoint: '/m#x' } }, 'measurement.endpoint');
+  refused({ measurement: { endpoint: 'https://u:p@shop.example/m' } }, 'measurement.endpoint');
+  refused({ measurement: { endpoint: 'data:text/plain,x' } }, 'measurement.endpoint');
+});
+
+test('measurement.allowCrossOrigin: false by default; true allows an endpoint on another origin; must be a boolean', () => {
+  assert.equal(measured({ endpoint: 'https://stats.example/m', allowCrossOrigin: true }).endpoint, 'https://stats.example/m');
+  refused({ measurement: { ...M, allowCrossOrigin: 'yes' } }, 'measurement.allowCrossOrigin');
+});
+
+test("measurement.placement: 'default' by default; a short lower-case name, not an identifier or a payload", () => {
+  assert.equal(measured({ placement: 'home-top_2' }).placement, 'home-top_2');
+  for (const bad of ['', 'Home', 'a'.repeat(33), 'sku 42', '-x', 42]) refused({ measurement: { ...M, placement: bad } }, 'measurement.placement');
+});
+
+test('measurement.epsilon: 4 by default; from 0.1 to 10', () => {
+  assert.equal(measured({ epsilon: 1 }).epsilon, 1);
+  assert.equal(measured({ epsilon: 10 }).epsilon, 10);
+  for (const bad of [0, 0.05, 11, NaN, Infinity, '4']) refused({ measurement: { ...M, epsilon: bad } }, 'measurement.epsilon');
+});
+
+test("measurement.dailyEpsilon: 8 by default (at least the report's epsilon); from the report's epsilon to 100", () => {
+  assert.equal(measured({ dailyEpsilon: 4 }).dailyEpsilon, 4);
+  assert.equal(measured({ epsilon: 10 }).dailyEpsilon, 10, 'the default is never below one report');
+  refused({ measurement: { ...M, epsilon: 4, dailyEpsilon: 3 } }, 'measurement.dailyEpsilon');
+  for (const bad of [101, Infinity, NaN, '8']) refused({ measurement: { ...M, dailyEpsilon: bad } }, 'measurement.dailyEpsilon');
+});
+
+test('measurement.variants: none by default; 2 to 8 named variants resolved like the options they replace; errors name the variant', () => {
+  const base = { diversity: 0.2, exploration: { rate: 0.3, decay: 0.9 }, globalModel: 'g' };
+  const m = measured(
+    { variants: [{ name: 'control' }, { name: 'b', exploration: { rate: 0.5 }, diversity: 0.6, globalModel: null, taskWeights: { conversion: 1 } }] },
+    base,
+  );
+  assert.deepEqual(
+    m.variants.map((v) => v.name),
+    ['control', 'b'],
+  );
+  assert.equal(m.variants[0].overrides.exploration.rate, 0.3);
+  assert.equal(m.variants[0].overrides.globalModel, 'g');
+  assert.equal(m.variants[1].overrides.exploration.rate, 0.5);
+  assert.equal(m.variants[1].overrides.exploration.decay, 0.9, 'nested fields merge over the base');
+  assert.equal(m.variants[1].overrides.diversity, 0.6);
+  assert.equal(m.variants[1].overrides.globalModel, null, 'model off');
+  assert.deepEqual(m.variants[1].overrides.taskWeights, { click: 1, conversion: 1 });
+  const applied = withVariant(resolve({ ...base, measurement: { ...M, variants: [{ name: 'a' }, { name: 'b', diversity: 0.6 }] } }), 1);
+  assert.equal(applied.diversity, 0.6);
+  assert.equal(applied.measurement?.variant, 1);
+  refused({ measurement: { ...M, variants: [{ name: 'only' }] } }, 'measurement.variants');
+  refused({ measurement: { ...M, variants: Array.from({ length: 9 }, (_, i) => ({ name: `v${i}` })) } }, 'measurement.variants');
+  refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'a' }] } }, 'measurement.variants', /distinct/);
+  refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'b c' }] } }, 'measurement.variants[1].name');
+  refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'b', diversity: 2 }] } }, 'measurement.variants[1].diversity');
+  refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'b', exploration: { rate: 3 } }] } }, 'measurement.variants[1].exploration.rate');
+  refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'b', seed: 1 }] } }, 'measurement.variants[1].seed');
+});
+
+test('measurement.visitGapMs: 30 minutes by default; an integer of ms from 1 to a day', () => {
+  assert.equal(measured({ visitGapMs: 500 }).visitGapMs, 500);
+  for (const bad of [0, 1.5, 24 * 3600_000 + 1, '500']) refused({ measurement: { ...M, visitGapMs: bad } }, 'measurement.visitGapMs');
+});
+
+test('measurement.maxDelayMs: 10 minutes by default; an integer of ms from 0 to a day', () => {
+  assert.equal(measured({ maxDelayMs: 0 }).maxDelayMs, 0);
+  for (const bad of [-1, 0.5, 24 * 3600_000 + 1, '0']) refused({ measurement: { ...M, maxDelayMs: bad } }, 'measurement.maxDelayMs');
+});
+
+test('measurement.dryRun: false by default; true or false', () => {
+  assert.equal(measured({ dryRun: true }).dryRun, true);
+  refused({ measurement: { ...M, dryRun: 1 } }, 'measurement.dryRun');
 });
 
 test('createRecommender() checks the options synchronously, before it needs a worker', () => {
