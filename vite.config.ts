@@ -2,10 +2,9 @@ import { createReadStream, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 import { STRICT_CSP } from './support/csp';
+import { ALL_ORT_FILES } from './src/runtime/ort-files';
 
 const ORT_DIST = resolve(import.meta.dirname, 'node_modules', 'onnxruntime-web', 'dist');
-/** The onnxruntime-web runtime files the default build loads (JSEP build: WASM + WebGPU). */
-const ORT_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'];
 
 /** Serves onnxruntime-web's wasm from the site's own origin under /ort/ (dev) and copies it into the build. */
 function onnxRuntimeAssets(): Plugin {
@@ -14,13 +13,13 @@ function onnxRuntimeAssets(): Plugin {
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
         const name = req.url?.split('?')[0].replace(/^.*\/ort\//, '');
-        if (!req.url?.includes('/ort/') || !name || !ORT_FILES.includes(name)) return next();
+        if (!req.url?.includes('/ort/') || !name || !ALL_ORT_FILES.includes(name)) return next();
         res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
         createReadStream(join(ORT_DIST, name)).pipe(res);
       });
     },
     generateBundle() {
-      for (const name of ORT_FILES) this.emitFile({ type: 'asset', fileName: `ort/${name}`, source: readFileSync(join(ORT_DIST, name)) });
+      for (const name of ALL_ORT_FILES) this.emitFile({ type: 'asset', fileName: `ort/${name}`, source: readFileSync(join(ORT_DIST, name)) });
     },
   };
 }

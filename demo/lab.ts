@@ -2,9 +2,9 @@
  * The lab page's script: exposes the engine's compute paths to tests and
  * benchmarks as `window.lab`. Same modules as the worker, on the page thread.
  */
-import * as ort from 'onnxruntime-web';
 import { OnnxSentenceEncoder } from '../src/encoding/encoder';
 import { fetchReader } from '../src/runtime/model-files';
+import { configureOrt, loadOrt } from '../src/runtime/onnx';
 import type { Backend } from '../src/types';
 import { OnnxRankingHeads } from '../src/ranking/heads';
 import { mulberry32 } from '../src/math/random';
@@ -50,9 +50,9 @@ function randomUnitRows(n: number, dims: number, seed: number, dupEvery = 0): Fl
 
 let scorer: Promise<WebGpuScorer | null> | null = null;
 
-ort.env.wasm.wasmPaths = new URL('ort/', document.baseURI).href;
-ort.env.wasm.numThreads = 1;
-ort.env.logLevel = 'error';
+// the lab compares WebGPU with WASM in one page: the WebGPU build of onnxruntime serves both providers
+configureOrt(new URL('ort/', document.baseURI).href);
+const ortBuild = loadOrt('webgpu');
 
 const encoders = new Map<string, Promise<OnnxSentenceEncoder>>();
 
@@ -61,7 +61,7 @@ function encoder(backend: 'webgpu' | 'wasm', name = 'glove-sif-100d'): Promise<O
   let e = encoders.get(key);
   if (!e) {
     const folder = new URL(`models/${name}/`, document.baseURI).href;
-    e = OnnxSentenceEncoder.create({ ort, reader: fetchReader(folder), where: folder, backend });
+    e = ortBuild.then((ort) => OnnxSentenceEncoder.create({ ort, reader: fetchReader(folder), where: folder, backend }));
     encoders.set(key, e);
   }
   return e;
@@ -72,7 +72,7 @@ function heads(backend: 'webgpu' | 'wasm'): Promise<OnnxRankingHeads> {
   let h = headsByBackend.get(backend);
   if (!h) {
     const folder = new URL('models/ranking-heads/', document.baseURI).href;
-    h = OnnxRankingHeads.create({ ort, reader: fetchReader(folder), where: folder, backend });
+    h = ortBuild.then((ort) => OnnxRankingHeads.create({ ort, reader: fetchReader(folder), where: folder, backend }));
     headsByBackend.set(backend, h);
   }
   return h;
@@ -239,7 +239,7 @@ const lab: Lab = {
       gpuScorer.upload(qItems);
       gpu = await gpuScorer.topK(qQueries, k, excluded);
     }
-    const wasmScorer = await WasmScorer.create(ort, qItems);
+    const wasmScorer = await WasmScorer.create(await ortBuild, qItems);
     const wasm = await wasmScorer.topK(qQueries, k, excluded);
     await wasmScorer.dispose();
     return { gpu, wasm, js: { indices: jsTop, scores: jsTop.map((i) => scores[i]) }, adapter: gpuScorer?.adapterInfo ?? 'none' };
@@ -271,7 +271,7 @@ const lab: Lab = {
     };
     const out: Record<string, { p50_ms: number; p95_ms: number } | null> = {};
     out.js = await stats(async () => topK(scoreQuantized(qItems, qQueries), k, excluded));
-    const wasmScorer = await WasmScorer.create(ort, qItems);
+    const wasmScorer = await WasmScorer.create(await ortBuild, qItems);
     out.wasm = await stats(() => wasmScorer.topK(qQueries, k, excluded));
     await wasmScorer.dispose();
     scorer ??= WebGpuScorer.create();

@@ -62,7 +62,7 @@ test('ranking heads: WebGPU and WASM in Chromium agree with Node (WASM) within 1
   assert.equal(gpu.backend, 'webgpu');
   assert.equal(wasm.backend, 'wasm');
   const where = join(MODELS_DIR, 'ranking-heads');
-  const heads = await OnnxRankingHeads.create({ ort: nodeOrt(), reader: fileReader(where), where, backend: 'wasm' });
+  const heads = await OnnxRankingHeads.create({ ort: await nodeOrt(), reader: fileReader(where), where, backend: 'wasm' });
   const node = await heads.predict(Float32Array.from(features), rows);
   await heads.dispose();
   let maxDiff = 0;

@@ -236,16 +236,19 @@ describe('model folder integrity', () => {
         const bytes = readFileSync(join(dir, file));
         bytes[Math.floor(bytes.length / 2)] ^= 0x01;
         writeFileSync(join(dir, file), bytes);
-        await assert.rejects(OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: fileReader(dir), where: dir, backend: 'wasm' }), (e: unknown) => {
-          assert.ok(e instanceof RecommenderError, `a RecommenderError, got ${String(e)}`);
-          assert.equal(e.code, 'model_integrity');
-          assert.match(e.message, new RegExp(file.replace('.', '\\.')));
-          assert.ok(e.fix.length > 10, 'says what to do');
-          return true;
-        });
+        await assert.rejects(
+          OnnxSentenceEncoder.create({ ort: await nodeOrt(), reader: fileReader(dir), where: dir, backend: 'wasm' }),
+          (e: unknown) => {
+            assert.ok(e instanceof RecommenderError, `a RecommenderError, got ${String(e)}`);
+            assert.equal(e.code, 'model_integrity');
+            assert.match(e.message, new RegExp(file.replace('.', '\\.')));
+            assert.ok(e.fix.length > 10, 'says what to do');
+            return true;
+          },
+        );
         // the untouched copy still loads
         writeFileSync(join(dir, file), readFileSync(join(DIR, file)));
-        const ok = await OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: fileReader(dir), where: dir, backend: 'wasm' });
+        const ok = await OnnxSentenceEncoder.create({ ort: await nodeOrt(), reader: fileReader(dir), where: dir, backend: 'wasm' });
         await ok.dispose();
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -261,7 +264,7 @@ describe('model folder integrity', () => {
       delete m.files[m.model];
       writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
       await assert.rejects(
-        OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: fileReader(dir), where: dir, backend: 'wasm' }),
+        OnnxSentenceEncoder.create({ ort: await nodeOrt(), reader: fileReader(dir), where: dir, backend: 'wasm' }),
         (e: unknown) => e instanceof RecommenderError && e.code === 'model_integrity',
       );
     } finally {

@@ -26,8 +26,9 @@ import { useSharedEncoder } from '../support/shared-encoder';
 
 type Loader = (reader: ModelFileReader, where: string) => Promise<unknown>;
 const LOADERS: Record<string, Loader> = {
-  'glove-sif-100d': (reader, where) => OnnxSentenceEncoder.create({ ort: nodeOrt(), reader, where, backend: 'wasm' }).then((e) => e.dispose()),
-  'ranking-heads': (reader, where) => OnnxRankingHeads.create({ ort: nodeOrt(), reader, where, backend: 'wasm' }),
+  'glove-sif-100d': async (reader, where) =>
+    OnnxSentenceEncoder.create({ ort: await nodeOrt(), reader, where, backend: 'wasm' }).then((e) => e.dispose()),
+  'ranking-heads': async (reader, where) => OnnxRankingHeads.create({ ort: await nodeOrt(), reader, where, backend: 'wasm' }),
   'global-movielens': (reader, where) => loadGlobalModel(reader, where),
 };
 const DOCS = new Set(['manifest.json', 'MODEL_CARD.md']);
@@ -106,7 +107,8 @@ describe('model integrity in the engine', () => {
     const factory = new IDBFactory();
     const engine = new Engine(engineOptions({}), {
       store: () => openStore({ indexedDB: factory }),
-      encoder: () => OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: readerWith(dir, 'model.onnx', flipOneByte), where: dir, backend: 'wasm' }),
+      encoder: async () =>
+        OnnxSentenceEncoder.create({ ort: await nodeOrt(), reader: readerWith(dir, 'model.onnx', flipOneByte), where: dir, backend: 'wasm' }),
     });
     await assert.rejects(engine.setCatalog(catalog), isIntegrityError('model.onnx'));
     assert.equal(await (await openStore({ indexedDB: factory })).countVectors(), 0, 'no vector from a tampered model was cached');
@@ -120,8 +122,8 @@ describe('model integrity in the engine', () => {
       store: () => openStore({ indexedDB: new IDBFactory() }),
       encoder: async () => encoder(),
       globalModel: () => loadGlobalModel(readerWith(globalDir, 'global.bin', flipOneByte), globalDir),
-      rankingHeads: () =>
-        OnnxRankingHeads.create({ ort: nodeOrt(), reader: readerWith(headsDir, 'model.onnx', flipOneByte), where: headsDir, backend: 'wasm' }),
+      rankingHeads: async () =>
+        OnnxRankingHeads.create({ ort: await nodeOrt(), reader: readerWith(headsDir, 'model.onnx', flipOneByte), where: headsDir, backend: 'wasm' }),
     });
     engine.on((e) => events.push(e));
     await engine.setCatalog(catalog);

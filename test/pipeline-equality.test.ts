@@ -27,8 +27,8 @@ const catalog = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public'
 const encoder = useSharedEncoder();
 const globalDir = join(MODELS_DIR, 'global-movielens');
 const headsDir = join(MODELS_DIR, 'ranking-heads');
-const loadHeads = (): Promise<RankingHeads> =>
-  OnnxRankingHeads.create({ ort: nodeOrt(), reader: fileReader(headsDir), where: headsDir, backend: 'wasm' });
+const loadHeads = async (): Promise<RankingHeads> =>
+  OnnxRankingHeads.create({ ort: await nodeOrt(), reader: fileReader(headsDir), where: headsDir, backend: 'wasm' });
 
 /** Users with a history of at least 5 demo-catalog items: their last 30 such interactions, in time order. */
 function histories(users: number): Interaction[][] {

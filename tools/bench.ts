@@ -15,6 +15,7 @@
  *  (f) gzip sizes of the script bundles and of each model.
  * Writes docs/bench-latency.svg (latency against catalog size per path).
  */
+import { ORT_FILES } from '../src/runtime/ort-files';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -194,7 +195,8 @@ for (const [key, file] of [
 ] as const) {
   if (existsSync(join(ROOT, 'lib', file))) result.gzip_kb[key] = kb(readFileSync(join(ROOT, 'lib', file)));
 }
-result.gzip_kb.onnxruntime_wasm = kb(readFileSync(join(DIST, 'ort', 'ort-wasm-simd-threaded.jsep.wasm')));
+result.gzip_kb.onnxruntime_wasm = kb(readFileSync(join(DIST, 'ort', ORT_FILES.wasm[0])));
+result.gzip_kb.onnxruntime_webgpu_wasm = kb(readFileSync(join(DIST, 'ort', ORT_FILES.webgpu[0])));
 for (const model of readdirSync(join(ROOT, 'public', 'models'))) {
   const dir = join(ROOT, 'public', 'models', model);
   if (!statSync(dir).isDirectory()) continue;

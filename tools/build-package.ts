@@ -18,11 +18,11 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build, type InlineConfig, type Plugin } from 'vite';
 
+import { ALL_ORT_FILES } from '../src/runtime/ort-files';
 const ROOT = resolve(import.meta.dirname, '..');
 const LIB = join(ROOT, 'lib');
 const SRC = join(ROOT, 'src');
 const ORT_DIST = join(ROOT, 'node_modules', 'onnxruntime-web', 'dist');
-const ORT_FILES = ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs'];
 /** Models that are generic enough to ship in the package (the MovieLens global model is the demo's own). */
 const MODELS = ['glove-sif-100d', 'ranking-heads'];
 
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
 
   // 6. runtime assets
   mkdirSync(join(LIB, 'ort'), { recursive: true });
-  for (const f of ORT_FILES) cpSync(join(ORT_DIST, f), join(LIB, 'ort', f));
+  for (const f of ALL_ORT_FILES) cpSync(join(ORT_DIST, f), join(LIB, 'ort', f));
   for (const m of MODELS) cpSync(join(ROOT, 'public', 'models', m), join(LIB, 'models', m), { recursive: true });
 
   // 7. type declarations

@@ -26,7 +26,7 @@ export async function embedCatalog(
     raw = (raw as { items: unknown }).items;
   const { items, problems } = validateCatalog(raw);
   if (problems.length) log(`${problems.length} items skipped (${problems[0].message})`);
-  const encoder = await OnnxSentenceEncoder.create({ ort: nodeOrt(), reader: fileReader(encoderDir), where: encoderDir, backend: 'wasm' });
+  const encoder = await OnnxSentenceEncoder.create({ ort: await nodeOrt(), reader: fileReader(encoderDir), where: encoderDir, backend: 'wasm' });
   const unique = new Map<string, string>();
   for (const it of items) {
     const h = contentHash(it);

@@ -175,7 +175,7 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   let heads: RankingHeads | null = null;
   if (!flags.has('--no-heads')) {
     const where = join(MODELS_DIR, 'ranking-heads');
-    heads = await OnnxRankingHeads.create({ ort: nodeOrt(), reader: fileReader(where), where, backend: 'wasm' }).catch((e: Error) => {
+    heads = await OnnxRankingHeads.create({ ort: await nodeOrt(), reader: fileReader(where), where, backend: 'wasm' }).catch((e: Error) => {
       log(`ranking heads not used: ${e.message}`);
       return null;
     });

@@ -32,8 +32,8 @@ export interface OnnxEncoderOptions {
   batchSize?: number;
   /** Called when the requested backend could not be used and another ran instead. */
   onFallback?: (from: Backend, to: Backend, reason: string) => void;
-  /** With backend 'auto': a measurement made earlier on this device, used instead of measuring again. */
-  cachedChoice?: { backend: Backend; reason: string };
+  /** Why `backend` was chosen when it was decided before the session (a remembered measurement, a software adapter). */
+  reason?: string;
 }
 
 export class OnnxSentenceEncoder implements SentenceEncoder {
@@ -73,10 +73,9 @@ export class OnnxSentenceEncoder implements SentenceEncoder {
       out.embeddings.dispose();
     };
     const requested = options.backend ?? 'auto';
-    const cached = requested === 'auto' ? options.cachedChoice : undefined;
-    const created = await runExclusive(() => createSession(options.ort, model, cached ? cached.backend : requested, options.onFallback, probe));
+    const created = await runExclusive(() => createSession(options.ort, model, requested, options.onFallback, probe));
     const { session, backend } = created;
-    const reason = cached && backend === cached.backend ? `${cached.reason} (measured earlier on this device)` : created.reason;
+    const reason = options.reason && backend === requested ? options.reason : created.reason;
     const info: EncoderInfo = { name: manifest.name, dimensions: manifest.dimensions, backend, modelHash: manifest.hash };
     return new OnnxSentenceEncoder(info, tokenizer, options.ort, session, batchSize, reason);
   }

@@ -1,14 +1,18 @@
 /**
  * Where computation runs, decided in one place.
- * - Models (encoder, heads): 'auto' measures WebGPU against WASM on a probe batch
- *   once per device and model (createSession in onnx.ts); the measurement is
- *   remembered in the store, and later models of the visit follow the encoder.
+ * - Models (encoder, heads): 'auto' runs on WASM without a hardware WebGPU adapter;
+ *   with one it measures WebGPU against WASM on a probe batch once per device and
+ *   model (createSession in onnx.ts); the measurement is remembered in the store,
+ *   and later models of the visit follow the encoder.
  * - Catalog scoring: 'auto' takes WebGPU on a hardware adapter only, WASM
  *   otherwise (a software adapter such as SwiftShader runs WebGPU on the CPU,
  *   slower than WASM), and the TypeScript twin when onnxruntime is missing.
+ * - The onnxruntime build follows: the WebGPU-enabled one only for a model that
+ *   runs (or is measured) on WebGPU (onnx.ts loadOrt).
  * A requested backend that cannot run falls back, and the fallback is reported.
  */
 import type { Backend } from '../vocabulary';
+import type { OrtBuild } from './onnx';
 
 export function hasWebGpu(): boolean {
   return Boolean((globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu);
@@ -46,26 +50,47 @@ export interface ChoiceMemory {
 
 const CHOICE_STATE = 'backend-choice';
 
-/** What identifies "this device" for a remembered measurement: browser, GPU adapter, cores. */
-async function deviceKey(): Promise<string> {
+interface AdapterFound {
+  /** What identifies "this device" for a remembered measurement: browser, GPU adapter, cores. */
+  key: string;
+  /** null: no WebGPU adapter. */
+  adapter: { software: boolean; name: string } | null;
+}
+
+async function findAdapter(): Promise<AdapterFound> {
   const nav = globalThis.navigator as (Navigator & { gpu?: GPU }) | undefined;
-  let adapter = 'none';
+  let id = 'none';
+  let adapter: AdapterFound['adapter'] = null;
   try {
     const a = await nav?.gpu?.requestAdapter();
-    if (a) adapter = `${a.info.vendor}/${a.info.architecture}/${a.info.device}/${a.info.description}`;
+    if (a) {
+      id = `${a.info.vendor}/${a.info.architecture}/${a.info.device}/${a.info.description}`;
+      adapter = { software: isSoftwareAdapter(a.info), name: `${a.info.vendor} ${a.info.architecture}`.trim() };
+    }
   } catch {
     /* no adapter */
   }
-  return `${nav?.userAgent ?? 'node'}|${adapter}|${nav?.hardwareConcurrency ?? 1}`;
+  return { key: `${nav?.userAgent ?? 'node'}|${id}|${nav?.hardwareConcurrency ?? 1}`, adapter };
+}
+
+/** Where a model runs: what its session is asked for, the onnxruntime build it needs, and why when decided before the session. */
+export interface ModelPlan {
+  /** 'auto': measure WebGPU against WASM on a probe batch (only on a hardware adapter). */
+  backend: 'webgpu' | 'wasm' | 'auto';
+  build: OrtBuild;
+  reason?: string;
 }
 
 /**
- * The backends of one engine's models. `requested` is the resolved `backend` option;
- * with 'auto' the encoder's measurement is remembered per device and model, and the
- * models loaded after it run where the encoder runs (same device: no second measurement).
+ * The backends of one engine's models. `requested` is the resolved `backend` option.
+ * With 'auto': no adapter or a software adapter means WASM (the WebGPU build is never
+ * loaded); on a hardware adapter the encoder measures both, the measurement is
+ * remembered per device and model, and the models loaded after it run where the
+ * encoder runs (same device: no second measurement).
  */
 export class ModelBackends {
   private resolved: 'webgpu' | 'wasm' | null = null;
+  private planned: Promise<ModelPlan> | null = null;
   private key = '';
 
   constructor(
@@ -74,30 +99,46 @@ export class ModelBackends {
     private readonly memory: () => Promise<ChoiceMemory>,
   ) {}
 
-  /** For the encoder: the remembered measurement on this device, if any (only with 'auto'). */
-  async remembered(): Promise<BackendChoice | undefined> {
-    if (this.requested !== 'auto') return undefined;
-    this.key = await deviceKey();
-    try {
-      const cached = await (await this.memory()).getState<BackendChoice>(CHOICE_STATE);
-      return cached && cached.key === this.key && cached.model === this.model ? cached : undefined;
-    } catch {
-      return undefined;
-    }
+  /** Where the encoder runs. */
+  plan(): Promise<ModelPlan> {
+    this.planned ??= this.decide();
+    return this.planned;
   }
 
-  /** The encoder runs on `backend`; a fresh measurement (`reason` starting 'measured') is remembered. */
-  encoderRuns(backend: Backend, reason: string, fromMemory: boolean): void {
+  private async decide(): Promise<ModelPlan> {
+    if (this.requested === 'wasm') return { backend: 'wasm', build: 'wasm' };
+    // a forced WebGPU without navigator.gpu falls back in createSession, which reports it
+    if (this.requested === 'webgpu') return { backend: 'webgpu', build: hasWebGpu() ? 'webgpu' : 'wasm' };
+    const found = await findAdapter();
+    this.key = found.key;
+    if (!found.adapter) return { backend: 'wasm', build: 'wasm', reason: 'auto: no WebGPU adapter' };
+    if (found.adapter.software) {
+      return { backend: 'wasm', build: 'wasm', reason: `auto: software WebGPU adapter (${found.adapter.name}) is slower than WASM` };
+    }
+    try {
+      const cached = await (await this.memory()).getState<BackendChoice>(CHOICE_STATE);
+      if (cached && cached.key === this.key && cached.model === this.model) {
+        return { backend: cached.backend, build: cached.backend, reason: `${cached.reason} (measured earlier on this device)` };
+      }
+    } catch {
+      /* nothing remembered: measure */
+    }
+    return { backend: 'auto', build: 'webgpu' };
+  }
+
+  /** The encoder runs on `backend`; a measurement made just now is remembered for this device. */
+  async encoderRuns(backend: Backend, reason: string): Promise<void> {
     this.resolved = backend === 'webgpu' ? 'webgpu' : 'wasm';
-    if (this.requested !== 'auto' || fromMemory || !reason.startsWith('measured')) return;
+    if ((await this.plan()).backend !== 'auto' || !reason.startsWith('measured')) return;
     const choice: BackendChoice = { key: this.key, model: this.model, backend: this.resolved, reason };
-    void this.memory()
+    await this.memory()
       .then((m) => m.putState(CHOICE_STATE, choice))
       .catch(() => undefined);
   }
 
-  /** For a model loaded after the encoder. */
-  follower(): 'webgpu' | 'wasm' | 'auto' {
-    return this.requested === 'auto' ? (this.resolved ?? 'auto') : this.requested;
+  /** Where a model loaded after the encoder runs. */
+  async follower(): Promise<ModelPlan> {
+    if (this.resolved) return { backend: this.resolved, build: this.resolved };
+    return this.plan();
   }
 }

@@ -1,31 +1,61 @@
 /**
  * The onnxruntime-web runtime: the only module of the engine that imports it
  * (the worker takes the module from here and hands it to the rooms that run
- * sessions). Owns session creation and the choice between its WebGPU and WASM
- * providers, and the queue every session creation and run goes through.
+ * sessions). Owns the choice of onnxruntime build, session creation with the
+ * choice between its WebGPU and WASM providers, and the queue every session
+ * creation and run goes through.
+ *
+ * Pay for what you use: the plain WASM build (`onnxruntime-web/wasm`,
+ * ort-wasm-simd-threaded.wasm, 14 MB / 3.7 MB gzip) serves every WASM session;
+ * the WebGPU-enabled build (`onnxruntime-web/webgpu`, the asyncify wasm, 27 MB /
+ * 6.7 MB gzip) is imported only when a model is to run on WebGPU. Each is its
+ * own chunk, fetched when first imported; once the WebGPU build is loaded it
+ * serves WASM sessions too, so a page never loads both.
  */
-import * as ort from 'onnxruntime-web';
+import type * as OrtTypes from 'onnxruntime-web';
 import type { Backend } from '../types';
 import { RecommenderError } from '../errors';
 import { serialQueue } from './serial';
 import { hasWebGpu } from './backend';
 
-export type Ort = typeof ort;
+export type Ort = typeof OrtTypes;
+export type OrtBuild = 'wasm' | 'webgpu';
 
-/** onnxruntime-web, configured for the engine's worker: wasm files from `wasmUrl`, threads only when the page is cross-origin isolated. */
-export function configureOrt(wasmUrl: string): Ort {
-  ort.env.wasm.wasmPaths = wasmUrl;
-  ort.env.wasm.numThreads = globalThis.crossOriginIsolated ? Math.min(4, globalThis.navigator?.hardwareConcurrency || 1) : 1;
+interface OrtSettings {
+  wasmUrl?: string;
+  numThreads: number;
+}
+
+/** Node tools and tests: one thread keeps results reproducible and leaves the other core free. */
+let settings: OrtSettings = { numThreads: 1 };
+const builds: Partial<Record<OrtBuild, Promise<Ort>>> = {};
+
+/** Settings for every build loaded afterwards: wasm files from `wasmUrl`, threads only when the page is cross-origin isolated. */
+export function configureOrt(wasmUrl: string): void {
+  settings = { wasmUrl, numThreads: globalThis.crossOriginIsolated ? Math.min(4, globalThis.navigator?.hardwareConcurrency || 1) : 1 };
+}
+
+function configured(ort: Ort): Ort {
+  if (settings.wasmUrl) ort.env.wasm.wasmPaths = settings.wasmUrl;
+  ort.env.wasm.numThreads = settings.numThreads;
   ort.env.logLevel = 'error';
   return ort;
 }
 
-/** onnxruntime-web as it is (Node tools and tests: WASM, one thread by default). */
-export function onnxRuntime(): Ort {
-  return ort;
+/** onnxruntime for sessions on `build`'s providers; the WebGPU build, when already loaded, also answers for WASM. */
+export function loadOrt(build: OrtBuild): Promise<Ort> {
+  if (build === 'wasm' && builds.webgpu) return builds.webgpu;
+  // literal specifiers: bundlers split each build into a chunk of its own
+  if (build === 'webgpu') return (builds.webgpu ??= import('onnxruntime-web/webgpu').then(configured));
+  return (builds.wasm ??= import('onnxruntime-web/wasm').then(configured));
 }
 
-export type Session = ort.InferenceSession;
+/** The builds imported so far (what a test or a service worker may want to know). */
+export function loadedOrtBuilds(): OrtBuild[] {
+  return (Object.keys(builds) as OrtBuild[]).sort();
+}
+
+export type Session = OrtTypes.InferenceSession;
 
 /**
  * Runs onnxruntime-web work one call at a time. Its WebGPU backend hung when two

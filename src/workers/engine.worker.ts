@@ -9,15 +9,13 @@ import { toWireError, type WorkerInit } from './protocol';
 import { openStore } from '../store';
 import { OnnxSentenceEncoder } from '../encoding/encoder';
 import { fetchReader } from '../runtime/model-files';
-import { configureOrt } from '../runtime/onnx';
+import { configureOrt, loadOrt } from '../runtime/onnx';
 import { ModelBackends } from '../runtime/backend';
 import { RecommenderError } from '../errors';
 import { loadGlobalModel } from '../global/global-model';
 import { OnnxRankingHeads } from '../ranking/heads';
 import type { CatalogItem, EngineEvent, RecommendOptions, SetCatalogOptions, TrackEvent } from '../types';
 import { createCatalogScorer, type CatalogScorer } from '../candidates/scorer';
-import { chooseVariant } from '../measurement/measurement';
-import { withVariant } from '../options';
 
 /** Test hooks on the worker's own global scope (not reachable from the host page). */
 const debug: { scorer: CatalogScorer | null } = { scorer: null };
@@ -55,9 +53,9 @@ async function fetchJson(url: string, base: string): Promise<unknown> {
 class EngineWorker {
   private engine: Engine | null = null;
 
-  async init(received: WorkerInit, listener: (e: EngineEvent) => void): Promise<void> {
-    const ort = configureOrt(received.wasmUrl);
-    const storeName = received.storeName;
+  init(init: WorkerInit, listener: (e: EngineEvent) => void): void {
+    configureOrt(init.wasmUrl);
+    const storeName = init.storeName;
     const bc = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`on-device-recs:${storeName}`) : null;
     // one connection shared by the engine and the backend-choice cache
     let opened: ReturnType<typeof openStore> | null = null;
@@ -66,20 +64,6 @@ class EngineWorker {
         opened = null;
         throw e;
       }));
-    // A/B test (opt-in measurement): the visitor's variant is drawn once on the device and kept in the store
-    const variants = received.measurement?.variants ?? [];
-    const variant =
-      variants.length > 1
-        ? await store().then(
-            (s) =>
-              chooseVariant(
-                s,
-                variants.map((v) => v.name),
-              ),
-            () => 0,
-          )
-        : 0;
-    const init = withVariant(received, variant);
     const encoderName = init.encoder;
     const backends = new ModelBackends(init.backend, encoderName, store);
     this.engine = new Engine(init, {
@@ -90,16 +74,16 @@ class EngineWorker {
           ? import('../encoding/hf-encoder').then(({ createHuggingFaceEncoder }) =>
               createHuggingFaceEncoder({ ...hf, device: init.backend, wasmPaths: init.wasmUrl }),
             )
-          : backends.remembered().then(async (cached) => {
+          : backends.plan().then(async (plan) => {
               const enc = await OnnxSentenceEncoder.create({
-                ort,
+                ort: await loadOrt(plan.build),
                 reader: fetchReader(new URL(`${encoderName}/`, init.modelsUrl).href),
                 where: new URL(encoderName, init.modelsUrl).href,
-                backend: init.backend,
-                cachedChoice: cached,
+                backend: plan.backend,
+                reason: plan.reason,
                 onFallback: (from, to, reason) => listener({ type: 'backend', backend: to, reason: `${from} unavailable: ${reason}` }),
               });
-              backends.encoderRuns(enc.info.backend, enc.backendReason, cached !== undefined);
+              void backends.encoderRuns(enc.info.backend, enc.backendReason);
               return enc;
             });
       },
@@ -110,14 +94,17 @@ class EngineWorker {
           }
         : undefined,
       rankingHeads: init.rankingHeads
-        ? () => {
+        ? async () => {
             const where = new URL(`${init.rankingHeads}/`, init.modelsUrl).href;
-            return OnnxRankingHeads.create({ ort, reader: fetchReader(where), where, backend: backends.follower() });
+            const plan = await backends.follower();
+            return OnnxRankingHeads.create({ ort: await loadOrt(plan.build), reader: fetchReader(where), where, backend: plan.backend });
           }
         : undefined,
       fetchCatalog: (url) => fetchJson(url, init.pageUrl),
       vectorReader: (folder) => fetchReader(new URL(folder, init.pageUrl).href),
-      scorer: async (items, path, onFallback) => (debug.scorer = await createCatalogScorer(items, path, { ort, onFallback })),
+      // the WASM path runs on whichever onnxruntime build is loaded (the plain one unless a model runs on WebGPU)
+      scorer: async (items, path, onFallback) =>
+        (debug.scorer = await createCatalogScorer(items, path, { ort: path === 'js' ? undefined : await loadOrt('wasm'), onFallback })),
       channel: bc
         ? {
             post: (m) => bc.postMessage(m),
