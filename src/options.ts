@@ -13,7 +13,9 @@ import { DEFAULT_EXPLORATION, type ExplorationConfig, type ExplorationPolicy } f
 import { SOURCES, type Source } from './vocabulary';
 import { DEFAULT_TASK_WEIGHTS } from './ranking/heads';
 import { DEFAULT_RANKING_CONFIG } from './ranking/score';
-import type { RecommendFilters, RecommendOptions, RecommenderOptions } from './types';
+import type { MeasurementOptions, RecommendFilters, RecommendOptions, RecommenderOptions, VariantSettings } from './types';
+import { MAX_EPSILON, MAX_VARIANTS, MIN_EPSILON, PLACEMENT_PATTERN } from './measurement/ldp';
+import type { MeasurementSettings } from './measurement/measurement';
 
 const MAX_LIST = 10_000;
 
@@ -120,6 +122,24 @@ export interface ResolvedOptions {
   maxEventAgeDays: number;
   seed: number;
   exploration: ExplorationConfig;
+  /** Opt-in measurement; null (the default): nothing is ever sent. */
+  measurement: ResolvedMeasurement | null;
+}
+
+/** What an A/B variant sets, resolved like the options it replaces. */
+export type VariantOverrides = Pick<ResolvedOptions, 'exploration' | 'taskWeights' | 'diversity' | 'globalModel' | 'rankingHeads'>;
+
+/** The measurement option resolved; `variant` is the visitor's, drawn in the worker (0 until then). */
+export interface ResolvedMeasurement extends MeasurementSettings {
+  variants: { name: string; overrides: VariantOverrides }[];
+}
+
+/** The options with the visitor's A/B variant applied (what the engine runs with once the variant is drawn). */
+export function withVariant(resolved: ResolvedOptions, variant: number): ResolvedOptions {
+  const m = resolved.measurement;
+  const chosen = m?.variants[variant];
+  if (!m || !chosen) return resolved;
+  return { ...resolved, ...chosen.overrides, measurement: { ...m, variant } };
 }
 
 /** Catalogs with at least this many items are scored by two-stage retrieval (the engine's threshold; owned here since options are resolved here). */
@@ -152,7 +172,27 @@ const OPTION_KEYS = [
   'maxEventAgeDays',
   'seed',
   'exploration',
+  'measurement',
 ] as const satisfies readonly (keyof RecommenderOptions)[];
+const MEASUREMENT_KEYS = [
+  'endpoint',
+  'allowCrossOrigin',
+  'placement',
+  'epsilon',
+  'dailyEpsilon',
+  'variants',
+  'visitGapMs',
+  'maxDelayMs',
+  'dryRun',
+] as const satisfies readonly (keyof MeasurementOptions)[];
+const VARIANT_KEYS = [
+  'name',
+  'exploration',
+  'taskWeights',
+  'diversity',
+  'globalModel',
+  'rankingHeads',
+] as const satisfies readonly (keyof VariantSettings)[];
 const HF_KEYS = ['model', 'localModelPath', 'allowRemoteModels', 'dtype'] as const satisfies readonly (keyof HuggingFaceOptions)[];
 const HF_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'] as const satisfies readonly HuggingFaceDtype[];
 const TASK_KEYS = ['click', 'conversion'] as const satisfies readonly (keyof NonNullable<RecommenderOptions['taskWeights']>)[];
@@ -172,7 +212,9 @@ const listsAreComplete: [
   Covers<keyof NonNullable<RecommenderOptions['exploration']>, (typeof EXPLORATION_KEYS)[number]>,
   Covers<ExplorationPolicy, (typeof POLICIES)[number]>,
   Covers<NonNullable<RecommenderOptions['backend']>, (typeof BACKENDS)[number]>,
-] = [true, true, true, true, true, true, true];
+  Covers<keyof MeasurementOptions, (typeof MEASUREMENT_KEYS)[number]>,
+  Covers<keyof VariantSettings, (typeof VARIANT_KEYS)[number]>,
+] = [true, true, true, true, true, true, true, true, true];
 void listsAreComplete;
 
 type Dict = Record<string, unknown>;
@@ -405,6 +447,153 @@ function resolveExploration(o: Dict): ExplorationConfig {
   return { ...DEFAULT_EXPLORATION, policy, rate, decay, prior, priorStrength };
 }
 
+// diversity is 1 - the MMR lambda of the ranking
+function resolveDiversity(o: Dict): number {
+  return (
+    optionalNumber(o, 'diversity', 'diversity', (d) => d >= 0 && d <= 1, 'a number from 0 to 1', '{ diversity: 0.15 } (0: relevance only)') ??
+    1 - DEFAULT_RANKING_CONFIG.mmrLambda
+  );
+}
+
+export const DEFAULT_MEASUREMENT = {
+  placement: 'default',
+  epsilon: 4,
+  dailyEpsilon: 8,
+  visitGapMs: 30 * 60_000,
+  maxDelayMs: 10 * 60_000,
+} as const;
+const DAY_MS = 24 * 60 * 60_000;
+const VARIANT_NAME = /^[A-Za-z0-9_-]{1,32}$/;
+
+/** A variant's settings resolved over the base options (nested objects merge over the base's); errors name the variant. */
+function resolveVariant(o: Dict, v: unknown, i: number): { name: string; overrides: VariantOverrides } {
+  const label = `measurement.variants[${i}]`;
+  if (!isDict(v)) invalid(label, 'must be an object', v, "Pass e.g. { name: 'more-exploration', exploration: { rate: 0.4 } }.");
+  rejectUnknownKeys(v, VARIANT_KEYS, label);
+  const name = own(v, 'name');
+  if (typeof name !== 'string' || !VARIANT_NAME.test(name))
+    invalid(`${label}.name`, 'must be 1 to 32 letters, digits, - or _', name, "Pass e.g. { name: 'control' }.");
+  const merged: Dict = { ...o };
+  for (const key of ['exploration', 'taskWeights'] as const) {
+    const given = own(v, key);
+    if (given !== undefined) merged[key] = isDict(given) && isDict(own(o, key)) ? { ...(own(o, key) as Dict), ...given } : given;
+  }
+  if (own(v, 'diversity') !== undefined) merged.diversity = own(v, 'diversity');
+  const model = (key: 'globalModel' | 'rankingHeads', example: string): string | null => {
+    const given = own(v, key);
+    if (given === null) return null;
+    if (given === undefined) return optionalString(o, key, key, example) ?? null;
+    return optionalString(v, key, `${label}.${key}`, example) ?? null;
+  };
+  try {
+    return {
+      name,
+      overrides: {
+        exploration: resolveExploration(merged),
+        taskWeights: resolveTaskWeights(merged),
+        diversity: resolveDiversity(merged),
+        globalModel: model('globalModel', "'global-movielens'"),
+        rankingHeads: model('rankingHeads', "'ranking-heads'"),
+      },
+    };
+  } catch (e) {
+    if (!(e instanceof RecommenderError)) throw e;
+    throw new RecommenderError('invalid_options', e.message.replace('createRecommender() option ', `createRecommender() option ${label}.`), e.fix);
+  }
+}
+
+function resolveMeasurement(o: Dict, page: string): ResolvedMeasurement | null {
+  const m = optionalDict(o, 'measurement', MEASUREMENT_KEYS, "{ endpoint: '/recs-measure' }");
+  if (!m) return null;
+  const endpointGiven = own(m, 'endpoint');
+  if (typeof endpointGiven !== 'string' || endpointGiven.length === 0)
+    invalid('measurement.endpoint', 'must be a non-empty URL string', endpointGiven, "Pass e.g. { measurement: { endpoint: '/recs-measure' } }.");
+  let url: URL;
+  try {
+    url = new URL(endpointGiven, page);
+  } catch {
+    invalid('measurement.endpoint', 'is not a valid URL', endpointGiven, "Pass a URL relative to the page or absolute, e.g. '/recs-measure'.");
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    invalid('measurement.endpoint', 'must be an http(s) URL', endpointGiven, "Pass e.g. { measurement: { endpoint: '/recs-measure' } }.");
+  // a report carries its fields and nothing else: no identifier baked into the URL
+  if (url.search || url.hash || url.username || url.password)
+    invalid(
+      'measurement.endpoint',
+      'must have no query string, fragment or credentials',
+      endpointGiven,
+      'Reports carry only their documented fields: pass a plain URL such as /recs-measure.',
+    );
+  const allowCrossOrigin = optionalBoolean(m, 'allowCrossOrigin', 'measurement.allowCrossOrigin') ?? false;
+  if (!allowCrossOrigin && url.origin !== new URL(page).origin)
+    invalid(
+      'measurement.endpoint',
+      "is on another origin than the page's",
+      endpointGiven,
+      'Serve it from your own origin, or pass { measurement: { allowCrossOrigin: true } } (and allow it in your CSP connect-src).',
+    );
+  const placement = own(m, 'placement') ?? DEFAULT_MEASUREMENT.placement;
+  if (typeof placement !== 'string' || !PLACEMENT_PATTERN.test(placement))
+    invalid(
+      'measurement.placement',
+      'must be 1 to 32 lower-case letters, digits, - or _ (starting with a letter or digit)',
+      placement,
+      "Pass e.g. { measurement: { placement: 'home' } }: a name of where the recommendations are, not an identifier.",
+    );
+  const epsilon =
+    optionalNumber(
+      m,
+      'epsilon',
+      'measurement.epsilon',
+      (e) => e >= MIN_EPSILON && e <= MAX_EPSILON,
+      `a number from ${MIN_EPSILON} to ${MAX_EPSILON}`,
+      '{ measurement: { epsilon: 4 } }',
+    ) ?? DEFAULT_MEASUREMENT.epsilon;
+  const dailyEpsilon =
+    optionalNumber(
+      m,
+      'dailyEpsilon',
+      'measurement.dailyEpsilon',
+      (d) => d >= epsilon && d <= 10 * MAX_EPSILON,
+      `a number from the report's epsilon (${epsilon}) to ${10 * MAX_EPSILON}`,
+      `{ measurement: { dailyEpsilon: ${2 * epsilon} } }`,
+    ) ?? Math.max(epsilon, DEFAULT_MEASUREMENT.dailyEpsilon);
+  const variantsGiven = own(m, 'variants');
+  let variants: ResolvedMeasurement['variants'] = [];
+  if (variantsGiven !== undefined) {
+    if (!Array.isArray(variantsGiven) || variantsGiven.length < 2 || variantsGiven.length > MAX_VARIANTS)
+      invalid(
+        'measurement.variants',
+        `must be an array of 2 to ${MAX_VARIANTS} variants`,
+        variantsGiven,
+        "Pass e.g. { measurement: { variants: [{ name: 'control' }, { name: 'explore-more', exploration: { rate: 0.4 } }] } }, or leave it out.",
+      );
+    variants = variantsGiven.map((v, i) => resolveVariant(o, v, i));
+    const names = variants.map((v) => v.name);
+    if (new Set(names).size !== names.length) invalid('measurement.variants', 'must have distinct names', names, 'Give each variant its own name.');
+  }
+  const ms = (key: 'visitGapMs' | 'maxDelayMs', min: number, example: string): number | undefined =>
+    optionalNumber(
+      m,
+      key,
+      `measurement.${key}`,
+      (x) => Number.isInteger(x) && x >= min && x <= DAY_MS,
+      `an integer of ms from ${min} to ${DAY_MS}`,
+      example,
+    );
+  return {
+    endpoint: url.href,
+    placement,
+    epsilon,
+    dailyEpsilon,
+    visitGapMs: ms('visitGapMs', 1, '{ measurement: { visitGapMs: 1800000 } }') ?? DEFAULT_MEASUREMENT.visitGapMs,
+    maxDelayMs: ms('maxDelayMs', 0, '{ measurement: { maxDelayMs: 600000 } }') ?? DEFAULT_MEASUREMENT.maxDelayMs,
+    dryRun: optionalBoolean(m, 'dryRun', 'measurement.dryRun') ?? false,
+    variants,
+    variant: 0,
+  };
+}
+
 /**
  * Checks every createRecommender() option and applies the defaults, once, on the page.
  * Throws a RecommenderError (code 'invalid_options') naming the option and its value,
@@ -461,9 +650,7 @@ export function resolvePageOptions(options: unknown, pageUrl: string): { resolve
     storeName,
     taskWeights: resolveTaskWeights(o),
     // diversity is 1 - the MMR lambda of the ranking
-    diversity:
-      optionalNumber(o, 'diversity', 'diversity', (d) => d >= 0 && d <= 1, 'a number from 0 to 1', '{ diversity: 0.15 } (0: relevance only)') ??
-      1 - DEFAULT_RANKING_CONFIG.mmrLambda,
+    diversity: resolveDiversity(o),
     excludeSeen: optionalBoolean(o, 'excludeSeen', 'excludeSeen') ?? DEFAULT_RANKING_CONFIG.excludeSeen,
     // at least one event: the history is what personalises; a whole number since it counts events
     maxEvents: integer('maxEvents', '5000') ?? DEFAULT_MAX_EVENTS,
@@ -474,6 +661,7 @@ export function resolvePageOptions(options: unknown, pageUrl: string): { resolve
     // an integer: the engine mixes it into 32-bit random streams (mulberry32); drawn here so a restarted worker keeps it
     seed: optionalNumber(o, 'seed', 'seed', Number.isInteger, 'a finite integer', '{ seed: 42 }') ?? Math.floor(Math.random() * 2 ** 31),
     exploration: resolveExploration(o),
+    measurement: resolveMeasurement(o, page),
   };
   return workerUrl === undefined ? { resolved } : { resolved, workerUrl };
 }

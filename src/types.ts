@@ -236,6 +236,46 @@ export interface RecommenderOptions {
     /** Pseudo-count strength of the population prior (default 1000: each visitor's clicks move it slowly). */
     priorStrength?: number;
   };
+  /**
+   * Opt-in measurement with locally differentially private reports (off when left out: nothing is
+   * ever sent). See the README's "Measuring without tracking" and {@link MeasurementOptions}.
+   */
+  measurement?: MeasurementOptions;
+}
+
+/** What an A/B variant changes for the visitors drawn into it (anything left out stays as configured). */
+export interface VariantSettings {
+  /** A short name, `[A-Za-z0-9_-]{1,32}`, unique among the variants (never sent: reports carry the variant's index). */
+  name: string;
+  exploration?: RecommenderOptions['exploration'];
+  taskWeights?: RecommenderOptions['taskWeights'];
+  diversity?: number;
+  /** A global model folder for this variant, or null for none (model off). */
+  globalModel?: string | null;
+  /** Ranking heads for this variant, or null for none (heads off). */
+  rankingHeads?: string | null;
+}
+
+/** Options of {@link RecommenderOptions.measurement}. */
+export interface MeasurementOptions {
+  /** URL reports are POSTed to; same origin as the page unless `allowCrossOrigin`; no query string. */
+  endpoint: string;
+  /** Allow an endpoint on another origin (default false; add it to your CSP's connect-src). */
+  allowCrossOrigin?: boolean;
+  /** Name of this placement, `[a-z0-9][a-z0-9_-]{0,31}` (default 'default'); sent as is. */
+  placement?: string;
+  /** Epsilon of one report (default 4), split evenly over its randomized fields. From 0.1 to 10. */
+  epsilon?: number;
+  /** Most epsilon spent on reports about one day of one visitor (default 8: two reports a day). */
+  dailyEpsilon?: number;
+  /** A/B variants (2 to 8), drawn uniformly on the device and kept there; reports carry the variant (randomized). */
+  variants?: VariantSettings[];
+  /** Quiet time that ends a visit (default 30 minutes). */
+  visitGapMs?: number;
+  /** Pending reports are sent after a random delay of up to this much (default 10 minutes). */
+  maxDelayMs?: number;
+  /** Build, budget and log the reports, send none: each shows in a 'measurement' event (default false). */
+  dryRun?: boolean;
 }
 
 export type EngineEvent =
@@ -246,7 +286,9 @@ export type EngineEvent =
    * logs, `fix` what to do; neither is meant for visitors.
    */
   | { type: 'error'; code: RecommenderErrorCode; message: string; fix: string }
-  | { type: 'change'; what: 'events' | 'catalog' | 'deleted' };
+  | { type: 'change'; what: 'events' | 'catalog' | 'deleted' }
+  /** Measurement (opt-in): a report body left the device (`sent`), or, with `dryRun`, would have been sent. */
+  | { type: 'measurement'; report: string; sent: boolean };
 
 /** The public API a page uses. Every method runs in the engine's Web Worker. */
 export interface Recommender {

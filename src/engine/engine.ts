@@ -33,6 +33,7 @@ import { EventLog } from './event-log';
 import { MAX_QUERY_LENGTH } from './event-validation';
 import { ExplorationState, type Impression } from './exploration-state';
 import { EngineModels, type ModelSources } from './models';
+import { Measurement, type MeasurementDeps } from '../measurement/measurement';
 
 export interface EngineDeps extends ModelSources {
   fetchCatalog?: (url: string) => Promise<unknown>;
@@ -44,6 +45,8 @@ export interface EngineDeps extends ModelSources {
   channel?: { post(msg: unknown): void; onMessage(cb: (msg: unknown) => void): void; close(): void };
   now?: () => number;
   tabId?: string;
+  /** Opt-in measurement: how reports are POSTed (default fetch) and the randomness of the mechanism. */
+  measurement?: Pick<MeasurementDeps, 'send' | 'random'>;
 }
 
 export class Engine {
@@ -51,6 +54,8 @@ export class Engine {
   private readonly models: EngineModels;
   private readonly events: EventLog;
   private readonly exploration: ExplorationState;
+  /** Opt-in measurement (src/measurement): null unless the integrator configured it. */
+  readonly measurement: Measurement | null;
   private readonly scoring: ScoringPaths;
   private readonly config: RankingConfig;
   private readonly now: () => number;
@@ -69,6 +74,8 @@ export class Engine {
     this.models = new EngineModels(deps, emit);
     this.scoring = new ScoringPaths({ path: options.scoring, forced: options.scoringForced, minItems: options.retrievalMinItems }, emit, deps.scorer);
     this.exploration = new ExplorationState(options.exploration, options.seed, () => this.models.store(), emit);
+    const m = options.measurement;
+    this.measurement = m && new Measurement(m, { store: () => this.models.store(), emit, now: this.now, ...deps.measurement });
     this.events = new EventLog({
       store: () => this.models.store(),
       emit,
@@ -175,6 +182,7 @@ export class Engine {
     const catalog = this.catalog;
     const { event, stored } = this.events.track(input, catalog ? (id) => catalog.indexOf.has(id) : null);
     this.exploration.feedback(event);
+    this.measurement?.event(event);
     return stored;
   }
 
@@ -283,12 +291,13 @@ export class Engine {
   }
 
   async exportData(): Promise<ExportedData> {
-    await this.events.flush();
+    await Promise.all([this.events.flush(), this.measurement?.persist()]);
     return (await this.models.store()).exportAll();
   }
 
   async deleteData(): Promise<void> {
     this.events.discard();
+    this.measurement?.reset();
     await (await this.models.store()).deleteAll();
     this.forget();
     this.deps.channel?.post({ type: 'deleted' });
@@ -299,6 +308,7 @@ export class Engine {
   private forget(): void {
     this.events.clear();
     this.exploration.reset();
+    this.measurement?.reset();
     this.profile = null;
   }
 
@@ -330,6 +340,7 @@ export class Engine {
   async close(): Promise<void> {
     await this.events.flush();
     await this.exploration.flush().catch(() => undefined);
+    await this.measurement?.close();
     this.deps.channel?.close();
     this.models.openedStore()?.close();
     await this.scoring.dispose();

@@ -16,6 +16,8 @@ import { loadGlobalModel } from '../global/global-model';
 import { OnnxRankingHeads } from '../ranking/heads';
 import type { CatalogItem, EngineEvent, RecommendOptions, SetCatalogOptions, TrackEvent } from '../types';
 import { createCatalogScorer, type CatalogScorer } from '../candidates/scorer';
+import { chooseVariant } from '../measurement/measurement';
+import { withVariant } from '../options';
 
 /** Test hooks on the worker's own global scope (not reachable from the host page). */
 const debug: { scorer: CatalogScorer | null } = { scorer: null };
@@ -53,9 +55,9 @@ async function fetchJson(url: string, base: string): Promise<unknown> {
 class EngineWorker {
   private engine: Engine | null = null;
 
-  init(init: WorkerInit, listener: (e: EngineEvent) => void): void {
-    configureOrt(init.wasmUrl);
-    const storeName = init.storeName;
+  async init(received: WorkerInit, listener: (e: EngineEvent) => void): Promise<void> {
+    configureOrt(received.wasmUrl);
+    const storeName = received.storeName;
     const bc = typeof BroadcastChannel === 'function' ? new BroadcastChannel(`on-device-recs:${storeName}`) : null;
     // one connection shared by the engine and the backend-choice cache
     let opened: ReturnType<typeof openStore> | null = null;
@@ -64,6 +66,20 @@ class EngineWorker {
         opened = null;
         throw e;
       }));
+    // A/B test (opt-in measurement): the visitor's variant is drawn once on the device and kept in the store
+    const variants = received.measurement?.variants ?? [];
+    const variant =
+      variants.length > 1
+        ? await store().then(
+            (s) =>
+              chooseVariant(
+                s,
+                variants.map((v) => v.name),
+              ),
+            () => 0,
+          )
+        : 0;
+    const init = withVariant(received, variant);
     const encoderName = init.encoder;
     const backends = new ModelBackends(init.backend, encoderName, store);
     this.engine = new Engine(init, {
