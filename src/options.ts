@@ -14,6 +14,10 @@ import { SOURCES, type Source } from './vocabulary';
 import { DEFAULT_TASK_WEIGHTS } from './ranking/heads';
 import { DEFAULT_RANKING_CONFIG } from './ranking/score';
 import type { MeasurementOptions, RecommendFilters, RecommendOptions, RecommenderOptions, VariantSettings } from './types';
+import type { SearchOptions, SimilarKind, SimilarOptions } from './types';
+import { validateRules } from './catalog/business-rules';
+
+export const SIMILAR_KINDS: readonly SimilarKind[] = ['blend', 'viewed-together', 'bought-together', 'content'];
 import { MAX_EPSILON, MAX_VARIANTS, MIN_EPSILON, PLACEMENT_PATTERN } from './measurement/ldp';
 import type { MeasurementSettings } from './measurement/measurement';
 
@@ -86,6 +90,48 @@ export function validateRecommendOptions(options: unknown): RecommendOptions {
     }
     clean.filters = filters;
   }
+  if (options.rules !== undefined) clean.rules = validateRules(options.rules);
+  return clean;
+}
+
+/** similar() options: a k, or { k, kind, rules }. */
+export function validateSimilarOptions(options: unknown): SimilarOptions {
+  if (options === undefined) return {};
+  if (typeof options === 'number') return { k: options };
+  if (!isPlainObject(options))
+    throw new RecommenderError(
+      'invalid_options',
+      'similar() options must be a number (k) or an object.',
+      'Call similar(id, 8) or similar(id, { k: 8, kind: "blend" }).',
+    );
+  const clean: SimilarOptions = {};
+  if (options.k !== undefined) clean.k = options.k as number;
+  if (options.kind !== undefined) {
+    if (!SIMILAR_KINDS.includes(options.kind as SimilarKind))
+      throw new RecommenderError(
+        'invalid_options',
+        `similar() kind must be one of ${SIMILAR_KINDS.join(', ')}, got ${showValue(options.kind)}.`,
+        'Pass e.g. { kind: "viewed-together" }, or leave it out for "blend".',
+      );
+    clean.kind = options.kind as SimilarKind;
+  }
+  if (options.rules !== undefined) clean.rules = validateRules(options.rules);
+  return clean;
+}
+
+/** search() options: a k, or { k, rules }. */
+export function validateSearchOptions(options: unknown): SearchOptions {
+  if (options === undefined) return {};
+  if (typeof options === 'number') return { k: options };
+  if (!isPlainObject(options))
+    throw new RecommenderError(
+      'invalid_options',
+      'search() options must be a number (k) or an object.',
+      'Call search("shoes", 8) or search("shoes", { k: 8 }).',
+    );
+  const clean: SearchOptions = {};
+  if (options.k !== undefined) clean.k = options.k as number;
+  if (options.rules !== undefined) clean.rules = validateRules(options.rules);
   return clean;
 }
 

@@ -19,6 +19,10 @@ export interface CatalogItem {
   available?: boolean;
   /** Extra text fields the encoder should read, e.g. { genres: "Comedy|Drama" }. */
   text?: Record<string, string>;
+  /** Attributes business rules can match (brand, age rating, margin...); not read by the encoder. */
+  attributes?: Record<string, string | number | boolean>;
+  /** When the item was published or added (ISO 8601 date or epoch milliseconds), for the freshness rule. */
+  publishedAt?: string | number;
 }
 
 import type { Backend, EventType, Source } from './vocabulary';
@@ -63,6 +67,64 @@ export interface RecommendOptions {
   filters?: RecommendFilters;
   /** Item ids never to return. */
   exclude?: string[];
+  /** Business rules of this call (or placement), applied after ranking and before exploration. */
+  rules?: BusinessRules;
+}
+
+/**
+ * Which items a rule is about. `attribute` is `category`, `tags` (any tag), `price`,
+ * `available`, or the name of a key in the item's `attributes`; the item matches when
+ * its value is one of `equals` (a value or a list) and within `min`..`max` (numbers).
+ */
+export interface AttributeMatch {
+  attribute: string;
+  equals?: string | number | boolean | (string | number | boolean)[];
+  min?: number;
+  max?: number;
+}
+
+/** Moves matching items' scores: `multiply` (boost >= 1, bury 0..1; sign-aware) then `add` (boost >= 0, bury <= 0). */
+export interface ScoreRule extends AttributeMatch {
+  multiply?: number;
+  add?: number;
+}
+
+export interface BusinessRules {
+  /** Items put at a 0-based slot whatever their score (still subject to exclusions and availability). */
+  pin?: { itemId: string; slot: number }[];
+  /** Lifts matching items. */
+  boost?: ScoreRule[];
+  /** Pushes matching items down. */
+  bury?: ScoreRule[];
+  /** Matching items are never returned (age-restricted, a brand...). */
+  excludeWhere?: AttributeMatch[];
+  /** Adds `weight * 2^(-age / halfLifeDays)` to items with a `publishedAt`. */
+  freshness?: { halfLifeDays: number; weight: number };
+  /** At most this many items of one category in a slate. */
+  maxPerCategory?: number;
+}
+
+/** What similar() blends: co-visitation ("viewed together"), co-purchase ("bought together"), text ("content") or all of them ("blend", default). */
+export type SimilarKind = 'blend' | 'viewed-together' | 'bought-together' | 'content';
+
+export interface SimilarOptions {
+  k?: number;
+  kind?: SimilarKind;
+  rules?: BusinessRules;
+}
+
+export interface SearchOptions {
+  k?: number;
+  rules?: BusinessRules;
+}
+
+/** A change of an item's non-text fields: applied at once, nothing is embedded again. */
+export interface ItemUpdate {
+  id: string;
+  price?: number;
+  available?: boolean;
+  attributes?: Record<string, string | number | boolean>;
+  publishedAt?: string | number;
 }
 
 export type ReasonKind = 'history' | 'similar' | 'search' | 'popular' | 'explore' | 'content';
@@ -295,8 +357,10 @@ export interface Recommender {
   setCatalog(items: CatalogItem[] | string, options?: SetCatalogOptions): Promise<CatalogReport>;
   track(event: TrackEvent): Promise<void>;
   recommend(options?: RecommendOptions): Promise<Recommendation[]>;
-  similar(itemId: string, k?: number): Promise<Recommendation[]>;
-  search(query: string, k?: number): Promise<Recommendation[]>;
+  similar(itemId: string, options?: number | SimilarOptions): Promise<Recommendation[]>;
+  search(query: string, options?: number | SearchOptions): Promise<Recommendation[]>;
+  /** Changes price, availability, attributes or publishedAt of loaded items without embedding anything; the next call obeys them. */
+  updateItems(updates: ItemUpdate[]): Promise<{ updated: number }>;
   explain(itemId: string): Promise<Reason[]>;
   history(limit?: number): Promise<StoredEvent[]>;
   exportData(): Promise<ExportedData>;

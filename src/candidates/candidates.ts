@@ -42,7 +42,31 @@ export async function forYouCandidates(
   const content = profile.interests.length
     ? await paths.topK(async (s) => (await s.topK(interestQueries(profile, r.quantized.paddedDims), DEFAULT_RETRIEVAL.content, mask)).indices)
     : [];
-  return subIndex(full, global, retrieveCandidates(full, global, r, profile, mask, content, weights));
+  const candidates = retrieveCandidates(full, global, r, profile, mask, content, weights);
+  return subIndex(full, global, { ...candidates, rows: withPins(candidates.rows, full, rules, mask) });
+}
+
+/** Pinned items (business rules) the mask allows join the candidates, so the pipeline can put them at their slots. */
+function withPins(rows: number[], full: CatalogIndex, rules: RecommendOptions, mask: Uint8Array): number[] {
+  for (const p of rules.rules?.pin ?? []) {
+    const c = full.indexOf.get(p.itemId);
+    if (c !== undefined && !mask[c] && !rows.includes(c)) rows.push(c);
+  }
+  return rows;
+}
+
+/** The target's co-visitation and co-purchase neighbours in the global model (catalog indices). */
+function pairedRows(global: GlobalContext | null, full: CatalogIndex, target: number): number[] {
+  const r = global?.rowOf.get(full.items[target].id);
+  if (!global || r === undefined) return [];
+  const m = global.model;
+  const out: number[] = [];
+  const add = (k: number, ids: Uint32Array, ws: Float32Array): void => {
+    for (let t = 0; t < k && ws[r * k + t] > 0; t++) if (global.rowToCatalog[ids[r * k + t]] >= 0) out.push(global.rowToCatalog[ids[r * k + t]]);
+  };
+  add(m.k, m.neighbours, m.weights);
+  if (m.bought) add(m.bought.k, m.bought.neighbours, m.bought.weights);
+  return out;
 }
 
 /** The best `3 k` (at least what the GPU kernel selects) items for one query vector, under the mask. */
@@ -52,11 +76,20 @@ async function nearest(paths: ScoringPaths, query: Float32Array, k: number, mask
   return paths.topK(async (s) => (await s.topK(quantizeQueries([query], [1], r.quantized.paddedDims), Math.max(GPU_MAX_K, 3 * k), mask)).indices);
 }
 
-/** Row 0 of the sub-index is the target itself. */
-export async function similarCandidates(paths: ScoringPaths, full: CatalogIndex, profile: Profile, target: number, k: number): Promise<SubIndex> {
-  const mask = exclusionMask(full, {}, profile.seen, false, [target]);
+/** Row 0 of the sub-index is the target itself; its content neighbours, its global-model neighbours and pinned items follow. */
+export async function similarCandidates(
+  paths: ScoringPaths,
+  full: CatalogIndex & { global?: GlobalContext | null },
+  profile: Profile,
+  target: number,
+  k: number,
+  rules: RecommendOptions = {},
+): Promise<SubIndex> {
+  const mask = exclusionMask(full, rules, profile.seen, false, [target]);
   const rows = await nearest(paths, rowOf(full.matrix, target), k, mask, 'similarCandidates');
-  return subIndex(full, null, { rows: withHistory([target, ...rows], full, profile, target) });
+  const paired = pairedRows(full.global ?? null, full, target).filter((c) => !mask[c]);
+  const all = withPins([...new Set([target, ...rows, ...paired])], full, rules, mask);
+  return subIndex(full, full.global ?? null, { rows: withHistory(all, full, profile, target) });
 }
 
 /** Semantic candidates from the scorer plus the best lexical matches (`lexical`: per catalog item). */
@@ -68,12 +101,13 @@ export async function searchCandidates(
   query: Float32Array,
   lexical: Float32Array,
   k: number,
+  rules: RecommendOptions = {},
 ): Promise<SubIndex> {
-  const mask = exclusionMask(full, {}, seenToExclude, false);
+  const mask = exclusionMask(full, { rules: rules.rules }, seenToExclude, false);
   const semanticRows = await nearest(paths, query, k, mask, 'searchCandidates');
   const lexicalRows = topK(
     Float32Array.from(lexical, (v, i) => (v > 0 && !mask[i] ? v : -Infinity)),
     LEXICAL_CANDIDATES,
   ).filter((i) => lexical[i] > 0);
-  return subIndex(full, null, { rows: withHistory([...new Set([...semanticRows, ...lexicalRows])], full, profile) });
+  return subIndex(full, null, { rows: withHistory(withPins([...new Set([...semanticRows, ...lexicalRows])], full, rules, mask), full, profile) });
 }

@@ -1,13 +1,15 @@
 /**
  * The catalog's business rules, as ONE rule set: which items a call may return.
  * An item is left out when it is unavailable (unless `includeUnavailable`), fails
- * a filter (categories, tags, price range), is excluded by id, or was seen by the
+ * a filter (categories, tags, price range), is excluded by id or by an attribute
+ * rule (`rules.excludeWhere`, business-rules.ts), or was seen by the
  * visitor (everything seen with `excludeSeen`; purchased and dismissed items
  * always). The exact ranking and the large-catalog retrieval both use this mask,
  * so they can never disagree about what is allowed.
  */
 import type { CatalogItem, RecommendOptions } from '../types';
 import { EVENTS, type EventType } from '../vocabulary';
+import { matches } from './business-rules';
 
 /** What the rules look at: the items in catalog order and the id -> index map. */
 export interface RuleTarget {
@@ -27,12 +29,14 @@ export function exclusionMask(
   const mask = new Uint8Array(target.items.length);
   const categories = f.categories?.length ? new Set(f.categories) : null;
   const tags = f.tags?.length ? new Set(f.tags) : null;
+  const excludeWhere = options.rules?.excludeWhere ?? [];
   target.items.forEach((item, i) => {
     if (!f.includeUnavailable && item.available === false) mask[i] = 1;
     else if (categories && (!item.category || !categories.has(item.category))) mask[i] = 1;
     else if (tags && !(item.tags ?? []).some((t) => tags.has(t))) mask[i] = 1;
     else if (f.minPrice !== undefined && !(item.price !== undefined && item.price >= f.minPrice)) mask[i] = 1;
     else if (f.maxPrice !== undefined && !(item.price !== undefined && item.price <= f.maxPrice)) mask[i] = 1;
+    else if (excludeWhere.some((m) => matches(item, m))) mask[i] = 1;
   });
   for (const id of options.exclude ?? []) {
     const i = target.indexOf.get(id);

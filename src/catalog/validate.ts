@@ -1,5 +1,6 @@
 import type { CatalogItem, CatalogProblem } from '../types';
 import { RecommenderError } from '../errors';
+import { publishedTime, validateAttributes } from './business-rules';
 
 /** Limits a catalog item must respect; items beyond them are reported and skipped. */
 export const CATALOG_LIMITS = {
@@ -111,6 +112,21 @@ function validateItem(raw: unknown): ItemResult {
   if (raw.available !== undefined) {
     if (typeof raw.available !== 'boolean') return bad('available', `available must be true or false, got ${describe(raw.available)}`);
     item.available = raw.available;
+  }
+  if (raw.attributes !== undefined) {
+    try {
+      item.attributes = validateAttributes(raw.attributes, 'attributes');
+    } catch (e) {
+      return bad('attributes', (e as Error).message);
+    }
+  }
+  if (raw.publishedAt !== undefined) {
+    if (
+      (typeof raw.publishedAt !== 'string' && typeof raw.publishedAt !== 'number') ||
+      publishedTime({ id, title: '-', publishedAt: raw.publishedAt }) === null
+    )
+      return bad('publishedAt', `publishedAt must be an ISO 8601 date or epoch milliseconds, got ${describe(raw.publishedAt)}`);
+    item.publishedAt = raw.publishedAt;
   }
   if (raw.text !== undefined) {
     if (!isPlainObject(raw.text)) return bad('text', 'text must be an object of string fields');

@@ -13,12 +13,14 @@ import type {
   Reason,
   Recommendation,
   RecommendOptions,
+  SearchOptions,
   SetCatalogOptions,
+  SimilarOptions,
   StoredEvent,
   TrackEvent,
 } from '../types';
 import { RecommenderError } from '../errors';
-import { resolveK, validateRecommendOptions, type ResolvedOptions } from '../options';
+import { resolveK, validateRecommendOptions, validateSearchOptions, validateSimilarOptions, type ResolvedOptions } from '../options';
 import type { ModelFileReader } from '../runtime/model-files';
 import { rowOf } from '../math/matrix';
 import { buildProfile, DEFAULT_PROFILE_CONFIG, type Profile } from '../profile/profile';
@@ -26,13 +28,13 @@ import { forYouCandidates, searchCandidates, similarCandidates } from '../candid
 import { ScoringPaths, type ScorerFactory } from '../candidates/scoring-paths';
 import { dismissedItems, rankForYou, rankSearch, rankSimilar, type RankingInputs } from '../ranking/pipeline';
 import { DEFAULT_RANKING_CONFIG, type RankingConfig } from '../ranking/score';
-import { composeSlate } from '../exploration/mixer';
 import { explainRecommendation, searchReasons, similarReason, sourceReason, toRecommendation, truncate } from '../slate/explanations';
 import { loadCatalog, type LoadedCatalog } from './catalog-loader';
 import { EventLog } from './event-log';
 import { MAX_QUERY_LENGTH } from './event-validation';
 import { ExplorationState, type Impression } from './exploration-state';
 import { EngineModels, type ModelSources } from './models';
+import { applyItemUpdates, composeRuledSlate } from './ruled-slate';
 import { Measurement, type MeasurementDeps } from '../measurement/measurement';
 
 export interface EngineDeps extends ModelSources {
@@ -222,10 +224,11 @@ export class Engine {
       ? await forYouCandidates(this.scoring, full, full.global, profile, options, this.config.excludeSeen, this.config)
       : null;
     const inputs: RankingInputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config: this.config };
-    const ranking = await rankForYou(inputs, { k, rules: options, heads: await this.models.heads(), taskWeights: this.options.taskWeights });
+    const heads = await this.models.heads();
+    const ranking = await rankForYou(inputs, { k, rules: options, heads, taskWeights: this.options.taskWeights, now: this.now() });
     // exploration: the open slots are filled by the bandit from the candidate sources
     this.exploration.closeSlate();
-    const slate = composeSlate(this.exploration.slateMixer, ranking, inputs.catalog.prior, k, this.exploration.nextSlateRandom());
+    const slate = composeRuledSlate(this.exploration.slateMixer, ranking, inputs.catalog.prior, k, this.exploration.nextSlateRandom());
     this.exploration.record(slate, (i) => inputs.catalog.items[i].id, this.now(), k);
     this.measurement?.slate(slate.map((sh) => ({ itemId: inputs.catalog.items[sh.item].id, source: sh.source })));
     return slate.map((sh) => {
@@ -241,18 +244,20 @@ export class Engine {
     return this.exploration.impressionLog();
   }
 
-  async similar(itemId: string, k?: number): Promise<Recommendation[]> {
+  async similar(itemId: string, input?: number | SimilarOptions): Promise<Recommendation[]> {
+    const options = validateSimilarOptions(input);
     const full = await this.readyCatalog();
     const target = this.requireItem(full, itemId, 'similar()');
     const { profile } = await this.rankingStart();
-    const want = resolveK(k);
-    const sub = this.scoring.index ? await similarCandidates(this.scoring, full, profile, target, want) : null;
-    const { slate, scores } = rankSimilar({ catalog: sub ? sub.index : full, global: null, profile, config: this.config }, sub ? 0 : target, want);
-    const reason = similarReason(full.items[target].title, itemId);
-    return slate.map((i) => toRecommendation(full, sub ? sub.rows[i] : i, scores[i], [reason]));
+    const want = resolveK(options.k);
+    const sub = this.scoring.index ? await similarCandidates(this.scoring, full, profile, target, want, options) : null;
+    const inputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config: this.config };
+    const { slate, scores } = rankSimilar(inputs, sub ? 0 : target, want, { kind: options.kind, rules: options, now: this.now() });
+    return slate.map((i) => toRecommendation(full, sub ? sub.rows[i] : i, scores[i], [similarReason(inputs, sub ? 0 : target, i, options.kind)]));
   }
 
-  async search(query: string, k?: number): Promise<Recommendation[]> {
+  async search(query: string, input?: number | SearchOptions): Promise<Recommendation[]> {
+    const options = validateSearchOptions(input);
     await this.readyCatalog();
     if (typeof query !== 'string')
       throw new RecommenderError('invalid_event', `search() needs a query string, got ${typeof query}.`, 'Call search("red shoes").');
@@ -261,14 +266,17 @@ export class Engine {
     const { full, profile } = await this.rankingStart();
     const [vector] = await (await this.models.encoder()).embed([q]);
     const lexical = full.lexical.score(q);
-    const want = resolveK(k);
+    const want = resolveK(options.k);
     // large catalogs: semantic candidates from the scorer, plus the best lexical matches
-    const sub = this.scoring.index ? await searchCandidates(this.scoring, full, profile, dismissedItems(profile), vector, lexical, want) : null;
+    const sub = this.scoring.index
+      ? await searchCandidates(this.scoring, full, profile, dismissedItems(profile), vector, lexical, want, options)
+      : null;
     const index = sub ? sub.index : full;
     const ranked = rankSearch(
       { catalog: index, global: null, profile, config: this.config },
       { vector, lexical: sub ? Float32Array.from(sub.rows, (c) => lexical[c]) : lexical },
       want,
+      { rules: options, now: this.now() },
     );
     return ranked.slate.map((i) =>
       toRecommendation(full, sub ? sub.rows[i] : i, ranked.scores[i], searchReasons(q, i, index, profile, ranked.personal)),
@@ -280,6 +288,10 @@ export class Engine {
     const i = this.requireItem(full, itemId, 'explain()');
     const { profile } = await this.rankingStart();
     return explainRecommendation(i, full, profile, full.global);
+  }
+
+  async updateItems(updates: unknown): Promise<{ updated: number }> {
+    return applyItemUpdates(await this.readyCatalog(), updates);
   }
 
   // ------------------------------------------------------------ data rights

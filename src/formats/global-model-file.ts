@@ -22,6 +22,8 @@ export interface GlobalModel {
   nextWeights: Float32Array;
   /** Time-decayed popularity in [0, 1]. */
   popularity: Float32Array;
+  /** Co-purchase neighbours per row ("bought together"), when the logs held purchases (bought.bin); same layout as neighbours. */
+  bought?: { k: number; neighbours: Uint32Array; weights: Float32Array };
 }
 
 const MAGIC = 0x4752444f; // "ODRG" little-endian

@@ -4,17 +4,25 @@
  * through these functions, so a figure they print is a figure of the product.
  *
  * for-you:  score components -> linear score (RankingConfig weights) -> rules
- *           -> ranking heads on the best candidates (task weights) -> rules -> MMR
- * similar:  content similarity to the item + personal content score -> rules -> MMR
- * search:   semantic + lexical match of the query + personal content score -> rules -> MMR
+ *           -> ranking heads on the best candidates (task weights) -> rules
+ *           -> business rules (boost, bury, freshness, category cap) -> MMR -> pins
+ * similar:  content similarity to the item and the global model's co-visitation /
+ *           co-purchase neighbours (SimilarKind) + personal content score -> rules
+ *           -> business rules -> MMR -> pins
+ * search:   semantic + lexical match of the query + personal content score -> rules
+ *           -> business rules -> MMR -> pins
+ *
+ * For-you's slate is then composed with exploration by the engine (pins stay put,
+ * src/engine/ruled-slate.ts).
  *
  * Every function works on a CatalogIndex: the whole catalog, or for large
  * catalogs the sub-index of retrieved candidates (src/candidates/retrieval.ts),
  * where each candidate gets exactly its full-catalog score.
  */
-import type { RecommendOptions } from '../types';
+import type { RecommendOptions, SimilarKind } from '../types';
 import type { EventType } from '../vocabulary';
-import { applyExclusions } from '../catalog/rules';
+import { applyExclusions, exclusionMask } from '../catalog/rules';
+import { applyScoreRules, insertPins, pinnedItems } from '../catalog/business-rules';
 import { rowOf, similarities } from '../math/matrix';
 import type { CatalogIndex } from '../vectors/catalog-index';
 import type { Profile } from '../profile/profile';
@@ -38,6 +46,8 @@ export interface ForYouRequest {
   /** Multi-task heads (null: rank by the linear score). */
   heads?: RankingHeads | null;
   taskWeights?: TaskWeights;
+  /** Epoch milliseconds, for the freshness rule (default Date.now()). */
+  now?: number;
 }
 
 export interface Ranking {
@@ -50,6 +60,39 @@ export interface Ranking {
 export interface ForYouRanking extends Ranking {
   /** Each score component (exploration builds its candidate sources from them). */
   components: ScoreComponents;
+  /** Pinned items (indices) and their slots; they are in `slate`, and out of `scores`. */
+  pins: { item: number; slot: number }[];
+}
+
+/** Business rules on final scores, then MMR for the unpinned slots, then the pins: the slate of k. */
+function ruledSlate(
+  scores: Float32Array,
+  catalog: CatalogIndex,
+  rules: RecommendOptions,
+  mask: () => Uint8Array,
+  k: number,
+  lambda: number,
+  now: number,
+): { slate: number[]; pins: { item: number; slot: number }[] } {
+  const r = rules.rules;
+  const pins = r?.pin?.length ? pinnedItems(r, catalog.indexOf, mask()) : [];
+  if (r)
+    applyScoreRules(
+      scores,
+      catalog.items,
+      r,
+      now,
+      pins.map((p) => p.item),
+    );
+  const slate = mmrSelect(scores, catalog.matrix, Math.max(0, k - pins.length), lambda);
+  return {
+    pins,
+    slate: insertPins(
+      slate,
+      pins.map((p) => ({ slot: p.slot, entry: p.item })),
+      k,
+    ),
+  };
 }
 
 /** The first stage of "for you": the linear score of every item under the rules (the heads are trained on its best candidates). */
@@ -73,18 +116,70 @@ export async function rankForYou(inputs: RankingInputs, request: ForYouRequest):
     scores = await rerankWithHeads(request.heads, catalog, profile, components, scores, pool, request.taskWeights ?? DEFAULT_TASK_WEIGHTS);
     applyExclusions(scores, catalog, rules, profile.seen, config.excludeSeen);
   }
-  return { components, scores, slate: mmrSelect(scores, catalog.matrix, request.k, config.mmrLambda) };
+  const mask = (): Uint8Array => exclusionMask(catalog, rules, profile.seen, config.excludeSeen);
+  const { slate, pins } = ruledSlate(scores, catalog, rules, mask, request.k, config.mmrLambda, request.now ?? Date.now());
+  return { components, scores, slate, pins };
+}
+
+export interface SimilarRequest {
+  kind?: SimilarKind;
+  /** Business rules and filters of the call. */
+  rules?: RecommendOptions;
+  now?: number;
+}
+
+/**
+ * The item-to-item neighbours of `target` in the global model, per item of the index, scaled to [0, 1]:
+ * co-visitation ("viewed together", EASE) or co-purchase ("bought together", when the logs had purchases).
+ */
+export function coVisitation(global: GlobalContext | null, catalog: CatalogIndex, target: number, kind: 'viewed' | 'bought'): Float32Array {
+  const out = new Float32Array(catalog.items.length);
+  const r = global?.rowOf.get(catalog.items[target].id);
+  if (!global || r === undefined) return out;
+  const m = global.model;
+  const k = kind === 'viewed' ? m.k : (m.bought?.k ?? 0);
+  const ids = kind === 'viewed' ? m.neighbours : m.bought?.neighbours;
+  const ws = kind === 'viewed' ? m.weights : m.bought?.weights;
+  if (!ids || !ws) return out;
+  let max = 0;
+  for (let t = 0; t < k; t++) max = Math.max(max, ws[r * k + t]);
+  for (let t = 0; t < k && max > 0; t++) {
+    const wt = ws[r * k + t];
+    if (wt <= 0) break;
+    const c = global.rowToCatalog[ids[r * k + t]];
+    if (c >= 0) out[c] = Math.max(out[c], wt / max);
+  }
+  return out;
+}
+
+/**
+ * The relevance of every item to `target` for a SimilarKind: content similarity, co-visitation,
+ * co-purchase or their blend (weights in RankingConfig.similar). Behaviour-only kinds keep a small
+ * content term so items the logs never paired still follow by likeness.
+ */
+export function similarScores(inputs: RankingInputs, target: number, kind: SimilarKind = 'blend'): Float32Array {
+  const { catalog, global, config } = inputs;
+  const w = config.similar;
+  const [sims] = similarities(catalog.matrix, [rowOf(catalog.matrix, target)]);
+  if (kind === 'content') return Float32Array.from(sims);
+  const viewed = kind === 'bought-together' ? null : coVisitation(global, catalog, target, 'viewed');
+  const bought = kind === 'viewed-together' ? null : coVisitation(global, catalog, target, 'bought');
+  const contentWeight = kind === 'blend' ? 1 : w.fallbackContent;
+  return Float32Array.from(sims, (s, i) => contentWeight * s + w.viewed * (viewed?.[i] ?? 0) + w.bought * (bought?.[i] ?? 0));
 }
 
 /** Items like `target` (an index of `inputs.catalog`), nudged toward the visitor's taste. */
-export function rankSimilar(inputs: RankingInputs, target: number, k: number): Ranking {
+export function rankSimilar(inputs: RankingInputs, target: number, k: number, request: SimilarRequest = {}): Ranking {
   const { catalog, profile, config } = inputs;
-  const [sims] = similarities(catalog.matrix, [rowOf(catalog.matrix, target)]);
+  const base = similarScores(inputs, target, request.kind);
   const personal = profile.interests.length ? personalScores(catalog, profile, config) : null;
-  const scores = Float32Array.from(sims, (s, i) => s + (personal ? config.similar.personal * personal[i] : 0));
+  const scores = Float32Array.from(base, (s, i) => s + (personal ? config.similar.personal * personal[i] : 0));
   scores[target] = -Infinity;
-  applyExclusions(scores, catalog, {}, profile.seen, false);
-  return { scores, slate: mmrSelect(scores, catalog.matrix, k, config.similar.mmrLambda) };
+  const rules: RecommendOptions = { rules: request.rules?.rules, filters: request.rules?.filters };
+  applyExclusions(scores, catalog, rules, profile.seen, false);
+  scores[target] = -Infinity;
+  const mask = (): Uint8Array => exclusionMask(catalog, rules, profile.seen, false, [target]);
+  return { scores, slate: ruledSlate(scores, catalog, rules, mask, k, config.similar.mmrLambda, request.now ?? Date.now()).slate };
 }
 
 export interface SearchQuery {
@@ -100,7 +195,7 @@ export function dismissedItems(profile: Profile): Map<string, EventType> {
 }
 
 /** Search results: semantic and lexical match, lifted by the visitor's taste. `personal` says whether the taste counted. */
-export function rankSearch(inputs: RankingInputs, query: SearchQuery, k: number): Ranking & { personal: boolean } {
+export function rankSearch(inputs: RankingInputs, query: SearchQuery, k: number, request: SimilarRequest = {}): Ranking & { personal: boolean } {
   const { catalog, profile, config } = inputs;
   const w = config.search;
   const [semantic] = similarities(catalog.matrix, [query.vector]);
@@ -109,6 +204,10 @@ export function rankSearch(inputs: RankingInputs, query: SearchQuery, k: number)
   for (let i = 0; i < scores.length; i++) {
     scores[i] = w.semantic * semantic[i] + w.lexical * query.lexical[i] + (personal ? w.personal * Math.max(0, personal[i]) : 0);
   }
-  applyExclusions(scores, catalog, {}, dismissedItems(profile), false);
-  return { scores, slate: mmrSelect(scores, catalog.matrix, k, w.mmrLambda), personal: personal !== null };
+  const rules: RecommendOptions = { rules: request.rules?.rules };
+  const dismissed = dismissedItems(profile);
+  applyExclusions(scores, catalog, rules, dismissed, false);
+  const mask = (): Uint8Array => exclusionMask(catalog, rules, dismissed, false);
+  const { slate } = ruledSlate(scores, catalog, rules, mask, k, w.mmrLambda, request.now ?? Date.now());
+  return { scores, slate, personal: personal !== null };
 }

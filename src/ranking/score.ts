@@ -26,8 +26,13 @@ export interface RankingConfig {
   excludeSeen: boolean;
   /** Ranking heads re-rank the best max(minPool, perSlot * k) candidates of the linear score. */
   headsPool: { minPool: number; perSlot: number };
-  /** similar(): content similarity to the item, plus `personal` times the visitor's content score; MMR lambda of its slate. */
-  similar: { personal: number; mmrLambda: number };
+  /**
+   * similar(): content similarity to the item, plus `viewed` times its co-visitation neighbours' weight and `bought`
+   * times its co-purchase neighbours' (each scaled to [0, 1]; 'blend' uses both with content, 'viewed-together' and
+   * 'bought-together' one of them with `fallbackContent` times content), plus `personal` times the visitor's content
+   * score; MMR lambda of its slate.
+   */
+  similar: { personal: number; mmrLambda: number; viewed: number; bought: number; fallbackContent: number };
   /** search(): `semantic` (encoder) and `lexical` (terms) match of the query, plus `personal` times the visitor's positive content score; MMR lambda. */
   search: { semantic: number; lexical: number; personal: number; mmrLambda: number };
 }
@@ -40,7 +45,7 @@ export const DEFAULT_RANKING_CONFIG: RankingConfig = {
   mmrLambda: 0.85,
   excludeSeen: true,
   headsPool: { minPool: 200, perSlot: 5 },
-  similar: { personal: 0.1, mmrLambda: 0.92 },
+  similar: { personal: 0.1, mmrLambda: 0.92, viewed: 1, bought: 1, fallbackContent: 0.05 },
   search: { semantic: 0.5, lexical: 0.5, personal: 0.15, mmrLambda: 0.95 },
 };
 

@@ -3,7 +3,7 @@
  * Recommendation objects the engine returns. Each reason names the history
  * items behind it where there are any.
  */
-import type { Reason, Recommendation } from '../types';
+import type { Reason, Recommendation, SimilarKind } from '../types';
 import { EVENTS, type EventType, type Source } from '../vocabulary';
 import { dot, rowOf } from '../math/matrix';
 import type { CatalogIndex } from '../vectors/catalog-index';
@@ -70,8 +70,32 @@ export function sourceReason(source: Source): Reason | null {
   return null;
 }
 
-export function similarReason(title: string, itemId: string): Reason {
-  return { kind: 'similar', text: `Similar to ${title}`, itemIds: [itemId] };
+/** Whether `item` is among `target`'s co-visitation ('viewed') or co-purchase ('bought') neighbours in the global model. */
+function pairedBy(global: GlobalContext | null, index: CatalogIndex, target: number, item: number, kind: 'viewed' | 'bought'): boolean {
+  const r = global?.rowOf.get(index.items[target].id);
+  if (!global || r === undefined) return false;
+  const m = global.model;
+  const k = kind === 'viewed' ? m.k : (m.bought?.k ?? 0);
+  const ids = kind === 'viewed' ? m.neighbours : m.bought?.neighbours;
+  const ws = kind === 'viewed' ? m.weights : m.bought?.weights;
+  for (let t = 0; ids && ws && t < k && ws[r * k + t] > 0; t++) if (global.rowToCatalog[ids[r * k + t]] === item) return true;
+  return false;
+}
+
+/** similar()'s reason for `item`: "Often bought with X", "Often viewed with X" (the global model paired them) or "Similar to X". */
+export function similarReason(
+  inputs: { catalog: CatalogIndex; global: GlobalContext | null },
+  target: number,
+  item: number,
+  kind: SimilarKind = 'blend',
+): Reason {
+  const { catalog, global } = inputs;
+  const { title, id } = catalog.items[target];
+  if (kind !== 'content' && kind !== 'viewed-together' && pairedBy(global, catalog, target, item, 'bought'))
+    return { kind: 'similar', text: `Often bought with ${title}`, itemIds: [id] };
+  if (kind !== 'content' && kind !== 'bought-together' && pairedBy(global, catalog, target, item, 'viewed'))
+    return { kind: 'similar', text: `Often viewed with ${title}`, itemIds: [id] };
+  return { kind: 'similar', text: `Similar to ${title}`, itemIds: [id] };
 }
 
 /** "Matches <query>", and, when the visitor's history lifted the item, which history item did. */
