@@ -9,7 +9,7 @@
  *   ranking code sees it. Returns a clean copy with only the known fields.
  */
 import { RecommenderError } from './errors';
-import { DEFAULT_EXPLORATION, type ExplorationConfig, type ExplorationPolicy } from './exploration/mixer';
+import { DEFAULT_EXPLORATION, type ExplorationConfig, type ExplorationPolicy } from './exploration/config';
 import { SOURCES, type Source } from './vocabulary';
 import { DEFAULT_TASK_WEIGHTS } from './ranking/heads';
 import { DEFAULT_RANKING_CONFIG } from './ranking/score';

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveOptions, resolvePageOptions, showValue, withVariant, type ResolvedOptions } from '../src/options';
 import { RecommenderError } from '../src/errors';
-import { DEFAULT_EXPLORATION } from '../src/exploration/mixer';
+import { DEFAULT_EXPLORATION } from '../src/exploration/config';
 import { DEFAULT_TASK_WEIGHTS } from '../src/ranking/heads';
 import { DEFAULT_RANKING_CONFIG } from '../src/ranking/score';
 import { createRecommender } from '../src/index';

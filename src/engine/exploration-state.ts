@@ -9,7 +9,8 @@ import { EVENTS, type Source } from '../vocabulary';
 import type { RecommenderStore } from '../store';
 import { mulberry32 } from '../math/random';
 import type { RandomSource } from '../exploration/bandit';
-import { SlateMixer, type ExplorationConfig, type MixerState, type ShownItem } from '../exploration/mixer';
+import { SlateMixer, type MixerState, type ShownItem } from '../exploration/mixer';
+import type { ExplorationConfig } from '../exploration/config';
 
 /** One slot shown by recommend(): outcome 1 click (or better), 0 none, -1 dismiss, null still open. */
 export interface Impression {

@@ -19,7 +19,8 @@
  */
 import { rankForYou } from '../../src/ranking/pipeline';
 import { DEFAULT_RANKING_CONFIG } from '../../src/ranking/score';
-import { composeSlate, DEFAULT_EXPLORATION, SlateMixer, sourceLists, type ExplorationConfig } from '../../src/exploration/mixer';
+import { composeSlate, SlateMixer, sourceLists } from '../../src/exploration/mixer';
+import { DEFAULT_EXPLORATION, type ExplorationConfig } from '../../src/exploration/config';
 import { placeGlobalModel } from '../../src/global/global-model';
 import { SOURCES, type Source } from '../../src/vocabulary';
 import { mulberry32 } from '../../src/math/random';
