@@ -14,7 +14,8 @@ import { validateRecommendOptions, validateSearchOptions, validateSimilarOptions
 import type { SentenceEncoder } from '../src/encoding/encoder';
 import type { CatalogItem, RecommenderOptions } from '../src/types';
 import { engineOptions } from '../support/engine-options';
-import { SlateMixer, DEFAULT_EXPLORATION } from '../src/exploration/mixer';
+import { SlateMixer } from '../src/exploration/mixer';
+import { DEFAULT_EXPLORATION } from '../src/exploration/config';
 import { mulberry32 } from '../src/math/random';
 import { rankForYou } from '../src/ranking/pipeline';
 import { DEFAULT_RANKING_CONFIG } from '../src/ranking/score';
