@@ -42,6 +42,17 @@ function price(v: unknown, what: string): number {
   return v;
 }
 
+/** Longest query kept (search() and search events); the rest is cut. */
+export const MAX_QUERY_LENGTH = 1_000;
+
+/** The query of a search() call, cut to MAX_QUERY_LENGTH; null when it is blank (no results, no error). */
+export function resolveQuery(query: unknown): string | null {
+  if (typeof query !== 'string')
+    throw new RecommenderError('invalid_event', `search() needs a query string, got ${typeof query}.`, 'Call search("red shoes").');
+  const q = query.slice(0, MAX_QUERY_LENGTH);
+  return q.trim() === '' ? null : q;
+}
+
 /** Most items one call returns. */
 export const MAX_K = 500;
 const DEFAULT_K = 10;

@@ -17,6 +17,7 @@ import { catalogOrderPrior, type CatalogIndex } from '../vectors/catalog-index';
 import { placeGlobalModel, type GlobalContext, type GlobalModel } from '../global/global-model';
 import type { RecommenderStore } from '../store';
 import { errorEvent } from './error-events';
+import { truncate } from '../slate/explanations';
 
 /** A catalog ready to rank. */
 export interface LoadedCatalog extends CatalogIndex {
@@ -144,4 +145,54 @@ async function aheadOfTimeVectors(
     );
     return new Map();
   }
+}
+
+/** The engine's catalog: the loaded one, and the setCatalog() in progress that read calls wait for instead of failing with not_ready. */
+export class CatalogSlot {
+  private current: LoadedCatalog | null = null;
+  private loading: Promise<unknown> | null = null;
+
+  /** The loaded catalog now (null before the first load). */
+  get loaded(): LoadedCatalog | null {
+    return this.current;
+  }
+
+  /** Runs `load` as the catalog in progress; what it resolves to becomes the catalog (a failed load keeps the old one). */
+  async replace<R>(load: () => Promise<{ catalog: LoadedCatalog; result: R }>, onLoaded: (catalog: LoadedCatalog) => Promise<void>): Promise<R> {
+    const run = (async () => {
+      const { catalog, result } = await load();
+      this.current = catalog;
+      await onLoaded(catalog);
+      return result;
+    })();
+    this.loading = run;
+    try {
+      return await run;
+    } finally {
+      if (this.loading === run) this.loading = null;
+    }
+  }
+
+  /** The catalog once a load in progress has settled; not_ready only when none was ever asked for (or every attempt failed). */
+  async ready(): Promise<LoadedCatalog> {
+    while (this.loading) await this.loading.catch(() => undefined);
+    if (!this.current)
+      throw new RecommenderError('not_ready', 'No catalog is loaded yet.', 'Call setCatalog(items or url) before asking for recommendations.');
+    return this.current;
+  }
+}
+
+/** The index of `itemId` in the catalog, or an unknown_item error naming it. */
+export function requireItem(catalog: LoadedCatalog, itemId: unknown, what: string): number {
+  if (typeof itemId !== 'string')
+    throw new RecommenderError('unknown_item', `${what} needs an item id string, got ${typeof itemId}.`, 'Pass the catalog id of an item.');
+  const i = catalog.indexOf.get(itemId);
+  if (i === undefined) {
+    throw new RecommenderError(
+      'unknown_item',
+      `No item with id "${truncate(itemId)}" in the catalog.`,
+      'Use an id from the loaded catalog (check setCatalog problems for skipped items).',
+    );
+  }
+  return i;
 }

@@ -20,18 +20,17 @@ import type {
   TrackEvent,
 } from '../types';
 import { RecommenderError } from '../errors';
-import { resolveK, validateRecommendOptions, validateSearchOptions, validateSimilarOptions, type ResolvedOptions } from '../options';
+import { resolveK, resolveQuery, validateRecommendOptions, validateSearchOptions, validateSimilarOptions, type ResolvedOptions } from '../options';
 import type { ModelFileReader } from '../runtime/model-files';
-import { rowOf } from '../math/matrix';
-import { buildProfile, DEFAULT_PROFILE_CONFIG, type Profile } from '../profile/profile';
+import { profileFromHistory, type Profile } from '../profile/profile';
 import { forYouCandidates, searchCandidates, similarCandidates } from '../candidates/candidates';
 import { ScoringPaths, type ScorerFactory } from '../candidates/scoring-paths';
 import { dismissedItems, rankForYou, rankSearch, rankSimilar, type RankingInputs } from '../ranking/pipeline';
 import { DEFAULT_RANKING_CONFIG, type RankingConfig } from '../ranking/score';
-import { explainRecommendation, searchReasons, similarReason, sourceReason, toRecommendation, truncate } from '../slate/explanations';
-import { loadCatalog, type LoadedCatalog } from './catalog-loader';
+import { explainRecommendation, searchReasons, shownRecommendations, similarReason, toRecommendation } from '../slate/explanations';
+import { CatalogSlot, loadCatalog, requireItem, type LoadedCatalog } from './catalog-loader';
+import { engineStats } from './stats';
 import { EventLog } from './event-log';
-import { MAX_QUERY_LENGTH } from './event-validation';
 import { ExplorationState, type Impression } from './exploration-state';
 import { EngineModels, type ModelSources } from './models';
 import { applyItemUpdates, composeRuledSlate } from './ruled-slate';
@@ -61,9 +60,7 @@ export class Engine {
   private readonly scoring: ScoringPaths;
   private readonly config: RankingConfig;
   private readonly now: () => number;
-  private catalog: LoadedCatalog | null = null;
-  /** The setCatalog() call in progress: read calls made meanwhile wait for it instead of failing with not_ready. */
-  private catalogLoading: Promise<unknown> | null = null;
+  private readonly catalogs = new CatalogSlot();
   private profile: Profile | null = null;
 
   constructor(
@@ -111,66 +108,40 @@ export class Engine {
 
   // ------------------------------------------------------------ catalog
 
-  async setCatalog(input: CatalogItem[] | string, setOptions: SetCatalogOptions = {}): Promise<CatalogReport> {
-    const loading = this.loadCatalog(input, setOptions);
-    this.catalogLoading = loading;
-    try {
-      return await loading;
-    } finally {
-      if (this.catalogLoading === loading) this.catalogLoading = null;
-    }
-  }
-
-  private async loadCatalog(input: CatalogItem[] | string, setOptions: SetCatalogOptions): Promise<CatalogReport> {
-    let raw: unknown = input;
-    if (typeof input === 'string') {
-      if (!this.deps.fetchCatalog)
-        throw new RecommenderError('invalid_options', 'A catalog URL was given but this engine cannot fetch.', 'Pass the items array instead.');
-      this.emit({ type: 'progress', progress: { phase: 'catalog', done: 0, total: 1 } });
-      raw = await this.deps.fetchCatalog(input);
-    }
-    const [encoder, store, globalModel] = await Promise.all([
-      this.models.encoder(),
-      this.models.store(),
-      this.models.globalModel(),
-      this.models.heads(),
-    ]);
-    const emit = (e: EngineEvent): void => this.emit(e);
-    const { catalog, report } = await loadCatalog(raw, setOptions, {
-      encoder,
-      store,
-      globalModel,
-      vectorReader: this.deps.vectorReader ?? null,
-      emit,
-    });
-    await this.scoring.prepare(catalog, catalog.global);
-    this.catalog = catalog;
-    this.profile = null;
-    await this.loadHistory();
-    this.emit({ type: 'change', what: 'catalog' });
-    this.emit({ type: 'progress', progress: { phase: 'ready', done: catalog.items.length, total: catalog.items.length } });
-    return report;
-  }
-
-  /** The loaded catalog, once a setCatalog() in progress has settled; not_ready only when none was ever asked for (or every attempt failed). */
-  private async readyCatalog(): Promise<LoadedCatalog> {
-    while (this.catalogLoading) await this.catalogLoading.catch(() => undefined);
-    if (!this.catalog)
-      throw new RecommenderError('not_ready', 'No catalog is loaded yet.', 'Call setCatalog(items or url) before asking for recommendations.');
-    return this.catalog;
-  }
-
-  private requireItem(catalog: LoadedCatalog, itemId: unknown, what: string): number {
-    if (typeof itemId !== 'string')
-      throw new RecommenderError('unknown_item', `${what} needs an item id string, got ${typeof itemId}.`, 'Pass the catalog id of an item.');
-    const i = catalog.indexOf.get(itemId);
-    if (i === undefined)
-      throw new RecommenderError(
-        'unknown_item',
-        `No item with id "${truncate(itemId)}" in the catalog.`,
-        'Use an id from the loaded catalog (check setCatalog problems for skipped items).',
-      );
-    return i;
+  setCatalog(input: CatalogItem[] | string, setOptions: SetCatalogOptions = {}): Promise<CatalogReport> {
+    return this.catalogs.replace(
+      async () => {
+        let raw: unknown = input;
+        if (typeof input === 'string') {
+          if (!this.deps.fetchCatalog)
+            throw new RecommenderError('invalid_options', 'A catalog URL was given but this engine cannot fetch.', 'Pass the items array instead.');
+          this.emit({ type: 'progress', progress: { phase: 'catalog', done: 0, total: 1 } });
+          raw = await this.deps.fetchCatalog(input);
+        }
+        const [encoder, store, globalModel] = await Promise.all([
+          this.models.encoder(),
+          this.models.store(),
+          this.models.globalModel(),
+          this.models.heads(),
+        ]);
+        const emit = (e: EngineEvent): void => this.emit(e);
+        const { catalog, report } = await loadCatalog(raw, setOptions, {
+          encoder,
+          store,
+          globalModel,
+          vectorReader: this.deps.vectorReader ?? null,
+          emit,
+        });
+        await this.scoring.prepare(catalog, catalog.global);
+        return { catalog, result: report };
+      },
+      async (catalog) => {
+        this.profile = null;
+        await this.loadHistory();
+        this.emit({ type: 'change', what: 'catalog' });
+        this.emit({ type: 'progress', progress: { phase: 'ready', done: catalog.items.length, total: catalog.items.length } });
+      },
+    );
   }
 
   // ------------------------------------------------------------ history
@@ -181,7 +152,7 @@ export class Engine {
 
   /** Validates and queues an event; resolves once it is stored in IndexedDB. */
   async track(input: TrackEvent): Promise<void> {
-    const catalog = this.catalog;
+    const catalog = this.catalogs.loaded;
     const { event, stored } = this.events.track(input, catalog ? (id) => catalog.indexOf.has(id) : null);
     this.exploration.feedback(event);
     this.measurement?.event(event);
@@ -193,22 +164,13 @@ export class Engine {
   }
 
   private getProfile(): Profile {
-    const catalog = this.catalog;
-    this.profile ??= buildProfile(
-      this.events.events,
-      (id) => {
-        const i = catalog?.indexOf.get(id);
-        return i === undefined || !catalog ? undefined : rowOf(catalog.matrix, i);
-      },
-      this.now(),
-      DEFAULT_PROFILE_CONFIG,
-    );
+    this.profile ??= profileFromHistory(this.events.events, this.catalogs.loaded, this.now());
     return this.profile;
   }
 
   /** Everything a ranking call starts from: the catalog, the profile and the history behind it. */
   private async rankingStart(): Promise<{ full: LoadedCatalog; profile: Profile }> {
-    const full = await this.readyCatalog();
+    const full = await this.catalogs.ready();
     await this.loadHistory();
     return { full, profile: this.getProfile() };
   }
@@ -231,12 +193,7 @@ export class Engine {
     const slate = composeRuledSlate(this.exploration.slateMixer, ranking, inputs.catalog.prior, k, this.exploration.nextSlateRandom());
     this.exploration.record(slate, (i) => inputs.catalog.items[i].id, this.now(), k);
     this.measurement?.slate(slate.map((sh) => ({ itemId: inputs.catalog.items[sh.item].id, source: sh.source })));
-    return slate.map((sh) => {
-      const own = sourceReason(sh.source);
-      const reasons: Reason[] = own ? [own] : explainRecommendation(sh.item, inputs.catalog, profile, inputs.global);
-      const rec = toRecommendation(full, sub ? sub.rows[sh.item] : sh.item, ranking.scores[sh.item], reasons);
-      return { ...rec, source: sh.source, propensity: Math.round(sh.propensity * 1e4) / 1e4 };
-    });
+    return shownRecommendations(slate, ranking.scores, inputs, full, sub?.rows ?? null);
   }
 
   /** Impressions shown by recommend() with their slot, source, propensity and outcome (1 click, 0 none, -1 dismiss), oldest first. */
@@ -246,8 +203,8 @@ export class Engine {
 
   async similar(itemId: string, input?: number | SimilarOptions): Promise<Recommendation[]> {
     const options = validateSimilarOptions(input);
-    const full = await this.readyCatalog();
-    const target = this.requireItem(full, itemId, 'similar()');
+    const full = await this.catalogs.ready();
+    const target = requireItem(full, itemId, 'similar()');
     const { profile } = await this.rankingStart();
     const want = resolveK(options.k);
     const sub = this.scoring.index ? await similarCandidates(this.scoring, full, profile, target, want, options) : null;
@@ -258,11 +215,9 @@ export class Engine {
 
   async search(query: string, input?: number | SearchOptions): Promise<Recommendation[]> {
     const options = validateSearchOptions(input);
-    await this.readyCatalog();
-    if (typeof query !== 'string')
-      throw new RecommenderError('invalid_event', `search() needs a query string, got ${typeof query}.`, 'Call search("red shoes").');
-    const q = query.slice(0, MAX_QUERY_LENGTH);
-    if (q.trim() === '') return [];
+    await this.catalogs.ready();
+    const q = resolveQuery(query);
+    if (q === null) return [];
     const { full, profile } = await this.rankingStart();
     const [vector] = await (await this.models.encoder()).embed([q]);
     const lexical = full.lexical.score(q);
@@ -284,14 +239,14 @@ export class Engine {
   }
 
   async explain(itemId: string): Promise<Reason[]> {
-    const full = await this.readyCatalog();
-    const i = this.requireItem(full, itemId, 'explain()');
+    const full = await this.catalogs.ready();
+    const i = requireItem(full, itemId, 'explain()');
     const { profile } = await this.rankingStart();
     return explainRecommendation(i, full, profile, full.global);
   }
 
   async updateItems(updates: unknown): Promise<{ updated: number }> {
-    return applyItemUpdates(await this.readyCatalog(), updates);
+    return applyItemUpdates(await this.catalogs.ready(), updates);
   }
 
   // ------------------------------------------------------------ data rights
@@ -327,26 +282,8 @@ export class Engine {
   async stats(): Promise<EngineStats> {
     const store = await this.models.store();
     await this.loadHistory();
-    const [events, cachedVectors, storageBytes] = await Promise.all([
-      store.countEvents(),
-      store.countVectors(),
-      store.estimateBytes().catch(() => undefined),
-    ]);
-    const encoder = this.models.loadedEncoder();
-    const scorer = this.scoring.current;
-    return {
-      items: this.catalog?.items.length ?? 0,
-      events: events + this.events.queued,
-      backend: encoder?.info.backend ?? null,
-      encoder: encoder?.info ?? null,
-      storageBytes,
-      cachedVectors,
-      scoring: !this.catalog
-        ? null
-        : scorer
-          ? { path: scorer.path, reason: scorer.reason, deviceBytes: scorer.deviceBytes }
-          : { path: 'exact', reason: `${this.catalog.items.length} items: every item scored exactly`, deviceBytes: 0 },
-    };
+    const items = this.catalogs.loaded?.items.length ?? null;
+    return engineStats(store, { items, queuedEvents: this.events.queued, encoder: this.models.loadedEncoder(), scorer: this.scoring.current });
   }
 
   async close(): Promise<void> {

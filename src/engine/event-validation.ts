@@ -7,9 +7,8 @@ import type { StoredEvent, TrackEvent } from '../types';
 import { RecommenderError } from '../errors';
 import { EVENT_TYPES, isEventType } from '../vocabulary';
 import { truncate } from '../slate/explanations';
-import { showValue } from '../options';
+import { MAX_QUERY_LENGTH, showValue } from '../options';
 
-export const MAX_QUERY_LENGTH = 1_000;
 const MAX_CONTEXT_KEYS = 32;
 const MAX_ITEM_ID_LENGTH = 256;
 

@@ -5,7 +5,8 @@
  */
 import type { StoredEvent } from '../types';
 import { EVENTS, type EventType } from '../vocabulary';
-import { dot } from '../math/matrix';
+import { dot, rowOf } from '../math/matrix';
+import type { CatalogIndex } from '../vectors/catalog-index';
 
 export interface ProfileConfig {
   /** Half-life of an event's weight, in days. */
@@ -179,4 +180,17 @@ function clusterInterests(positive: HistoryItem[], vectorOf: (id: string) => Flo
   }
   const total = clusters.reduce((s, c) => s + c.weight, 0);
   return clusters.map((c) => ({ vector: c.unit, share: total > 0 ? c.weight / total : 0, itemIds: c.itemIds })).sort((a, b) => b.share - a.share);
+}
+
+/** The profile of a visitor's history over a catalog's item vectors (items missing from it are left out), as of `now`. */
+export function profileFromHistory(events: readonly StoredEvent[], catalog: CatalogIndex | null, now: number): Profile {
+  return buildProfile(
+    events,
+    (id) => {
+      const i = catalog?.indexOf.get(id);
+      return i === undefined || !catalog ? undefined : rowOf(catalog.matrix, i);
+    },
+    now,
+    DEFAULT_PROFILE_CONFIG,
+  );
 }

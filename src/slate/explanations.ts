@@ -3,6 +3,7 @@
  * Recommendation objects the engine returns. Each reason names the history
  * items behind it where there are any.
  */
+import type { ShownItem } from '../exploration/mixer';
 import type { Reason, Recommendation, SimilarKind } from '../types';
 import { EVENTS, type EventType, type Source } from '../vocabulary';
 import { dot, rowOf } from '../math/matrix';
@@ -119,4 +120,24 @@ export function toRecommendation(index: CatalogIndex, i: number, score: number, 
 
 export function truncate(s: string, n = 80): string {
   return s.length > n ? `${s.slice(0, n)}…` : s;
+}
+
+/**
+ * The Recommendations of a composed slate: each slot's reasons (its source's own, or
+ * the history items behind it), its score, source and propensity. `rows` maps a
+ * sub-index of retrieved candidates back to the full catalog (null: `inputs.catalog` is it).
+ */
+export function shownRecommendations(
+  slate: readonly ShownItem[],
+  scores: Float32Array,
+  inputs: { catalog: CatalogIndex; global: GlobalContext | null; profile: Profile },
+  full: CatalogIndex,
+  rows: readonly number[] | null,
+): Recommendation[] {
+  return slate.map((sh) => {
+    const own = sourceReason(sh.source);
+    const reasons = own ? [own] : explainRecommendation(sh.item, inputs.catalog, inputs.profile, inputs.global);
+    const rec = toRecommendation(full, rows ? rows[sh.item] : sh.item, scores[sh.item], reasons);
+    return { ...rec, source: sh.source, propensity: Math.round(sh.propensity * 1e4) / 1e4 };
+  });
 }
