@@ -8,8 +8,13 @@
  * code, without the heads for speed), the exploration layer composes a slate
  * of 10, and the step is a hit when the user's true next item is in it. Feedback
  * goes to the visitor's own bandit (a click on the hit item, impressions
- * without a click for the others), as on the device. Reports the cumulative hit
- * rate per exploration setting.
+ * without a click for the others), as on the device. Reports per exploration
+ * setting, each with a paired bootstrap interval over users against exploration off:
+ * - the cumulative hit rate;
+ * - catalog coverage: the share of the catalog's items shown in at least one slate
+ *   (all replay users together; averaged over the random streams);
+ * - new interest: the share of users with at least one hit on an item of a genre
+ *   their history had not held before that step (averaged over the random streams).
  *
  * --tune-prior: instead, on the tuning users (every 4th user, offset 1; the global
  * model then comes from the users of offsets 2 and 3 only, so neither reported
@@ -39,8 +44,57 @@ export const REPLAY_SETTINGS: { name: string; config: ExplorationConfig }[] = [
   { name: 'thompson, population prior strength 50', config: { ...DEFAULT_EXPLORATION, priorStrength: 50, draws: 100 } },
   { name: 'thompson, population prior strength 200', config: { ...DEFAULT_EXPLORATION, priorStrength: 200, draws: 100 } },
   { name: 'thompson, uniform prior', config: { ...DEFAULT_EXPLORATION, prior: 'uniform', draws: 100 } },
-  { name: 'contextual (LinTS)', config: { ...DEFAULT_EXPLORATION, policy: 'contextual', draws: 100 } },
+  {
+    name: 'contextual (LinTS) behind the conservative switch (100 observations)',
+    config: { ...DEFAULT_EXPLORATION, policy: 'contextual', draws: 100 },
+  },
+  { name: 'contextual (LinTS) without the switch', config: { ...DEFAULT_EXPLORATION, policy: 'contextual', minEvidence: 0, draws: 100 } },
 ];
+
+/** Percentile interval (2.5%, 97.5%) of bootstrap replicates, rounded to 4 digits. */
+function ci95(v: readonly number[]): [number, number] {
+  const s2 = [...v].sort((a, b) => a - b);
+  const at = (q: number): number => s2[Math.min(s2.length - 1, Math.max(0, Math.round(q * (s2.length - 1))))];
+  return [Math.round(at(0.025) * 1e4) / 1e4, Math.round(at(0.975) * 1e4) / 1e4];
+}
+
+/**
+ * Bias-corrected percentile interval: coverage counts distinct items, and a resample
+ * with repeated users holds fewer distinct ones, so the replicates sit below the point
+ * estimate; the interval is shifted by that bias (point - mean of the replicates).
+ */
+function biasCorrectedCi95(point: number, v: readonly number[]): [number, number] {
+  const bias = point - v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+  const [lo, hi] = ci95(v);
+  return [Math.round((lo + bias) * 1e4) / 1e4, Math.round((hi + bias) * 1e4) / 1e4];
+}
+
+/**
+ * Catalog coverage of a set of users: distinct items shown to any of them over the
+ * catalog size, averaged over the random streams. `shown[stream][user]` holds the
+ * distinct items shown to that user in that stream; `pick` the users (repeats allowed).
+ */
+export function coverageOf(
+  shown: readonly (readonly Int32Array[])[],
+  pick: readonly number[],
+  catalogSize: number,
+  stamp = new Int32Array(catalogSize),
+  mark = { n: 0 },
+): number {
+  let total = 0;
+  for (const stream of shown) {
+    const id = ++mark.n;
+    let distinct = 0;
+    for (const u of pick)
+      for (const item of stream[u])
+        if (stamp[item] !== id) {
+          stamp[item] = id;
+          distinct++;
+        }
+    total += distinct / catalogSize;
+  }
+  return total / Math.max(1, shown.length);
+}
 
 export async function runReplay(dir: string, flags: Set<string>, globalModelFor: (training: LoggedInteraction[]) => GlobalModel): Promise<void> {
   const started = Date.now();
@@ -82,6 +136,14 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   const userHits = REPLAY_SETTINGS.map(() => [] as number[]);
   const userSteps: number[] = [];
   const curve = REPLAY_SETTINGS.map(() => [] as number[]);
+  // per setting, stream and user: the distinct items shown; per setting and user: share of streams with a new-interest hit
+  const shownItems = REPLAY_SETTINGS.map(() => Array.from({ length: seeds }, () => [] as Int32Array[]));
+  const userNew = REPLAY_SETTINGS.map(() => [] as number[]);
+  const genresOf = new Map<number, string[]>();
+  for (const m of ml.movies) {
+    const i = index.indexOf.get(String(m.movieId));
+    if (i !== undefined) genresOf.set(i, m.genres);
+  }
   let total = 0;
   for (const [n, u] of replayUsers.entries()) {
     const seq = (byUser.get(u) as Interaction[]).slice().sort((a, b) => a.timestamp - b.timestamp || a.movieId - b.movieId);
@@ -90,9 +152,15 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
     const before = [...hits];
     const totalBefore = total;
     const rands = REPLAY_SETTINGS.map((_, si) => Array.from({ length: seeds }, (_, r) => mulberry32(100_000 * r + 1000 * u + si)));
+    const seen = REPLAY_SETTINGS.map(() => Array.from({ length: seeds }, () => new Set<number>()));
+    const foundNew = REPLAY_SETTINGS.map(() => new Uint8Array(seeds));
+    const knownGenres = new Set<string>();
+    for (const r of seq.slice(0, start)) for (const g of genresOf.get(index.indexOf.get(String(r.movieId)) ?? -1) ?? []) knownGenres.add(g);
     for (let t = start; t < seq.length; t++) {
       const target = index.indexOf.get(String(seq[t].movieId));
+      if (t > start) for (const g of genresOf.get(index.indexOf.get(String(seq[t - 1].movieId)) ?? -1) ?? []) knownGenres.add(g);
       if (target === undefined) continue;
+      const newInterest = (genresOf.get(target) ?? []).some((g) => !knownGenres.has(g));
       const profile = profileFor(seq.slice(0, t), index);
       // the engine's pipeline (without the heads, for speed) and its slate composition
       const ranking = await rankForYou({ catalog: index, global, profile, config }, { k });
@@ -112,13 +180,20 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
       REPLAY_SETTINGS.forEach((_, si) => {
         for (let r = 0; r < seeds; r++) {
           const slate = composeSlate(mixers[si][r], ranking, index.prior, k, rands[si][r]);
-          if (slate.some((s) => s.item === target)) hits[si] += 1 / seeds;
+          const hit = slate.some((s) => s.item === target);
+          if (hit) hits[si] += 1 / seeds;
+          if (hit && newInterest) foundNew[si][r] = 1;
+          for (const s of slate) seen[si][r].add(s.item);
           for (const s of slate) mixers[si][r].feedback(s, s.item === target ? 1 : 0);
         }
       });
     }
     REPLAY_SETTINGS.forEach((_, si) => curve[si].push(hits[si] / Math.max(1, total)));
     REPLAY_SETTINGS.forEach((_, si) => userHits[si].push(hits[si] - before[si]));
+    REPLAY_SETTINGS.forEach((_, si) => {
+      for (let r = 0; r < seeds; r++) shownItems[si][r].push(Int32Array.from(seen[si][r]));
+      userNew[si].push(foundNew[si].reduce((a, b) => a + b, 0) / seeds);
+    });
     userSteps.push(total - totalBefore);
     if ((n + 1) % 25 === 0 && !tune)
       log(
@@ -137,29 +212,57 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   console.log(
     `\nReplay: ${replayUsers.length} users, their last ${steps} interactions each, ${total} steps, slate of ${k}; cumulative hit rate (hits averaged over ${seeds} random streams per setting)`,
   );
-  console.log('| setting | hits | cumulative hit rate | after 25% of users | after 50% | after 75% |\n| --- | --- | --- | --- | --- | --- |');
-  const at = (c: number[], f: number): string => (c[Math.max(0, Math.ceil(c.length * f) - 1)] ?? 0).toFixed(4);
-  REPLAY_SETTINGS.forEach((s, si) =>
-    console.log(
-      `| ${s.name} | ${hits[si].toFixed(1)} | ${(hits[si] / total).toFixed(4)} | ${at(curve[si], 0.25)} | ${at(curve[si], 0.5)} | ${at(curve[si], 0.75)} |`,
-    ),
-  );
-  // paired bootstrap over users: each setting's hit rate minus exploration off's
+  const catalogSize = index.items.length;
+  const stamp = new Int32Array(catalogSize);
+  const mark = { n: 0 };
+  const everyone = userSteps.map((_, u) => u);
+  const coverage = REPLAY_SETTINGS.map((_, si) => coverageOf(shownItems[si], everyone, catalogSize, stamp, mark));
+  const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+  const newShare = REPLAY_SETTINGS.map((_, si) => mean(userNew[si]));
+  // paired bootstrap over users: each setting minus exploration off, on the same resampled users
   const rand = mulberry32(42);
   const lift = REPLAY_SETTINGS.map(() => [] as number[]);
+  const coverageLift = REPLAY_SETTINGS.map(() => [] as number[]);
+  const newLift = REPLAY_SETTINGS.map(() => [] as number[]);
   for (let b = 0; b < 1000; b++) {
     const pick = userSteps.map(() => Math.floor(rand() * userSteps.length));
     const steps = pick.reduce((n, u) => n + userSteps[u], 0);
-    REPLAY_SETTINGS.forEach((_, si) => lift[si].push(pick.reduce((n, u) => n + userHits[si][u] - userHits[0][u], 0) / Math.max(1, steps)));
+    const offCoverage = coverageOf(shownItems[0], pick, catalogSize, stamp, mark);
+    REPLAY_SETTINGS.forEach((_, si) => {
+      if (si === 0) return;
+      lift[si].push(pick.reduce((n, u) => n + userHits[si][u] - userHits[0][u], 0) / Math.max(1, steps));
+      coverageLift[si].push(coverageOf(shownItems[si], pick, catalogSize, stamp, mark) - offCoverage);
+      newLift[si].push(pick.reduce((n, u) => n + userNew[si][u] - userNew[0][u], 0) / pick.length);
+    });
   }
-  const ci = (v: number[]): [number, number] => {
-    const s2 = [...v].sort((a, b) => a - b);
-    return [Math.round(s2[25] * 1e4) / 1e4, Math.round(s2[974] * 1e4) / 1e4];
-  };
-  console.log('\nhit rate minus exploration off, paired bootstrap over users (1,000 resamples, seed 42):');
-  REPLAY_SETTINGS.forEach((s, si) => si > 0 && console.log(`  ${s.name}: ${((hits[si] - hits[0]) / total).toFixed(4)} [${ci(lift[si]).join(', ')}]`));
+  const f4 = (x: number): string => x.toFixed(4);
+  console.log('| setting | hits | cumulative hit rate | after 25% of users | after 50% | after 75% | coverage | new-interest users |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const at = (c: number[], f: number): string => (c[Math.max(0, Math.ceil(c.length * f) - 1)] ?? 0).toFixed(4);
+  REPLAY_SETTINGS.forEach((s, si) =>
+    console.log(
+      `| ${s.name} | ${hits[si].toFixed(1)} | ${f4(hits[si] / total)} | ${at(curve[si], 0.25)} | ${at(curve[si], 0.5)} | ${at(curve[si], 0.75)} | ${f4(coverage[si])} | ${f4(newShare[si])} |`,
+    ),
+  );
+  console.log(
+    `\ncoverage: share of the ${catalogSize} catalog items shown in at least one slate; new-interest users: share of users with a hit on a genre new to their history`,
+  );
+  console.log('minus exploration off, paired bootstrap over users (1,000 resamples, seed 42; the coverage interval bias-corrected):');
+  console.log(
+    '| setting | hit rate diff | 95% CI | coverage diff | 95% CI | new-interest diff | 95% CI |\n| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  REPLAY_SETTINGS.forEach(
+    (s, si) =>
+      si > 0 &&
+      console.log(
+        `| ${s.name} | ${f4((hits[si] - hits[0]) / total)} | [${ci95(lift[si]).join(', ')}] | ${f4(coverage[si] - coverage[0])} | [${biasCorrectedCi95(coverage[si] - coverage[0], coverageLift[si]).join(', ')}] | ${f4(newShare[si] - newShare[0])} | [${ci95(newLift[si]).join(', ')}] |`,
+      ),
+  );
   console.log(`${seconds} s`);
   if (flags.has('--json')) {
+    const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+    const per = <T>(fn: (si: number) => T, from = 0): Record<string, T> =>
+      Object.fromEntries(REPLAY_SETTINGS.slice(from).map((s, i) => [s.name, fn(i + from)]));
     console.log(
       JSON.stringify({
         protocol: 'replay',
@@ -168,8 +271,16 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
         steps: total,
         k,
         seeds,
-        hit_rate: Object.fromEntries(REPLAY_SETTINGS.map((s, si) => [s.name, Math.round((hits[si] / total) * 1e4) / 1e4])),
-        lift_vs_off_ci: Object.fromEntries(REPLAY_SETTINGS.slice(1).map((s, si) => [s.name, ci(lift[si + 1])])),
+        catalog_items: catalogSize,
+        hit_rate: per((si) => r4(hits[si] / total)),
+        lift_vs_off_ci: per((si) => ci95(lift[si]), 1),
+        coverage: per((si) => r4(coverage[si])),
+        coverage_lift_vs_off: per((si) => r4(coverage[si] - coverage[0]), 1),
+        coverage_lift_vs_off_ci: per((si) => biasCorrectedCi95(coverage[si] - coverage[0], coverageLift[si]), 1),
+        new_interest_share: per((si) => r4(newShare[si])),
+        new_interest_lift_vs_off: per((si) => r4(newShare[si] - newShare[0]), 1),
+        new_interest_lift_vs_off_ci: per((si) => ci95(newLift[si]), 1),
+        default_setting: REPLAY_SETTINGS[1].name,
         seconds,
       }),
     );
