@@ -21,8 +21,8 @@ test('dismissing an item lowers it and its near neighbours in the next slate', a
     for (const id of ['1', '260', '1196', '1210']) await recs.track({ type: 'click', itemId: id }); // Toy Story, Star Wars IV, V, VI
     const before = (await recs.recommend({ k: 60 })).map((x) => x.itemId);
     const victim = before[0];
-    // its near neighbours: the most similar items that the slate also ranks
-    const near = (await recs.similar(victim, 30))
+    // its near neighbours in content (a dismissal pushes down what looks like it): the most similar items the slate also ranks
+    const near = (await recs.similar(victim, { k: 30, kind: 'content' }))
       .map((x) => x.itemId)
       .filter((id) => before.includes(id))
       .slice(0, 5);
