@@ -3,16 +3,19 @@
  *
  * Site-side builder of the non-personal global model from aggregate, anonymous
  * interaction logs. <interactions> is a MovieLens-format directory (ratings.csv:
- * userId,movieId,rating,timestamp) or a CSV file with columns user,item,timestamp.
+ * userId,movieId,rating,timestamp) or a CSV file with columns user,item,timestamp[,type]
+ * (type: an event type of src/vocabulary.ts, empty or absent for a view).
  * Writes global.bin, items.json, manifest.json (SHA-256 of each file) and
- * MODEL_CARD.md. With --catalog, rows are limited to that catalog's items.
+ * MODEL_CARD.md, and bought.bin (co-purchase neighbours: items one user purchased within
+ * a 30-minute session gap, --session-gap-minutes) when the logs hold such purchases. With --catalog, rows are limited to that catalog's items.
  */
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { encodeGlobalModel } from '../src/formats/global-model-file';
+import { encodeBoughtTogether, encodeGlobalModel } from '../src/formats/global-model-file';
+import { isEventType } from '../src/vocabulary';
 import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { readCsvObjects } from './data/csv';
-import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, type LoggedInteraction } from './global/build';
+import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, DEFAULT_SESSION_GAP_SECONDS, type LoggedInteraction } from './global/build';
 
 const args = process.argv.slice(2);
 const positional = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1].startsWith('--')));
@@ -23,7 +26,7 @@ const flag = (name: string): string | undefined => {
 const [input, out] = positional;
 if (!input || !out) {
   process.stderr.write(
-    'usage: npm run build:global -- <movielens-dir | interactions.csv> <out-dir> [--catalog catalog.json] [--name name] [--k 100] [--kt 30]\n',
+    'usage: npm run build:global -- <movielens-dir | interactions.csv> <out-dir> [--catalog catalog.json] [--name name] [--k 100] [--kt 30] [--session-gap-minutes 30]\n',
   );
   process.exit(2);
 }
@@ -35,8 +38,10 @@ function readInteractions(path: string): LoggedInteraction[] {
     return readCsvObjects(file).map((r) => ({ user: r.userId, item: r.movieId, timestamp: Number(r.timestamp) }));
   }
   return readCsvObjects(path).map((r, i) => {
-    if (!r.user || !r.item || !Number.isFinite(Number(r.timestamp))) throw new Error(`${path} line ${i + 2}: expected columns user,item,timestamp`);
-    return { user: r.user, item: r.item, timestamp: Number(r.timestamp) };
+    if (!r.user || !r.item || !Number.isFinite(Number(r.timestamp)))
+      throw new Error(`${path} line ${i + 2}: expected columns user,item,timestamp[,type]`);
+    if (r.type && !isEventType(r.type)) throw new Error(`${path} line ${i + 2}: type "${r.type}" is not an event type (view, purchase, ...)`);
+    return { user: r.user, item: r.item, timestamp: Number(r.timestamp), ...(r.type ? { type: r.type } : {}) };
   });
 }
 
@@ -53,6 +58,7 @@ const options = {
   ...DEFAULT_GLOBAL_OPTIONS,
   k: Number(flag('k') ?? DEFAULT_GLOBAL_OPTIONS.k),
   kt: Number(flag('kt') ?? DEFAULT_GLOBAL_OPTIONS.kt),
+  sessionGapSeconds: Number(flag('session-gap-minutes') ?? DEFAULT_SESSION_GAP_SECONDS / 60) * 60,
   log,
 };
 const model = buildGlobalModel(interactions, options);
@@ -66,6 +72,14 @@ const files: ModelManifest['files'] = {
   'global.bin': { sha256: await sha256Hex(bin), bytes: bin.length },
   'items.json': { sha256: await sha256Hex(items), bytes: items.length },
 };
+const purchases = interactions.filter((x) => x.type === 'purchase').length;
+if (model.bought) {
+  const bought = encodeBoughtTogether(model.rows, model.bought);
+  writeFileSync(join(dir, 'bought.bin'), bought);
+  files['bought.bin'] = { sha256: await sha256Hex(bought), bytes: bought.length };
+} else {
+  log(purchases ? `${purchases} purchases, none shared a session with another: no bought.bin` : 'no purchases in the logs: no bought.bin');
+}
 const name = flag('name') ?? basename(dir);
 const manifest: ModelManifest = {
   format: 'on-device-recs-model/v1',
@@ -83,7 +97,9 @@ const manifest: ModelManifest = {
     lambda: options.lambda,
     window: options.window,
     popularityHalfLifeDays: options.popularityHalfLifeDays,
+    sessionGapSeconds: options.sessionGapSeconds,
     interactions: interactions.length,
+    purchases,
   },
   files,
   hash: await manifestHash(files),
@@ -101,7 +117,8 @@ A non-personal asset the engine loads as static files. It was built by
   items with at least ${options.minCount} interactions, at most ${options.maxItems});
 - up to ${model.kt} next-item transitions (what users interacted with in the next
   ${options.window} steps of their time-ordered history, 1/distance weighted, normalised per item);
-- popularity with a ${options.popularityHalfLifeDays}-day half-life.
+- popularity with a ${options.popularityHalfLifeDays}-day half-life;
+- ${model.bought ? `up to ${model.bought.k} "bought together" neighbours (bought.bin): items one user purchased in the same session (sessions split by ${options.sessionGapSeconds / 60} minutes without an event), one count per session` : `no "bought together" list: the logs held ${purchases ? 'no two purchases in one session' : 'no purchases'}`}.
 
 No user id or per-user sequence is stored. Size: global.bin ${(bin.length / 1e6).toFixed(2)} MB.
 ${input.includes('movielens') ? '\nSource data: MovieLens latest-small (GroupLens Research; research and non-commercial use only, see public/catalog/LICENSE-MovieLens.txt).\n' : ''}

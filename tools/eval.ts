@@ -3,7 +3,7 @@
  *
  * Offline top-N evaluation per docs/evaluation.md section 1, scored with
  * the engine's own ranking code (src/model) and its shipped encoder on WASM.
- * Other protocols (ope, replay) are subcommands of the same command.
+ * Other protocols (ope, replay, similar) are subcommands of the same command.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -255,12 +255,16 @@ async function main(): Promise<void> {
     const { dir: d, campaign, json, options } = parseOpeArgs([dir, ...rest]);
     return runOpe(d, campaign, json, options);
   }
+  if (command === 'similar' && dir) {
+    const { runSimilar } = await import('./eval/similar');
+    return runSimilar(dir, flags, cachedGlobalModel);
+  }
   if (command === 'replay' && dir) {
     const { runReplay } = await import('./eval/replay');
     return runReplay(dir, flags, cachedGlobalModel);
   }
   process.stderr.write(
-    'usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n       npm run eval -- ope <open-bandit-dir> [--campaign <name>] [--json] [--min-evidence-clicks 20] [--learn-from random|random+bts]\n       npm run eval -- replay <movielens-dir> [--json]\n',
+    'usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n       npm run eval -- ope <open-bandit-dir> [--campaign <name>] [--json] [--min-evidence-clicks 20] [--learn-from random|random+bts]\n       npm run eval -- replay <movielens-dir> [--json]\n       npm run eval -- similar <movielens-dir> [--json]\n',
   );
   process.exit(2);
 }

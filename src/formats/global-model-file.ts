@@ -6,6 +6,9 @@
  *   u32 neighbours[rows*k], f32 weights[rows*k],
  *   u32 next[rows*kt], f32 nextWeights[rows*kt], f32 popularity[rows]
  * A weight of 0 marks an empty slot. items.json lists the row ids.
+ *
+ * Optional bought.bin ("bought together", written only when the logs held co-purchases):
+ *   magic "ODRB", u32 version=1, u32 rows, u32 k, u32 neighbours[rows*k], f32 weights[rows*k]
  */
 import { RecommenderError } from '../errors';
 
@@ -45,6 +48,35 @@ export function encodeGlobalModel(m: GlobalModel): Uint8Array {
   o += m.rows * m.kt;
   f32.set(m.popularity, o);
   return new Uint8Array(buf);
+}
+
+const BOUGHT_MAGIC = 0x4252444f; // "ODRB" little-endian
+
+/** bought.bin: the co-purchase neighbours of a model with `rows` rows. */
+export function encodeBoughtTogether(rows: number, bought: NonNullable<GlobalModel['bought']>): Uint8Array {
+  const buf = new ArrayBuffer((4 + 2 * rows * bought.k) * 4);
+  const u32 = new Uint32Array(buf);
+  u32.set([BOUGHT_MAGIC, 1, rows, bought.k], 0);
+  u32.set(bought.neighbours, 4);
+  new Float32Array(buf).set(bought.weights, 4 + rows * bought.k);
+  return new Uint8Array(buf);
+}
+
+/** Reads bought.bin for a model of `rows` rows (RecommenderError model_load_failed when it does not fit). */
+export function decodeBoughtTogether(bin: Uint8Array, rows: number): NonNullable<GlobalModel['bought']> {
+  const bad = (why: string): RecommenderError =>
+    new RecommenderError('model_load_failed', `The global model's bought.bin is malformed: ${why}.`, 'Rebuild it with npm run build:global.');
+  if (bin.byteLength < 16 || bin.byteLength % 4 !== 0) throw bad('truncated file');
+  const copy = bin.slice();
+  const u32 = new Uint32Array(copy.buffer);
+  if (u32[0] !== BOUGHT_MAGIC || u32[1] !== 1) throw bad('unknown header');
+  const k = u32[3];
+  if (u32[2] !== rows) throw bad(`it has ${u32[2]} rows for a model of ${rows}`);
+  if (4 + 2 * rows * k !== u32.length) throw bad('size does not match its header');
+  const neighbours = u32.slice(4, 4 + rows * k);
+  const weights = new Float32Array(copy.buffer).slice(4 + rows * k);
+  for (let i = 0; i < neighbours.length; i++) if (neighbours[i] >= rows) throw bad('a neighbour index is out of range');
+  return { k, neighbours, weights };
 }
 
 export function decodeGlobalModel(bin: Uint8Array, itemIds: string[]): GlobalModel {

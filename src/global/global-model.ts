@@ -3,12 +3,13 @@
  * aggregate, anonymous interaction logs (tools/build-global.ts; file format in
  * src/formats/global-model-file.ts). It holds, per item, its strongest
  * item-to-item neighbours (EASE), its most frequent next items (sequence
- * transitions) and a time-decayed popularity. The engine scores a visitor's own
+ * transitions), a time-decayed popularity and, when the site's logs held
+ * purchases, its co-purchase neighbours ("bought together", bought.bin). The engine scores a visitor's own
  * history against it on the device; no personal data is in it.
  */
 import { RecommenderError } from '../errors';
 import { openModelFolder, type ModelFileReader } from '../runtime/model-files';
-import { decodeGlobalModel, type GlobalModel } from '../formats/global-model-file';
+import { decodeBoughtTogether, decodeGlobalModel, type GlobalModel } from '../formats/global-model-file';
 
 export type { GlobalModel } from '../formats/global-model-file';
 
@@ -125,7 +126,7 @@ export function neighbourContributions(
   return out.sort((a, b) => b.weight - a.weight).map((x) => ({ itemId: x.itemId, weight: total > 0 ? x.weight / total : 0 }));
 }
 
-/** Loads a global model folder (manifest.json, global.bin, items.json), checking every file's SHA-256. */
+/** Loads a global model folder (manifest.json, global.bin, items.json, and bought.bin when listed), checking every file's SHA-256. */
 export async function loadGlobalModel(reader: ModelFileReader, where: string): Promise<GlobalModel> {
   const folder = await openModelFolder(reader, where);
   if (folder.manifest.kind !== 'global-model') {
@@ -135,7 +136,12 @@ export async function loadGlobalModel(reader: ModelFileReader, where: string): P
       'Point globalModel at a folder written by npm run build:global.',
     );
   }
-  const [bin, items] = await Promise.all([folder.read(folder.manifest.model), folder.read('items.json')]);
+  const hasBought = Object.hasOwn(folder.manifest.files, 'bought.bin');
+  const [bin, items, boughtBin] = await Promise.all([
+    folder.read(folder.manifest.model),
+    folder.read('items.json'),
+    hasBought ? folder.read('bought.bin') : Promise.resolve(null),
+  ]);
   let ids: unknown;
   try {
     ids = JSON.parse(new TextDecoder().decode(items));
@@ -145,5 +151,6 @@ export async function loadGlobalModel(reader: ModelFileReader, where: string): P
   if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) {
     throw new RecommenderError('model_load_failed', `${where}/items.json is not a list of item ids.`, 'Rebuild it with npm run build:global.');
   }
-  return decodeGlobalModel(bin, ids);
+  const model = decodeGlobalModel(bin, ids);
+  return boughtBin ? { ...model, bought: decodeBoughtTogether(boughtBin, model.rows) } : model;
 }

@@ -153,12 +153,21 @@ export function coVisitation(global: GlobalContext | null, catalog: CatalogIndex
 }
 
 /**
- * The relevance of every item to `target` for a SimilarKind: content similarity, co-visitation,
+ * The kind similar() actually ranks by: 'bought-together' falls back to 'viewed-together'
+ * when the global model has no co-purchase list (the site's logs held no purchases).
+ */
+export function effectiveSimilarKind(global: GlobalContext | null, kind: SimilarKind = 'blend'): SimilarKind {
+  return kind === 'bought-together' && !global?.model.bought ? 'viewed-together' : kind;
+}
+
+/**
+ * The relevance of every item to `target` for a SimilarKind (after effectiveSimilarKind): content similarity, co-visitation,
  * co-purchase or their blend (weights in RankingConfig.similar). Behaviour-only kinds keep a small
  * content term so items the logs never paired still follow by likeness.
  */
-export function similarScores(inputs: RankingInputs, target: number, kind: SimilarKind = 'blend'): Float32Array {
+export function similarScores(inputs: RankingInputs, target: number, requested: SimilarKind = 'blend'): Float32Array {
   const { catalog, global, config } = inputs;
+  const kind = effectiveSimilarKind(global, requested);
   const w = config.similar;
   const [sims] = similarities(catalog.matrix, [rowOf(catalog.matrix, target)]);
   if (kind === 'content') return Float32Array.from(sims);

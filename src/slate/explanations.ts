@@ -10,6 +10,7 @@ import { dot, rowOf } from '../math/matrix';
 import type { CatalogIndex } from '../vectors/catalog-index';
 import type { Profile } from '../profile/profile';
 import { neighbourContributions, type GlobalContext } from '../global/global-model';
+import { effectiveSimilarKind } from '../ranking/pipeline';
 
 /** The history items that make `itemIndex` a good match, most important first, with their share. */
 export function historyContributions(
@@ -83,7 +84,10 @@ function pairedBy(global: GlobalContext | null, index: CatalogIndex, target: num
   return false;
 }
 
-/** similar()'s reason for `item`: "Often bought with X", "Often viewed with X" (the global model paired them) or "Similar to X". */
+/**
+ * similar()'s reason for `item`: "Often bought with X", "Often viewed with X" (the global model paired them) or "Similar to X".
+ * A 'bought-together' call on a model without co-purchases ranked by co-visitation (effectiveSimilarKind) and says so.
+ */
 export function similarReason(
   inputs: { catalog: CatalogIndex; global: GlobalContext | null },
   target: number,
@@ -92,6 +96,10 @@ export function similarReason(
 ): Reason {
   const { catalog, global } = inputs;
   const { title, id } = catalog.items[target];
+  if (effectiveSimilarKind(global, kind) !== kind) {
+    const viewed = pairedBy(global, catalog, target, item, 'viewed');
+    return { kind: 'similar', text: `${viewed ? 'Often viewed with' : 'Similar to'} ${title} (no purchase data yet)`, itemIds: [id] };
+  }
   if (kind !== 'content' && kind !== 'viewed-together' && pairedBy(global, catalog, target, item, 'bought'))
     return { kind: 'similar', text: `Often bought with ${title}`, itemIds: [id] };
   if (kind !== 'content' && kind !== 'bought-together' && pairedBy(global, catalog, target, item, 'viewed'))

@@ -2,7 +2,10 @@
  * Builds the site's global model from aggregate interaction logs: EASE
  * item-to-item weights (Steck 2019) over the items with enough interactions,
  * next-item transitions from each user's time-ordered sequence, and
- * time-decayed popularity. Deterministic for a given input.
+ * time-decayed popularity, and, when the logs hold purchases, co-purchase
+ * neighbours ("bought together": items the same user bought within one session,
+ * sessions split by a gap of 30 minutes without any event). Deterministic for a
+ * given input.
  */
 import type { GlobalModel } from '../../src/global/global-model';
 import { invertSpd } from '../../src/math/linalg';
@@ -11,6 +14,8 @@ export interface LoggedInteraction {
   user: string;
   item: string;
   timestamp: number;
+  /** The event type (src/vocabulary.ts); 'purchase' feeds the co-purchase list. Absent: a view. */
+  type?: string;
 }
 
 export interface GlobalBuildOptions {
@@ -28,6 +33,10 @@ export interface GlobalBuildOptions {
   window: number;
   /** Popularity half-life in days. */
   popularityHalfLifeDays: number;
+  /** Co-purchase: a gap this long without any event of the user ends a session (seconds; default 30 minutes). */
+  sessionGapSeconds?: number;
+  /** Co-purchase neighbours kept per item (default 50). */
+  boughtK?: number;
   log?: (msg: string) => void;
 }
 
@@ -69,6 +78,53 @@ function topEntries(values: Map<number, number> | Float64Array, k: number, skip 
   }
   entries.sort((a, b) => b[1] - a[1] || a[0] - b[0]);
   return entries.slice(0, k);
+}
+
+/** The co-purchase list's defaults (outside DEFAULT_GLOBAL_OPTIONS, so models built before it keep their cache keys). */
+export const DEFAULT_SESSION_GAP_SECONDS = 30 * 60;
+export const DEFAULT_BOUGHT_K = 50;
+
+/**
+ * Co-purchase neighbours per row: for each pair of distinct items one user purchased in the
+ * same session, one count per session (symmetric), the strongest `k` per item. Null when no
+ * session holds two different purchases (the model then has no bought-together field).
+ */
+export function coPurchases(
+  sequences: Iterable<readonly LoggedInteraction[]>,
+  rowOf: ReadonlyMap<string, number>,
+  rows: number,
+  k: number,
+  gap: number,
+): GlobalModel['bought'] | null {
+  const pairs = new Map<number, Map<number, number>>();
+  const add = (a: number, b: number): void => {
+    let m = pairs.get(a);
+    if (!m) pairs.set(a, (m = new Map()));
+    m.set(b, (m.get(b) ?? 0) + 1);
+  };
+  for (const seq of sequences) {
+    let basket = new Set<number>();
+    const close = (): void => {
+      const items = [...basket];
+      for (const a of items) for (const b of items) if (a !== b) add(a, b);
+      basket = new Set();
+    };
+    for (let p = 0; p < seq.length; p++) {
+      if (p > 0 && seq[p].timestamp - seq[p - 1].timestamp > gap) close();
+      if (seq[p].type === 'purchase') basket.add(rowOf.get(seq[p].item) as number);
+    }
+    close();
+  }
+  if (pairs.size === 0) return null;
+  const neighbours = new Uint32Array(rows * k);
+  const weights = new Float32Array(rows * k);
+  for (const [from, m] of pairs) {
+    topEntries(m, k).forEach(([to, w], t) => {
+      neighbours[from * k + t] = to;
+      weights[from * k + t] = w;
+    });
+  }
+  return { k, neighbours, weights };
 }
 
 export function buildGlobalModel(interactions: readonly LoggedInteraction[], opts: Partial<GlobalBuildOptions> = {}): GlobalModel {
@@ -147,5 +203,9 @@ export function buildGlobalModel(interactions: readonly LoggedInteraction[], opt
       nextWeights[from * o.kt + t] = w / total;
     });
   }
-  return { itemIds, rows, k: o.k, neighbours, weights, kt: o.kt, next, nextWeights, popularity };
+  // co-purchases ("bought together"), only when the logs hold purchases in a shared session
+  const gap = (o.sessionGapSeconds ?? DEFAULT_SESSION_GAP_SECONDS) * (perDay === 86_400 ? 1 : 1000);
+  const bought = coPurchases(sequences.values(), rowOf, rows, o.boughtK ?? DEFAULT_BOUGHT_K, gap);
+  if (bought) log(`co-purchase neighbours for ${itemIds.filter((_, r) => bought.weights[r * bought.k] > 0).length} items`);
+  return { itemIds, rows, k: o.k, neighbours, weights, kt: o.kt, next, nextWeights, popularity, ...(bought ? { bought } : {}) };
 }
