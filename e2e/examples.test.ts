@@ -2,15 +2,16 @@
  * The packed tarball (`npm pack`) installed into each example in examples/,
  * the example built with its own build command and served; recommendations
  * render and react to clicks. The plain HTML example also works offline after
- * its first load (its service worker).
+ * its first load (its service worker); the Vue example is rendered on the server
+ * (in Node, importing the package) and hydrates in the browser.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launch, openRecordedPage, readStoredEvents, serveStatic, type StaticServer } from './harness';
+import { launch, openRecordedPage, readStoredEvents, recordRequests, serveStatic, type StaticServer } from './harness';
 import { ROOT, installPackage, packPackage, run } from './package';
 
 let tarball: string;
@@ -198,4 +199,92 @@ describe('examples/react-vite (npm package, Vite plugin, React hook)', () => {
     assert.deepEqual(errors, []);
     await context.close();
   });
+});
+
+describe('examples/vue-vite (Vue, rendered on the server, <on-device-recs> hydrating)', () => {
+  let server: StaticServer;
+  let dist: string;
+  before(async () => {
+    dist = buildExample('vue-vite');
+    server = await serveStatic(dist, {}, { isolated: false });
+  });
+  after(async () => server?.close());
+
+  test(
+    'the page rendered in Node holds the element and its placeholder; Chromium hydrates it without mismatch, recommendations render and react to clicks',
+    { timeout: 300_000 },
+    async () => {
+      // the build's prerender step imported on-device-recs, /element and /autotrack in Node and rendered the app
+      const html = readFileSync(join(dist, 'index.html'), 'utf8');
+      assert.match(
+        html,
+        /<on-device-recs k="6" mode="for-you" heading="Recommended for you" id="for-you"><p class="recs-placeholder">[^<]+<\/p><\/on-device-recs>/,
+      );
+      assert.equal(html.match(/<li data-item-id="/g)?.length, 12, 'the browse grid is server-rendered');
+
+      const context = await browser.newContext();
+      const requests = recordRequests(context);
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      // Vue reports a hydration mismatch with console.error ("Hydration completed but contains mismatches.")
+      page.on('console', (m) => m.type() === 'error' && errors.push(`console.error: ${m.text()}`));
+      await page.goto(server.url);
+      // the cards: each is an li with data-item-id (an li may hold lists of its own)
+      const forYou = '#for-you >>> li[data-item-id]';
+      await page.waitForFunction(
+        () => (document.querySelector('#for-you')?.shadowRoot?.querySelectorAll('li[data-item-id]').length ?? 0) === 6,
+        undefined,
+        {
+          timeout: 180_000,
+        },
+      );
+      const shell = await page.evaluate(() => {
+        const el = document.querySelector('#for-you')!;
+        return {
+          light: el.innerHTML,
+          slotHidden: el.shadowRoot!.querySelector('slot')!.hidden,
+          status: el.shadowRoot!.querySelector('[part="status"]')!.textContent,
+        };
+      });
+      assert.deepEqual(
+        shell,
+        { light: '<p class="recs-placeholder">Picking recommendations on your device…</p>', slotHidden: true, status: '' },
+        'the light DOM the server rendered is untouched; the slate replaced the placeholder',
+      );
+      const first = await recIds(page, forYou);
+
+      // a click on a server-rendered browse tile (data-item-id) is auto-tracked, and the element follows it
+      const tileId = await page.evaluate(() => document.querySelectorAll<HTMLElement>('li[data-item-id]')[2].dataset.itemId!);
+      await page.click(`li[data-item-id="${tileId}"] button`);
+      const second = await waitForChange(page, forYou, first, 6);
+      const title = await page.evaluate((id) => document.querySelector(`li[data-item-id="${id}"] button`)!.textContent!, tileId);
+      const reasons = await page.evaluate(() =>
+        [...document.querySelector('#for-you')!.shadowRoot!.querySelectorAll('[part="reason"]')].map((r) => r.textContent ?? ''),
+      );
+      assert.ok(
+        reasons.some((r) => r.includes(title)),
+        `a reason names the clicked tile "${title}": ${reasons.join(' | ')}`,
+      );
+
+      // a card click reaches the Vue component (recs-select -> emit('select')) and is stored
+      const cardTitle = await page.evaluate(() => document.querySelector('#for-you')!.shadowRoot!.querySelector('[part="title"]')!.textContent!);
+      await page.evaluate(() => (document.querySelector('#for-you')!.shadowRoot!.querySelector('.card') as HTMLElement).click());
+      await page.waitForFunction((t) => document.querySelector('.picked')?.textContent === `You picked ${t}`, cardTitle, { timeout: 10_000 });
+      const third = await waitForChange(page, forYou, second, 6);
+      assert.ok(!third.includes(second[0]), 'the clicked card left the slate (seen)');
+      const stored = await readStoredEvents(page);
+      assert.ok(stored.some((e) => e.type === 'click' && e.itemId === tileId));
+      assert.ok(stored.some((e) => e.type === 'click' && e.itemId === second[0]));
+
+      const origin = new URL(server.url).origin;
+      assert.deepEqual(
+        requests.filter((r) => !r.url.startsWith(origin)).map((r) => r.url),
+        [],
+        'no request leaves the site',
+      );
+      assert.deepEqual(errors, [], 'no page error, no hydration mismatch');
+      await context.close();
+    },
+  );
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { build } from 'vite';
 import { ROOT, installPackage, packPackage, run } from './package';
+import { BROWSER_GLOBALS, probeSsrImport } from '../support/ssr-probe';
 
 let tarball: string;
 let consumer: string;
@@ -109,6 +110,26 @@ console.log(el?.recommendations.length, stop, onDeviceRecs().name);
     run(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], consumer);
   } catch (e) {
     assert.fail(`tsc failed in the consumer project:\n${(e as { stdout?: string }).stdout ?? ''}${(e as { stderr?: string }).stderr ?? ''}`);
+  }
+});
+
+test('server-side rendering: each entry point of the installed package imports in plain Node without touching a browser global', () => {
+  const expected = {
+    'on-device-recs': 'createRecommender',
+    'on-device-recs/element': 'defineRecsElement',
+    'on-device-recs/autotrack': 'autoTrack',
+  };
+  for (const [entry, call] of Object.entries(expected)) {
+    const p = probeSsrImport(entry, { cwd: consumer });
+    assert.equal(p.importError, undefined, `${entry}: the import does not throw`);
+    assert.deepEqual(p.definedBefore, [], `${entry}: no DOM globals before the import`);
+    assert.deepEqual(p.touched, [], `${entry}: the import touched none of ${BROWSER_GLOBALS.join(', ')}`);
+    assert.deepEqual(p.definedAfter, [], `${entry}: no DOM globals after the import`);
+    assert.equal(p.call.name, call);
+    if (call === 'createRecommender') {
+      assert.equal(p.call.errorName, 'RecommenderError', `${entry}: ${p.call.errorName}: ${p.call.message}`);
+      assert.equal(p.call.code, 'backend_unavailable');
+    } else assert.equal(p.call.threw, false, `${call}() does nothing in Node: ${p.call.message}`);
   }
 });
 

@@ -30,9 +30,14 @@ export interface AutoTrackOptions {
 
 const AUTO_TRACKED: ReadonlySet<string> = new Set(EVENT_TYPES.filter((t) => EVENTS[t].autoTracked));
 
-/** Starts auto-tracking; returns a function that stops it. */
+/**
+ * Starts auto-tracking; returns a function that stops it. Outside a browser (no
+ * `document`, e.g. while a page is rendered on the server) it does nothing and
+ * returns a function that does nothing.
+ */
 export function autoTrack(recommender: Recommender, options: AutoTrackOptions = {}): () => void {
-  const root = options.root ?? document;
+  const root = options.root ?? (typeof document !== 'undefined' ? document : undefined);
+  if (!root) return () => undefined;
   const onError = options.onError ?? ((e: unknown) => console.warn('[on-device-recs] auto-tracking:', (e as Error).message));
   const stops: (() => void)[] = [];
   const track = (type: EventType, itemId: string, surface: string): void => {

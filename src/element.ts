@@ -4,6 +4,14 @@
  * `::part()`, keyboard and screen-reader friendly, calm under
  * `prefers-reduced-motion`. Catalog text is only ever set as text.
  *
+ * Server-side rendering: importing this module in Node touches no browser global,
+ * and {@link defineRecsElement} does nothing where `customElements` does not exist.
+ * What the server renders inside the element (its light DOM, e.g. a skeleton or a
+ * non-personal list) is the placeholder: it shows before the element upgrades and
+ * stays, in place of "Loading…", until the first slate (or the neutral error line)
+ * replaces it. The element never changes its light DOM, so a framework's hydration
+ * finds the markup it rendered on the server.
+ *
  * ```html
  * <on-device-recs k="8"></on-device-recs>                       <!-- personalised -->
  * <on-device-recs mode="similar" item-id="sku-42" k="6"></on-device-recs>
@@ -78,6 +86,7 @@ img { width: 100%; aspect-ratio: var(--recs-image-ratio, 4 / 3); object-fit: cov
 .dismiss:focus-visible { outline: 3px solid var(--recs-focus, var(--recs-accent, #0a66c2)); }
 .status { color: var(--recs-muted, #5f6368); margin: .4em 0; }
 .status:empty { display: none; }
+slot[hidden] { display: none; }
 @media (prefers-reduced-motion: reduce) {
   .card, .card:hover { transition: none; transform: none; }
 }
@@ -127,6 +136,8 @@ export class RecsElement extends BaseElement {
   private readonly headingEl: HTMLHeadingElement;
   private readonly list: HTMLUListElement;
   private readonly status: HTMLParagraphElement;
+  /** Shows the element's light DOM (the server-rendered placeholder) until the first slate or error. */
+  private readonly placeholder: HTMLSlotElement;
   private generation = 0;
   private scheduled = false;
 
@@ -148,7 +159,8 @@ export class RecsElement extends BaseElement {
     this.list.setAttribute('role', 'list');
     this.list.setAttribute('aria-labelledby', 'heading');
     this.list.addEventListener('keydown', (e) => this.onKey(e));
-    region.append(this.headingEl, this.status, this.list);
+    this.placeholder = document.createElement('slot');
+    region.append(this.headingEl, this.status, this.placeholder, this.list);
     this.root.append(region);
   }
 
@@ -170,9 +182,18 @@ export class RecsElement extends BaseElement {
     return Number.isFinite(k) ? Math.min(50, Math.max(1, k)) : 8;
   }
 
+  /** Frameworks (Vue, Preact) set properties: `k` and `mode` write their attributes. */
+  set k(value: number) {
+    this.setAttribute('k', String(value));
+  }
+
   get mode(): Mode {
     const m = this.getAttribute('mode');
     return m === 'similar' || m === 'search' ? m : 'for-you';
+  }
+
+  set mode(value: Mode) {
+    this.setAttribute('mode', value);
   }
 
   private schedule(): void {
@@ -196,12 +217,13 @@ export class RecsElement extends BaseElement {
     this.headingEl.textContent = this.getAttribute('heading') ?? this.defaultHeading();
     const recs = this.recommender ?? defaultRecommender;
     if (!recs) {
+      this.placeholder.hidden = true;
       this.setStatus(NOT_AVAILABLE);
       console.warn('[on-device-recs] <on-device-recs> has no recommender: call defineRecsElement({ recommender }) or set element.recommender.');
       return;
     }
     this.list.setAttribute('aria-busy', 'true');
-    if (this.recommendations.length === 0) this.setStatus('Loading recommendations…');
+    if (this.recommendations.length === 0 && !this.showsPlaceholder()) this.setStatus('Loading recommendations…');
     try {
       if (!this.recommender) await defaultReady;
       const k = this.k;
@@ -221,6 +243,7 @@ export class RecsElement extends BaseElement {
       this.dispatchEvent(new CustomEvent('recs-render', { bubbles: true, composed: true, detail: { recommendations: result } }));
     } catch (error) {
       if (gen !== this.generation) return;
+      this.placeholder.hidden = true;
       this.setStatus(NOT_AVAILABLE);
       warn(error);
       this.dispatchEvent(new CustomEvent('recs-error', { bubbles: true, composed: true, detail: { error } }));
@@ -229,12 +252,18 @@ export class RecsElement extends BaseElement {
     }
   }
 
+  /** Whether the server-rendered light DOM is still shown (it stands in for "Loading…"). */
+  private showsPlaceholder(): boolean {
+    return !this.placeholder.hidden && [...this.childNodes].some((n) => n.nodeType === Node.ELEMENT_NODE || (n.textContent ?? '').trim() !== '');
+  }
+
   private setStatus(text: string): void {
     this.status.textContent = text;
   }
 
   private render(result: Recommendation[]): void {
     this.recommendations = result;
+    this.placeholder.hidden = true;
     this.setStatus(result.length === 0 ? 'Nothing to recommend yet.' : '');
     const template = this.getAttribute('href-template');
     const showReasons = !this.hasAttribute('no-reasons');
@@ -357,10 +386,15 @@ export interface DefineRecsElementOptions {
   tagName?: string;
 }
 
-/** Registers the `<on-device-recs>` element (once) and sets the recommender it uses. */
+/**
+ * Registers the `<on-device-recs>` element (once) and sets the recommender it uses.
+ * Where there is no `customElements` (Node, while a page is rendered on the server)
+ * it registers nothing and returns {@link RecsElement}.
+ */
 export function defineRecsElement(options: DefineRecsElementOptions): typeof RecsElement {
   defaultRecommender = options.recommender;
   defaultReady = options.ready ?? Promise.resolve();
+  if (typeof customElements === 'undefined') return RecsElement;
   const tag = options.tagName ?? 'on-device-recs';
   const existing = customElements.get(tag);
   if (!existing) customElements.define(tag, class extends RecsElement {});

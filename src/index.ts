@@ -45,7 +45,17 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
   const init: WorkerInit = resolved;
   const workerUrl = workerHref !== undefined ? new URL(workerHref) : undefined;
   if (typeof Worker === 'undefined') {
-    throw new RecommenderError('backend_unavailable', 'This environment has no Web Workers.', 'Run the recommender in a browser page.');
+    // server-side rendering (Next.js, Nuxt, SvelteKit, Astro) imports the package in Node: importing is safe, starting an engine is not
+    const server = typeof window === 'undefined' && typeof document === 'undefined';
+    throw new RecommenderError(
+      'backend_unavailable',
+      server
+        ? 'createRecommender() was called outside a browser (no window, no Web Workers), e.g. while rendering a page on the server.'
+        : 'This environment has no Web Workers.',
+      server
+        ? "Create the recommender in the browser only: in onMounted / useEffect / a client-only module, or behind typeof window !== 'undefined'. Importing on-device-recs on the server is safe."
+        : 'Run the recommender in a browser page.',
+    );
   }
   const listeners = new Set<(e: EngineEvent) => void>();
   const emit = (e: EngineEvent): void => listeners.forEach((l) => l(e));

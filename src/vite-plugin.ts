@@ -61,11 +61,13 @@ export function onDeviceRecs(options: OnDeviceRecsPluginOptions = {}): Plugin {
   }
   if (options.serviceWorker) assets.set(options.serviceWorker.replace(/^\//, ''), join(LIB, 'sw.js'));
   let base = '/';
+  let ssr = false;
   return {
     name: 'on-device-recs',
     config: () => ({ optimizeDeps: { exclude: ['on-device-recs'] }, worker: { format: 'es' as const } }),
     configResolved(config) {
       base = config.base.endsWith('/') ? config.base : `${config.base}/`;
+      ssr = Boolean(config.build.ssr);
     },
     configureServer(server) {
       server.middlewares.use((req, res, next) => {
@@ -78,6 +80,8 @@ export function onDeviceRecs(options: OnDeviceRecsPluginOptions = {}): Plugin {
       });
     },
     generateBundle() {
+      // a server build (SSR, prerendering) runs no engine: the browser build ships the files
+      if (ssr) return;
       for (const [fileName, file] of assets) this.emitFile({ type: 'asset', fileName, source: readFileSync(file) });
     },
   };
