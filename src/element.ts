@@ -21,7 +21,9 @@
  * Attributes: `k` (1-50, default 8), `mode` (`for-you` | `similar` | `search`),
  * `item-id` (similar), `query` (search), `heading`, `category` (for-you: only this
  * category), `href-template` (e.g. `/product/{id}`: cards become links), `no-reasons`
- * (hide "why this"), `no-dismiss` (hide "Not interested").
+ * (hide "why this"), `no-dismiss` (hide "Not interested"), `no-controls` (hide the visitor's
+ * controls: the "Why this?" view with "Forget this" and "Not interested in <category>",
+ * the "Pause personalisation" and "More variety" switches; for-you mode only).
  *
  * Events (bubbling, composed): `recs-render` (detail: `{ recommendations }`),
  * `recs-select` (detail: `{ item, recommendation }`; cancelable: `preventDefault()`
@@ -34,11 +36,13 @@
  * CSS custom properties: `--recs-font`, `--recs-fg`, `--recs-muted`, `--recs-bg`,
  * `--recs-card-bg`, `--recs-border`, `--recs-accent`, `--recs-radius`, `--recs-gap`,
  * `--recs-card-min-width`, `--recs-image-ratio`, `--recs-focus`. Parts: `heading`,
- * `list`, `card`, `image`, `title`, `meta`, `reason`, `dismiss`, `status`.
+ * `list`, `card`, `image`, `title`, `meta`, `reason`, `dismiss`, `status`, `why`, `forget`,
+ * `not-interested`, `controls`, `pause`, `variety`.
  *
  * @module on-device-recs/element
  */
 import type { Recommendation, Recommender } from './types';
+import { CONTROLS_CSS, controlsBar, rememberTitles, whyThisView } from './element-controls';
 
 /** What a visitor reads when recommendations cannot be shown; the reason goes to the console and `recs-error`. */
 const NOT_AVAILABLE = 'Recommendations are not available right now.';
@@ -113,11 +117,11 @@ function stylesFor(root: ShadowRoot): void {
   // A constructed stylesheet works under a strict CSP (style-src 'self'); <style> is the fallback.
   if ('adoptedStyleSheets' in root && typeof CSSStyleSheet !== 'undefined' && 'replaceSync' in CSSStyleSheet.prototype) {
     const sheet = new CSSStyleSheet();
-    sheet.replaceSync(CSS);
+    sheet.replaceSync(CSS + CONTROLS_CSS);
     root.adoptedStyleSheets = [sheet];
   } else {
     const style = document.createElement('style');
-    style.textContent = CSS;
+    style.textContent = CSS + CONTROLS_CSS;
     root.append(style);
   }
 }
@@ -125,7 +129,18 @@ function stylesFor(root: ShadowRoot): void {
 const BaseElement: typeof HTMLElement = typeof HTMLElement !== 'undefined' ? HTMLElement : (class {} as unknown as typeof HTMLElement);
 
 export class RecsElement extends BaseElement {
-  static readonly observedAttributes = ['k', 'mode', 'item-id', 'query', 'heading', 'category', 'href-template', 'no-reasons', 'no-dismiss'];
+  static readonly observedAttributes = [
+    'k',
+    'mode',
+    'item-id',
+    'query',
+    'heading',
+    'category',
+    'href-template',
+    'no-reasons',
+    'no-dismiss',
+    'no-controls',
+  ];
 
   /** The recommender this element uses; defaults to the one given to {@link defineRecsElement}. */
   recommender: Recommender | null = null;
@@ -136,6 +151,8 @@ export class RecsElement extends BaseElement {
   private readonly headingEl: HTMLHeadingElement;
   private readonly list: HTMLUListElement;
   private readonly status: HTMLParagraphElement;
+  /** The visitor's switches above the cards (element-controls.ts). */
+  private readonly bar = controlsBar({ act: (fn) => this.act(fn) });
   /** Shows the element's light DOM (the server-rendered placeholder) until the first slate or error. */
   private readonly placeholder: HTMLSlotElement;
   private generation = 0;
@@ -161,6 +178,7 @@ export class RecsElement extends BaseElement {
     this.list.addEventListener('keydown', (e) => this.onKey(e));
     this.placeholder = document.createElement('slot');
     region.append(this.headingEl, this.status, this.placeholder, this.list);
+    this.headingEl.after(this.bar.el);
     this.root.append(region);
   }
 
@@ -240,6 +258,11 @@ export class RecsElement extends BaseElement {
       }
       if (gen !== this.generation) return;
       this.render(result);
+      if (this.showsControls())
+        void recs.controls().then(
+          (c) => this.bar.show(c),
+          () => this.bar.show(null),
+        );
       this.dispatchEvent(new CustomEvent('recs-render', { bubbles: true, composed: true, detail: { recommendations: result } }));
     } catch (error) {
       if (gen !== this.generation) return;
@@ -268,6 +291,8 @@ export class RecsElement extends BaseElement {
     const template = this.getAttribute('href-template');
     const showReasons = !this.hasAttribute('no-reasons');
     const showDismiss = !this.hasAttribute('no-dismiss') && this.mode === 'for-you';
+    const showControls = this.showsControls();
+    rememberTitles(result);
     const items = result.map((r, slot) => {
       const li = document.createElement('li');
       li.dataset.itemId = r.itemId;
@@ -318,6 +343,7 @@ export class RecsElement extends BaseElement {
         dismiss.addEventListener('click', () => this.onDismiss(r, slot));
         li.append(dismiss);
       }
+      if (showControls) li.append(whyThisView(r, { act: (fn) => this.act(fn) }));
       return li;
     });
     this.list.replaceChildren(...items);
@@ -343,6 +369,22 @@ export class RecsElement extends BaseElement {
     }
     await tracked;
     refreshRecsElements();
+  }
+
+  private showsControls(): boolean {
+    return this.mode === 'for-you' && !this.hasAttribute('no-controls');
+  }
+
+  /** A visitor's control (forget, not interested, pause, variety): errors go to the integrator only; then every element refreshes. */
+  private async act(fn: (recs: Recommender) => Promise<unknown>): Promise<void> {
+    const recs = this.recommender ?? defaultRecommender;
+    try {
+      if (recs) await fn(recs);
+    } catch (error) {
+      warn(error);
+      this.dispatchEvent(new CustomEvent('recs-error', { bubbles: true, composed: true, detail: { error } }));
+    }
+    refreshRecsElements(0);
   }
 
   private async onDismiss(r: Recommendation, slot: number): Promise<void> {

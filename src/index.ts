@@ -198,6 +198,9 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
     history: (limit) => call((r) => r.history(limit)),
     exportData: () => call((r) => r.exportData()),
     deleteData: () => call((r) => r.deleteData()),
+    forget: (itemId) => call((r) => r.forget(itemId)),
+    controls: () => call((r) => r.controls()),
+    setControls: (change) => call((r) => r.setControls(change)),
     stats: () => call((r) => r.stats()),
     loadedFiles: () => call((r) => r.loadedFiles()),
     on(listener) {

@@ -352,6 +352,30 @@ export type EngineEvent =
   /** Measurement (opt-in): a report body left the device (`sent`), or, with `dryRun`, would have been sent. */
   | { type: 'measurement'; report: string; sent: boolean };
 
+/**
+ * The visitor's own controls, stored on the device (state entry 'visitor-controls'),
+ * included in exportData() and removed by deleteData().
+ */
+export interface VisitorControls {
+  /**
+   * Personalisation paused: recommend(), similar() and search() use the non-personal
+   * ranking, and track() validates its event and resolves without storing it (nothing
+   * is tracked, no bandit or measurement count changes). setControls({ paused: false }) resumes.
+   */
+  paused: boolean;
+  /** Categories the visitor is not interested in: recommend() and similar() never return their items. */
+  notInterested: string[];
+  /** "More variety": 0 (relevance only) to 1 (most diverse), the MMR weight of the slate; null: the site's `diversity` option. */
+  variety: number | null;
+}
+
+/** What forget() removed. */
+export interface ForgetReport {
+  itemId: string;
+  /** Events about the item deleted from this device (stored and queued). */
+  removedEvents: number;
+}
+
 /** The public API a page uses. Every method runs in the engine's Web Worker. */
 export interface Recommender {
   setCatalog(items: CatalogItem[] | string, options?: SetCatalogOptions): Promise<CatalogReport>;
@@ -365,6 +389,15 @@ export interface Recommender {
   history(limit?: number): Promise<StoredEvent[]>;
   exportData(): Promise<ExportedData>;
   deleteData(): Promise<void>;
+  /**
+   * "Forget this": deletes every event about the item from this device and its effect on the
+   * profile, the exploration state and measurement; the next slate names it in no reason.
+   */
+  forget(itemId: string): Promise<ForgetReport>;
+  /** The visitor's controls (pause, not interested in categories, more variety). */
+  controls(): Promise<VisitorControls>;
+  /** Changes some of the visitor's controls, stores them on the device and returns them all. */
+  setControls(change: Partial<VisitorControls>): Promise<VisitorControls>;
   stats(): Promise<EngineStats>;
   /**
    * The same-origin static files the engine loaded so far (its worker script, onnxruntime's wasm,

@@ -179,6 +179,23 @@ test('pruneEvents drops events older than maxAgeMs, then applies the count', asy
   store.close();
 });
 
+test('deleteItemEvents deletes exactly the events of one item and reports how many', async () => {
+  const store = await openStore({ indexedDB: new IDBFactory() });
+  await store.appendEvents([ev('a', T0, 'click', 'x'), ev('b', T0 + 1, 'view', 'y'), ev('c', T0 + 2, 'dismiss', 'x'), ev('d', T0 + 3, 'search')]);
+  assert.equal(await store.deleteItemEvents('x'), 2);
+  assert.deepEqual(
+    (await store.events()).map((e) => e.eventId),
+    ['b', 'd'],
+  );
+  assert.equal(await store.deleteItemEvents('x'), 0, 'nothing left to delete');
+  assert.equal(await store.deleteItemEvents('nope'), 0);
+  assert.deepEqual(
+    (await store.exportAll()).events.map((e) => e.eventId),
+    ['b', 'd'],
+  );
+  store.close();
+});
+
 test('vector cache round-trips per (modelHash, contentHash)', async () => {
   const store = await openStore({ indexedDB: new IDBFactory() });
   const batch = new Float32Array([1, 2, 3, 4, 5, 6, 0.125, -7.5, 1e-7]);

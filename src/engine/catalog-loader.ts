@@ -37,6 +37,19 @@ export interface CatalogSources {
 /** Items embedded per encoder call (and per cache write). */
 const EMBED_CHUNK = 512;
 
+/** setCatalog()'s input: the items array as given, or the JSON fetched from a URL. */
+export async function catalogInput(
+  input: unknown,
+  fetchCatalog: ((url: string) => Promise<unknown>) | undefined,
+  emit: (e: EngineEvent) => void,
+): Promise<unknown> {
+  if (typeof input !== 'string') return input;
+  if (!fetchCatalog)
+    throw new RecommenderError('invalid_options', 'A catalog URL was given but this engine cannot fetch.', 'Pass the items array instead.');
+  emit({ type: 'progress', progress: { phase: 'catalog', done: 0, total: 1 } });
+  return fetchCatalog(input);
+}
+
 /** A JSON catalog is an array of items or `{ "items": [...] }`. */
 export function catalogItemsOf(raw: unknown): unknown {
   if (raw && typeof raw === 'object' && !Array.isArray(raw) && Array.isArray((raw as { items?: unknown }).items))

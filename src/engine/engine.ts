@@ -10,6 +10,7 @@ import type {
   EngineEvent,
   EngineStats,
   ExportedData,
+  ForgetReport,
   Reason,
   Recommendation,
   RecommendOptions,
@@ -18,8 +19,8 @@ import type {
   SimilarOptions,
   StoredEvent,
   TrackEvent,
+  VisitorControls,
 } from '../types';
-import { RecommenderError } from '../errors';
 import { resolveK, resolveQuery, validateRecommendOptions, validateSearchOptions, validateSimilarOptions, type ResolvedOptions } from '../options';
 import type { ModelFileReader } from '../runtime/model-files';
 import { profileFromHistory, type Profile } from '../profile/profile';
@@ -28,13 +29,15 @@ import { ScoringPaths, type ScorerFactory } from '../candidates/scoring-paths';
 import { dismissedItems, rankForYou, rankSearch, rankSimilar, type RankingInputs } from '../ranking/pipeline';
 import { DEFAULT_RANKING_CONFIG, type RankingConfig } from '../ranking/score';
 import { explainRecommendation, searchReasons, shownRecommendations, similarReason, toRecommendation } from '../slate/explanations';
-import { CatalogSlot, loadCatalog, requireItem, type LoadedCatalog } from './catalog-loader';
+import { CatalogSlot, catalogInput, loadCatalog, requireItem, type LoadedCatalog } from './catalog-loader';
 import { engineStats } from './stats';
 import { EventLog } from './event-log';
 import { ExplorationState, type Impression } from './exploration-state';
 import { EngineModels, type ModelSources } from './models';
 import { applyItemUpdates, composeRuledSlate } from './ruled-slate';
 import { Measurement, type MeasurementDeps } from '../measurement/measurement';
+import { Listeners } from './listeners';
+import { VisitorControlsState } from './visitor-controls';
 
 export interface EngineDeps extends ModelSources {
   fetchCatalog?: (url: string) => Promise<unknown>;
@@ -51,7 +54,7 @@ export interface EngineDeps extends ModelSources {
 }
 
 export class Engine {
-  private readonly listeners = new Set<(e: EngineEvent) => void>();
+  private readonly listeners = new Listeners();
   private readonly models: EngineModels;
   private readonly events: EventLog;
   private readonly exploration: ExplorationState;
@@ -62,6 +65,8 @@ export class Engine {
   private readonly now: () => number;
   private readonly catalogs = new CatalogSlot();
   private profile: Profile | null = null;
+  /** The visitor's controls: forget this, not interested, pause, more variety (visitor-controls.ts). */
+  private readonly visitor: VisitorControlsState;
 
   constructor(
     private readonly options: ResolvedOptions,
@@ -89,21 +94,17 @@ export class Engine {
       if (type === 'events') void this.events.reload();
       if (type === 'deleted') this.forget();
     });
+    const onChange = (): void => void (this.profile = null);
+    const { events, exploration, measurement, now } = this;
+    this.visitor = new VisitorControlsState({ ...deps, store: () => this.models.store(), events, exploration, measurement, emit, now, onChange });
   }
 
   on(listener: (e: EngineEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.on(listener);
   }
 
   private emit(e: EngineEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        /* a listener's failure must not break the engine */
-      }
-    }
+    this.listeners.emit(e);
   }
 
   // ------------------------------------------------------------ catalog
@@ -111,27 +112,10 @@ export class Engine {
   setCatalog(input: CatalogItem[] | string, setOptions: SetCatalogOptions = {}): Promise<CatalogReport> {
     return this.catalogs.replace(
       async () => {
-        let raw: unknown = input;
-        if (typeof input === 'string') {
-          if (!this.deps.fetchCatalog)
-            throw new RecommenderError('invalid_options', 'A catalog URL was given but this engine cannot fetch.', 'Pass the items array instead.');
-          this.emit({ type: 'progress', progress: { phase: 'catalog', done: 0, total: 1 } });
-          raw = await this.deps.fetchCatalog(input);
-        }
-        const [encoder, store, globalModel] = await Promise.all([
-          this.models.encoder(),
-          this.models.store(),
-          this.models.globalModel(),
-          this.models.heads(),
-        ]);
         const emit = (e: EngineEvent): void => this.emit(e);
-        const { catalog, report } = await loadCatalog(raw, setOptions, {
-          encoder,
-          store,
-          globalModel,
-          vectorReader: this.deps.vectorReader ?? null,
-          emit,
-        });
+        const raw = await catalogInput(input, this.deps.fetchCatalog, emit);
+        const sources = { ...(await this.models.forCatalog()), vectorReader: this.deps.vectorReader ?? null, emit };
+        const { catalog, report } = await loadCatalog(raw, setOptions, sources);
         await this.scoring.prepare(catalog, catalog.global);
         return { catalog, result: report };
       },
@@ -146,14 +130,17 @@ export class Engine {
 
   // ------------------------------------------------------------ history
 
-  private loadHistory(): Promise<void> {
-    return this.events.ensureLoaded((store) => this.exploration.load(store));
+  private async loadHistory(): Promise<void> {
+    await Promise.all([this.events.ensureLoaded((store) => this.exploration.load(store)), this.visitor.ready()]);
   }
 
   /** Validates and queues an event; resolves once it is stored in IndexedDB. */
   async track(input: TrackEvent): Promise<void> {
     const catalog = this.catalogs.loaded;
-    const { event, stored } = this.events.track(input, catalog ? (id) => catalog.indexOf.has(id) : null);
+    const known = catalog ? (id: string) => catalog.indexOf.has(id) : null;
+    const drop = this.visitor.dropWhilePaused(input, known); // paused: nothing is tracked
+    if (drop === true || (drop !== false && (await drop))) return;
+    const { event, stored } = this.events.track(input, known);
     this.exploration.feedback(event);
     this.measurement?.event(event);
     return stored;
@@ -164,35 +151,35 @@ export class Engine {
   }
 
   private getProfile(): Profile {
-    this.profile ??= profileFromHistory(this.events.events, this.catalogs.loaded, this.now());
+    this.profile ??= profileFromHistory(this.visitor.paused ? [] : this.events.events, this.catalogs.loaded, this.now());
     return this.profile;
   }
 
   /** Everything a ranking call starts from: the catalog, the profile and the history behind it. */
-  private async rankingStart(): Promise<{ full: LoadedCatalog; profile: Profile }> {
+  private async rankingStart(): Promise<{ full: LoadedCatalog; profile: Profile; config: RankingConfig }> {
     const full = await this.catalogs.ready();
     await this.loadHistory();
-    return { full, profile: this.getProfile() };
+    return { full, profile: this.getProfile(), config: this.visitor.config(this.config) };
   }
 
   // ------------------------------------------------------------ ranking
 
   async recommend(input?: RecommendOptions): Promise<Recommendation[]> {
-    const options = validateRecommendOptions(input);
-    const { full, profile } = await this.rankingStart();
+    const checked = validateRecommendOptions(input);
+    const { full, profile, config } = await this.rankingStart();
+    const options = this.visitor.withExclusions(checked);
     const k = resolveK(options.k);
     // large catalogs: rank the retrieved candidates only (each gets its exact score)
-    const sub = this.scoring.index
-      ? await forYouCandidates(this.scoring, full, full.global, profile, options, this.config.excludeSeen, this.config)
-      : null;
-    const inputs: RankingInputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config: this.config };
+    const sub = this.scoring.index ? await forYouCandidates(this.scoring, full, full.global, profile, options, config.excludeSeen, config) : null;
+    const inputs: RankingInputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config };
     const heads = await this.models.heads();
     const ranking = await rankForYou(inputs, { k, rules: options, heads, taskWeights: this.options.taskWeights, now: this.now() });
     // exploration: the open slots are filled by the bandit from the candidate sources
-    this.exploration.closeSlate();
+    const paused = this.visitor.paused; // paused: the slate is shown, nothing about it is kept
+    if (!paused) this.exploration.closeSlate();
     const slate = composeRuledSlate(this.exploration.slateMixer, ranking, inputs.catalog.prior, k, this.exploration.nextSlateRandom());
-    this.exploration.record(slate, (i) => inputs.catalog.items[i].id, this.now(), k);
-    this.measurement?.slate(slate.map((sh) => ({ itemId: inputs.catalog.items[sh.item].id, source: sh.source })));
+    if (!paused) this.exploration.record(slate, (i) => inputs.catalog.items[i].id, this.now(), k);
+    if (!paused) this.measurement?.slate(slate.map((sh) => ({ itemId: inputs.catalog.items[sh.item].id, source: sh.source })));
     return shownRecommendations(slate, ranking.scores, inputs, full, sub?.rows ?? null);
   }
 
@@ -202,13 +189,13 @@ export class Engine {
   }
 
   async similar(itemId: string, input?: number | SimilarOptions): Promise<Recommendation[]> {
-    const options = validateSimilarOptions(input);
-    const full = await this.catalogs.ready();
-    const target = requireItem(full, itemId, 'similar()');
-    const { profile } = await this.rankingStart();
+    const checked = validateSimilarOptions(input);
+    const target = requireItem(await this.catalogs.ready(), itemId, 'similar()');
+    const { full, profile, config } = await this.rankingStart();
+    const options = this.visitor.withExclusions(checked);
     const want = resolveK(options.k);
     const sub = this.scoring.index ? await similarCandidates(this.scoring, full, profile, target, want, options) : null;
-    const inputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config: this.config };
+    const inputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config };
     const { slate, scores } = rankSimilar(inputs, sub ? 0 : target, want, { kind: options.kind, rules: options, now: this.now() });
     return slate.map((i) => toRecommendation(full, sub ? sub.rows[i] : i, scores[i], [similarReason(inputs, sub ? 0 : target, i, options.kind)]));
   }
@@ -218,7 +205,7 @@ export class Engine {
     await this.catalogs.ready();
     const q = resolveQuery(query);
     if (q === null) return [];
-    const { full, profile } = await this.rankingStart();
+    const { full, profile, config } = await this.rankingStart();
     const [vector] = await (await this.models.encoder()).embed([q]);
     const lexical = full.lexical.score(q);
     const want = resolveK(options.k);
@@ -228,7 +215,7 @@ export class Engine {
       : null;
     const index = sub ? sub.index : full;
     const ranked = rankSearch(
-      { catalog: index, global: null, profile, config: this.config },
+      { catalog: index, global: null, profile, config },
       { vector, lexical: sub ? Float32Array.from(sub.rows, (c) => lexical[c]) : lexical },
       want,
       { rules: options, now: this.now() },
@@ -253,8 +240,7 @@ export class Engine {
 
   async history(limit?: number): Promise<StoredEvent[]> {
     await this.loadHistory();
-    const all = this.events.events;
-    return typeof limit === 'number' && limit >= 0 ? all.slice(-limit) : all.slice();
+    return this.events.history(limit);
   }
 
   async exportData(): Promise<ExportedData> {
@@ -271,8 +257,22 @@ export class Engine {
     this.emit({ type: 'change', what: 'deleted' });
   }
 
+  /** "Forget this": the item's events and their effect everywhere (visitor-controls.ts). */
+  forgetItem(itemId: string): Promise<ForgetReport> {
+    return this.visitor.forget(itemId);
+  }
+
+  controls(): Promise<VisitorControls> {
+    return this.visitor.get();
+  }
+
+  setControls(change: unknown): Promise<VisitorControls> {
+    return this.visitor.set(change);
+  }
+
   /** Forgets the visitor in memory (their data was deleted here or in another tab). */
   private forget(): void {
+    this.visitor.reset();
     this.events.clear();
     this.exploration.reset();
     this.measurement?.reset();

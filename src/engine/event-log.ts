@@ -61,6 +61,11 @@ export class EventLog {
     return this.log;
   }
 
+  /** The history, or its last `limit` events, as a copy. */
+  history(limit?: number): StoredEvent[] {
+    return typeof limit === 'number' && limit >= 0 ? this.log.slice(-limit) : this.log.slice();
+  }
+
   get queued(): number {
     return this.pending.length;
   }
@@ -185,6 +190,25 @@ export class EventLog {
     const err = new RecommenderError('storage', 'The event was discarded because all on-device data was deleted.', 'Nothing to do.');
     this.pending.splice(0).forEach((p) => p.waiters.forEach((w) => w.reject(err)));
     this.clear();
+  }
+
+  /**
+   * Forgets one item (the visitor's "forget this"): its queued events are dropped
+   * (their track() resolves: the visitor asked for them to be gone), the stored ones
+   * are deleted from IndexedDB, and the history in memory no longer holds any.
+   * Returns how many events were removed from the device.
+   */
+  async forgetItem(itemId: string): Promise<number> {
+    await this.flush();
+    const dropped = this.pending.filter((p) => p.event.itemId === itemId);
+    this.pending = this.pending.filter((p) => p.event.itemId !== itemId);
+    dropped.forEach((p) => p.waiters.forEach((w) => w.resolve()));
+    const removed = await (await this.deps.store()).deleteItemEvents(itemId);
+    this.log = this.log.filter((e) => e.itemId !== itemId);
+    this.deps.onChange();
+    this.deps.announce?.();
+    this.deps.emit({ type: 'change', what: 'events' });
+    return removed + dropped.length;
   }
 
   /** Empties the history in memory (another tab deleted the data). */

@@ -157,6 +157,22 @@ export class ExplorationState {
     await (await this.store()).putState('exploration', this.saved());
   }
 
+  /**
+   * The visitor forgot an item: its impressions and open slots leave the log. The
+   * bandit's posteriors are sums over every slot and cannot take one item's
+   * feedback back, so when the item was ever shown they start afresh. Saved now.
+   */
+  async forgetItem(itemId: string): Promise<void> {
+    const shown = this.impressions.some((i) => i.itemId === itemId) || this.lastSlate.some((e) => e.itemId === itemId);
+    if (!shown) return;
+    this.impressions = this.impressions.filter((i) => i.itemId !== itemId);
+    this.lastSlate = this.lastSlate.filter((e) => e.itemId !== itemId);
+    this.mixer = new SlateMixer(this.config);
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    await (await this.store()).putState('exploration', this.saved());
+  }
+
   /** Forgets everything (all on-device data was deleted). */
   reset(): void {
     this.mixer = new SlateMixer(this.config);

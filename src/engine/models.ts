@@ -81,6 +81,12 @@ export class EngineModels {
     return this.globalPromise;
   }
 
+  /** What loading a catalog needs: the encoder, the store and the global model (the heads load meanwhile). */
+  async forCatalog(): Promise<{ encoder: SentenceEncoder; store: RecommenderStore; globalModel: GlobalModel | null }> {
+    const [encoder, store, globalModel] = await Promise.all([this.encoder(), this.store(), this.globalModel(), this.heads()]);
+    return { encoder, store, globalModel };
+  }
+
   /** After the encoder: onnxruntime-web's WebGPU backend hung when two sessions were created at once. */
   heads(): Promise<RankingHeads | null> {
     this.headsPromise ??= this.optional('Ranking heads', this.sources.rankingHeads, this.encoder());

@@ -210,6 +210,17 @@ export class Measurement {
     if (this.dirty) await this.save().catch(() => undefined);
   }
 
+  /** The visitor forgot an item: its id leaves the open visit's shown slots (the day counts hold no item ids). */
+  forgetItem(itemId: string): Promise<void> {
+    this.run(() => {
+      const open = this.state.open;
+      if (!open || !open.shown.some(([id]) => id === itemId)) return;
+      open.shown = open.shown.filter(([id]) => id !== itemId);
+      this.dirty = true;
+    });
+    return this.persist();
+  }
+
   /** Forgets everything (the visitor's data was deleted): nothing is counted, pending or sent from before. */
   reset(): void {
     this.generation++;

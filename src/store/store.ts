@@ -42,6 +42,8 @@ export interface RecommenderStore {
   countEvents(): Promise<number>;
   /** Returns how many events were deleted. */
   pruneEvents(policy: RetentionPolicy): Promise<number>;
+  /** Deletes every event about this item (the visitor's "forget this"), in one transaction; returns how many. */
+  deleteItemEvents(itemId: string): Promise<number>;
   /** Cached vectors for the given content hashes under this model; only hits are in the map. */
   getVectors(modelHash: string, contentHashes: string[]): Promise<Map<string, Float32Array>>;
   putVectors(modelHash: string, entries: { contentHash: string; vector: Float32Array }[]): Promise<void>;
@@ -330,6 +332,16 @@ class IdbRecommenderStore implements RecommenderStore {
       }
       await tx.done;
       return removed;
+    });
+  }
+
+  deleteItemEvents(itemId: string): Promise<number> {
+    return this.run('deleting the events of one item', async (db) => {
+      const tx = this.tx(db, 'events', 'readwrite');
+      const store = tx.objectStore('events');
+      const keys = await store.index('itemId').getAllKeys(itemId);
+      await Promise.all([...keys.map((seq) => store.delete(seq)), tx.done]);
+      return keys.length;
     });
   }
 

@@ -177,6 +177,9 @@ class EngineWorker {
   history = (limit?: number) => wrap(() => this.e.history(limit));
   exportData = () => wrap(() => this.e.exportData());
   deleteData = () => wrap(() => this.e.deleteData());
+  forget = (itemId: string) => wrap(() => this.e.forgetItem(itemId));
+  controls = () => wrap(() => this.e.controls());
+  setControls = (change: unknown) => wrap(() => this.e.setControls(change));
   stats = () => wrap(() => this.e.stats());
   flush = () => wrap(() => this.e.flush());
   close = () => wrap(() => this.e.close());
