@@ -44,16 +44,21 @@ async function forYou(page: Page): Promise<{ id: string; reason: string }[]> {
   );
 }
 
-/** Waits until "For you" reflects every click: no clicked item listed, and every reason names a clicked title. */
+/**
+ * Waits until "For you" reflects every click: no clicked item listed, and every reason names a clicked title,
+ * except the slots exploration filled from a source that explains itself ("Something new for you", "Trending").
+ */
 async function waitForPersonalised(page: Page, titles: string[], clickedIds: string[]): Promise<void> {
   await page.waitForFunction(
     ({ want, ids }) => {
       const cards = [...document.querySelectorAll('#for-you .rec-card')];
       const reasons = cards.map((c) => c.querySelector('.reason')?.textContent ?? '');
+      const personal = reasons.filter((r) => !/^(Something new for you|Trending in this catalog)/.test(r));
       return (
         cards.length > 0 &&
         cards.every((c) => !ids.includes(c.getAttribute('data-item-id') ?? '')) &&
-        reasons.every((r) => want.some((t) => r.includes(t)))
+        personal.length >= Math.ceil(cards.length / 2) &&
+        personal.every((r) => want.some((t) => r.includes(t)))
       );
     },
     { want: titles, ids: clickedIds },
@@ -99,7 +104,8 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
       sharing.length >= 6,
       `${sharing.length}/10 share a genre with the clicked movies: ${recs.map((r) => byId.get(r.id)?.title).join('; ')}`,
     );
-    for (const r of recs)
+    // a slot exploration filled from a source that explains itself says so instead of naming a history item
+    for (const r of recs.filter((x) => !/^(Something new for you|Trending in this catalog)/.test(x.reason)))
       assert.ok(
         titles.some((t) => r.reason.includes(t)),
         `reason "${r.reason}" names a clicked movie`,
