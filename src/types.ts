@@ -290,11 +290,9 @@ export interface RecommenderOptions {
     rate?: number;
     decay?: number;
     /**
-     * Where each visitor's bandit starts: 'population' (how often each source's item was the next
-     * interaction, measured offline, see POPULATION_SOURCE_RATES), 'uniform' (Beta(1, 1): explores
-     * every source evenly), or your own rates for some sources, each replacing its measured one (default
-     * `{ explore: 0.006 }`: the "something new" source raised from its measured 0.0014, so that the
-     * slates reach more of the catalog).
+     * Where each visitor's bandit starts: 'population' (default; how often each source's item was
+     * the next interaction, measured offline, see POPULATION_SOURCE_RATES), 'uniform' (Beta(1, 1):
+     * explores every source evenly), or your own rates per source.
      */
     prior?: 'population' | 'uniform' | Partial<Record<Source, number>>;
     /** Pseudo-count strength of the population prior (default 1000: each visitor's clicks move it slowly). */

@@ -1,5 +1,5 @@
 /**
- * npm run eval -- replay <movielens-dir> [--json] [--users=N] [--steps=T] [--seeds=S] [--only=i,j] [--tuning-users]
+ * npm run eval -- replay <movielens-dir> [--json] [--users=N] [--steps=T] [--seeds=S]
  *
  * Sequential simulation of exploration: for each replay user (every 4th user;
  * the global model is built only from the other users' interactions), walk their
@@ -15,10 +15,6 @@
  *   (all replay users together; averaged over the random streams);
  * - new interest: the share of users with at least one hit on an item of a genre
  *   their history had not held before that step (averaged over the random streams).
- *
- * --only=i,j: exploration off and the rows i, j of REPLAY_SETTINGS only (a row's figures do
- * not depend on which other rows run). --tuning-users: the same settings on the tuning users
- * (below), to choose the defaults (src/exploration/config.ts DEFAULT_EXPLORATION).
  *
  * --tune-prior: instead, on the tuning users (every 4th user, offset 1; the global
  * model then comes from the users of offsets 2 and 3 only, so neither reported
@@ -40,40 +36,19 @@ import type { LoggedInteraction } from '../global/build';
 
 const log = (m: string): void => void process.stderr.write(`[replay] ${m}\n`);
 
-/**
- * The default before it was tuned for coverage (the measured population prior at strength 1000,
- * rate 0.2); the rows that vary one setting start from it, so their figures stay comparable.
- */
-const POPULATION_1000: ExplorationConfig = {
-  policy: 'thompson',
-  rate: 0.2,
-  decay: 0.98,
-  draws: 100,
-  prior: 'population',
-  priorStrength: 1000,
-  minEvidence: 100,
-};
-
-/** Each row keeps its index (it seeds the row's random streams; `--only` selects by it). */
 export const REPLAY_SETTINGS: { name: string; config: ExplorationConfig }[] = [
   { name: 'exploration off', config: { policy: 'off', rate: 0, decay: 0.98, draws: 100 } },
-  { name: 'thompson, population prior strength 1000 (the previous default)', config: POPULATION_1000 },
-  { name: 'thompson, population prior, rate 0.1', config: { ...POPULATION_1000, rate: 0.1 } },
-  { name: 'thompson, population prior, rate 0.5', config: { ...POPULATION_1000, rate: 0.5 } },
-  { name: 'thompson, population prior strength 50', config: { ...POPULATION_1000, priorStrength: 50 } },
-  { name: 'thompson, population prior strength 200', config: { ...POPULATION_1000, priorStrength: 200 } },
-  { name: 'thompson, uniform prior', config: { ...POPULATION_1000, prior: 'uniform' } },
+  { name: 'thompson, population prior strength 1000 (the default)', config: { ...DEFAULT_EXPLORATION, draws: 100 } },
+  { name: 'thompson, population prior, rate 0.1', config: { ...DEFAULT_EXPLORATION, rate: 0.1, draws: 100 } },
+  { name: 'thompson, population prior, rate 0.5', config: { ...DEFAULT_EXPLORATION, rate: 0.5, draws: 100 } },
+  { name: 'thompson, population prior strength 50', config: { ...DEFAULT_EXPLORATION, priorStrength: 50, draws: 100 } },
+  { name: 'thompson, population prior strength 200', config: { ...DEFAULT_EXPLORATION, priorStrength: 200, draws: 100 } },
+  { name: 'thompson, uniform prior', config: { ...DEFAULT_EXPLORATION, prior: 'uniform', draws: 100 } },
   {
     name: 'contextual (LinTS) behind the conservative switch (100 observations)',
-    config: { ...POPULATION_1000, policy: 'contextual' },
+    config: { ...DEFAULT_EXPLORATION, policy: 'contextual', draws: 100 },
   },
-  { name: 'contextual (LinTS) without the switch', config: { ...POPULATION_1000, policy: 'contextual', minEvidence: 0 } },
-  { name: "thompson, strength 1000, 'explore' prior 0.0025", config: { ...POPULATION_1000, prior: { explore: 0.0025 } } },
-  { name: "thompson, strength 1000, 'explore' prior 0.003", config: { ...POPULATION_1000, prior: { explore: 0.003 } } },
-  { name: "thompson, strength 1000, 'explore' prior 0.004", config: { ...POPULATION_1000, prior: { explore: 0.004 } } },
-  { name: "thompson, strength 1000, 'explore' prior 0.006 (the default)", config: { ...DEFAULT_EXPLORATION, draws: 100 } },
-  { name: 'thompson, population prior strength 300, rate 0.1', config: { ...POPULATION_1000, priorStrength: 300, rate: 0.1 } },
-  { name: "thompson, strength 1000, 'explore' prior 0.005", config: { ...POPULATION_1000, prior: { explore: 0.005 } } },
+  { name: 'contextual (LinTS) without the switch', config: { ...DEFAULT_EXPLORATION, policy: 'contextual', minEvidence: 0, draws: 100 } },
 ];
 
 /** Percentile interval (2.5%, 97.5%) of bootstrap replicates, rounded to 4 digits. */
@@ -129,19 +104,6 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
     return a ? Number(a.split('=')[1]) : fallback;
   };
   const maxUsers = num('--users', 150);
-  // --only=i,j: exploration off and the rows i, j of REPLAY_SETTINGS only (each keeps its random streams)
-  const onlyArg = args.find((x) => x.startsWith('--only='));
-  const ids = onlyArg
-    ? [
-        0,
-        ...onlyArg
-          .slice('--only='.length)
-          .split(',')
-          .map(Number)
-          .filter((i) => Number.isInteger(i) && i > 0 && i < REPLAY_SETTINGS.length),
-      ]
-    : REPLAY_SETTINGS.map((_, i) => i);
-  const settings = ids.map((i) => REPLAY_SETTINGS[i]);
   const steps = num('--steps', 30);
   // each setting runs with several random streams per user; hits are averaged over them
   const seeds = num('--seeds', 5);
@@ -170,13 +132,13 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   const sourceHits: Record<Source, number> = { ranked: 0, content: 0, global: 0, trending: 0, explore: 0 };
   let openSlotSteps = 0;
   const config = DEFAULT_RANKING_CONFIG;
-  const hits = settings.map(() => 0);
-  const userHits = settings.map(() => [] as number[]);
+  const hits = REPLAY_SETTINGS.map(() => 0);
+  const userHits = REPLAY_SETTINGS.map(() => [] as number[]);
   const userSteps: number[] = [];
-  const curve = settings.map(() => [] as number[]);
+  const curve = REPLAY_SETTINGS.map(() => [] as number[]);
   // per setting, stream and user: the distinct items shown; per setting and user: share of streams with a new-interest hit
-  const shownItems = settings.map(() => Array.from({ length: seeds }, () => [] as Int32Array[]));
-  const userNew = settings.map(() => [] as number[]);
+  const shownItems = REPLAY_SETTINGS.map(() => Array.from({ length: seeds }, () => [] as Int32Array[]));
+  const userNew = REPLAY_SETTINGS.map(() => [] as number[]);
   const genresOf = new Map<number, string[]>();
   for (const m of ml.movies) {
     const i = index.indexOf.get(String(m.movieId));
@@ -186,12 +148,12 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   for (const [n, u] of replayUsers.entries()) {
     const seq = (byUser.get(u) as Interaction[]).slice().sort((a, b) => a.timestamp - b.timestamp || a.movieId - b.movieId);
     const start = Math.max(3, seq.length - steps);
-    const mixers = settings.map((s) => Array.from({ length: seeds }, () => new SlateMixer(s.config)));
+    const mixers = REPLAY_SETTINGS.map((s) => Array.from({ length: seeds }, () => new SlateMixer(s.config)));
     const before = [...hits];
     const totalBefore = total;
-    const rands = settings.map((_, si) => Array.from({ length: seeds }, (_, r) => mulberry32(100_000 * r + 1000 * u + ids[si])));
-    const seen = settings.map(() => Array.from({ length: seeds }, () => new Set<number>()));
-    const foundNew = settings.map(() => new Uint8Array(seeds));
+    const rands = REPLAY_SETTINGS.map((_, si) => Array.from({ length: seeds }, (_, r) => mulberry32(100_000 * r + 1000 * u + si)));
+    const seen = REPLAY_SETTINGS.map(() => Array.from({ length: seeds }, () => new Set<number>()));
+    const foundNew = REPLAY_SETTINGS.map(() => new Uint8Array(seeds));
     const knownGenres = new Set<string>();
     for (const r of seq.slice(0, start)) for (const g of genresOf.get(index.indexOf.get(String(r.movieId)) ?? -1) ?? []) knownGenres.add(g);
     for (let t = start; t < seq.length; t++) {
@@ -215,7 +177,7 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
         }
         continue;
       }
-      settings.forEach((_, si) => {
+      REPLAY_SETTINGS.forEach((_, si) => {
         for (let r = 0; r < seeds; r++) {
           const slate = composeSlate(mixers[si][r], ranking, index.prior, k, rands[si][r]);
           const hit = slate.some((s) => s.item === target);
@@ -226,16 +188,16 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
         }
       });
     }
-    settings.forEach((_, si) => curve[si].push(hits[si] / Math.max(1, total)));
-    settings.forEach((_, si) => userHits[si].push(hits[si] - before[si]));
-    settings.forEach((_, si) => {
+    REPLAY_SETTINGS.forEach((_, si) => curve[si].push(hits[si] / Math.max(1, total)));
+    REPLAY_SETTINGS.forEach((_, si) => userHits[si].push(hits[si] - before[si]));
+    REPLAY_SETTINGS.forEach((_, si) => {
       for (let r = 0; r < seeds; r++) shownItems[si][r].push(Int32Array.from(seen[si][r]));
       userNew[si].push(foundNew[si].reduce((a, b) => a + b, 0) / seeds);
     });
     userSteps.push(total - totalBefore);
     if ((n + 1) % 25 === 0 && !tune)
       log(
-        `${n + 1}/${replayUsers.length} users, ${total} steps (${((Date.now() - started) / 1000).toFixed(0)} s): ${settings.map((s, si) => `${s.name} ${(hits[si] / total).toFixed(4)}`).join(', ')}`,
+        `${n + 1}/${replayUsers.length} users, ${total} steps (${((Date.now() - started) / 1000).toFixed(0)} s): ${REPLAY_SETTINGS.map((s, si) => `${s.name} ${(hits[si] / total).toFixed(4)}`).join(', ')}`,
       );
   }
   const seconds = Math.round((Date.now() - started) / 100) / 10;
@@ -254,19 +216,19 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   const stamp = new Int32Array(catalogSize);
   const mark = { n: 0 };
   const everyone = userSteps.map((_, u) => u);
-  const coverage = settings.map((_, si) => coverageOf(shownItems[si], everyone, catalogSize, stamp, mark));
+  const coverage = REPLAY_SETTINGS.map((_, si) => coverageOf(shownItems[si], everyone, catalogSize, stamp, mark));
   const mean = (v: readonly number[]): number => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
-  const newShare = settings.map((_, si) => mean(userNew[si]));
+  const newShare = REPLAY_SETTINGS.map((_, si) => mean(userNew[si]));
   // paired bootstrap over users: each setting minus exploration off, on the same resampled users
   const rand = mulberry32(42);
-  const lift = settings.map(() => [] as number[]);
-  const coverageLift = settings.map(() => [] as number[]);
-  const newLift = settings.map(() => [] as number[]);
+  const lift = REPLAY_SETTINGS.map(() => [] as number[]);
+  const coverageLift = REPLAY_SETTINGS.map(() => [] as number[]);
+  const newLift = REPLAY_SETTINGS.map(() => [] as number[]);
   for (let b = 0; b < 1000; b++) {
     const pick = userSteps.map(() => Math.floor(rand() * userSteps.length));
     const steps = pick.reduce((n, u) => n + userSteps[u], 0);
     const offCoverage = coverageOf(shownItems[0], pick, catalogSize, stamp, mark);
-    settings.forEach((_, si) => {
+    REPLAY_SETTINGS.forEach((_, si) => {
       if (si === 0) return;
       lift[si].push(pick.reduce((n, u) => n + userHits[si][u] - userHits[0][u], 0) / Math.max(1, steps));
       coverageLift[si].push(coverageOf(shownItems[si], pick, catalogSize, stamp, mark) - offCoverage);
@@ -277,7 +239,7 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   console.log('| setting | hits | cumulative hit rate | after 25% of users | after 50% | after 75% | coverage | new-interest users |');
   console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
   const at = (c: number[], f: number): string => (c[Math.max(0, Math.ceil(c.length * f) - 1)] ?? 0).toFixed(4);
-  settings.forEach((s, si) =>
+  REPLAY_SETTINGS.forEach((s, si) =>
     console.log(
       `| ${s.name} | ${hits[si].toFixed(1)} | ${f4(hits[si] / total)} | ${at(curve[si], 0.25)} | ${at(curve[si], 0.5)} | ${at(curve[si], 0.75)} | ${f4(coverage[si])} | ${f4(newShare[si])} |`,
     ),
@@ -289,7 +251,7 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   console.log(
     '| setting | hit rate diff | 95% CI | coverage diff | 95% CI | new-interest diff | 95% CI |\n| --- | --- | --- | --- | --- | --- | --- |',
   );
-  settings.forEach(
+  REPLAY_SETTINGS.forEach(
     (s, si) =>
       si > 0 &&
       console.log(
@@ -300,7 +262,7 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   if (flags.has('--json')) {
     const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
     const per = <T>(fn: (si: number) => T, from = 0): Record<string, T> =>
-      Object.fromEntries(settings.slice(from).map((s, i) => [s.name, fn(i + from)]));
+      Object.fromEntries(REPLAY_SETTINGS.slice(from).map((s, i) => [s.name, fn(i + from)]));
     console.log(
       JSON.stringify({
         protocol: 'replay',
@@ -318,7 +280,7 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
         new_interest_share: per((si) => r4(newShare[si])),
         new_interest_lift_vs_off: per((si) => r4(newShare[si] - newShare[0]), 1),
         new_interest_lift_vs_off_ci: per((si) => ci95(newLift[si]), 1),
-        default_setting: REPLAY_SETTINGS.find((s) => s.name.endsWith('(the default)'))?.name,
+        default_setting: REPLAY_SETTINGS[1].name,
         seconds,
       }),
     );
