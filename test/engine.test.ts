@@ -6,34 +6,25 @@ import { engineOptions } from '../support/engine-options';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { Engine } from '../src/engine/engine';
 import { openStore } from '../src/store';
 import { RecommenderError } from '../src/errors';
 import type { RecommenderOptions } from '../src/types';
-import type { SentenceEncoder } from '../src/encoding/encoder';
 import type { CatalogItem } from '../src/types';
-import { loadNodeEncoder } from '../support/node-models';
+import { useSharedEncoder } from '../support/shared-encoder';
 
 const catalog = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[];
 const small = catalog.slice(0, 600);
 const genres = (it: CatalogItem): string[] => (it.tags ?? []).filter((t) => /^[A-Z]/.test(t));
 
-let shared: SentenceEncoder;
-/** Engines dispose their encoder on close; the tests share one, so hand out non-owning views. */
-let encoder: SentenceEncoder;
-before(async () => {
-  shared = await loadNodeEncoder();
-  encoder = { info: shared.info, embed: (texts, onProgress) => shared.embed(texts, onProgress), dispose: async () => undefined };
-});
-after(async () => {
-  await shared.dispose();
-});
+/** Engines dispose their encoder on close; the file's tests share one non-owning view. */
+const sharedEncoder = useSharedEncoder();
 
 function makeEngine(factory = new IDBFactory(), now?: () => number): Engine {
-  return new Engine(engineOptions({}), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder, now });
+  return new Engine(engineOptions({}), { store: () => openStore({ indexedDB: factory }), encoder: async () => sharedEncoder(), now });
 }
 
 describe('Engine', () => {
@@ -86,7 +77,7 @@ describe('Engine', () => {
 
   test('diversity and taskWeights options: validated with a clear error; more diversity spreads a slate over more genres', async () => {
     const opts = (o: RecommenderOptions): Engine =>
-      new Engine(engineOptions(o), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => encoder });
+      new Engine(engineOptions(o), { store: () => openStore({ indexedDB: new IDBFactory() }), encoder: async () => sharedEncoder() });
     assert.throws(
       () => opts({ diversity: 1.5 }),
       (err: RecommenderError) => err.code === 'invalid_options' && /diversity must be a number from 0 to 1/.test(err.message),
@@ -175,11 +166,11 @@ describe('Engine', () => {
 
   test('retention: maxEvents keeps the newest', async () => {
     const factory = new IDBFactory();
-    const e = new Engine(engineOptions({ maxEvents: 50 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder });
+    const e = new Engine(engineOptions({ maxEvents: 50 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => sharedEncoder() });
     await e.setCatalog(small);
     for (let i = 0; i < 120; i++) await e.track({ type: 'view', itemId: small[i].id });
     await e.close();
-    const e2 = new Engine(engineOptions({ maxEvents: 50 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder });
+    const e2 = new Engine(engineOptions({ maxEvents: 50 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => sharedEncoder() });
     await e2.setCatalog(small);
     const hist = await e2.history();
     assert.equal(hist.length, 50);

@@ -7,15 +7,14 @@ import { engineOptions } from '../support/engine-options';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { Engine } from '../src/engine/engine';
 import { openStore } from '../src/store';
 import type { RecommenderError } from '../src/errors';
 import type { CatalogItem, Recommendation, RecommenderOptions } from '../src/types';
-import type { SentenceEncoder } from '../src/encoding/encoder';
-import { loadNodeEncoder } from '../support/node-models';
+import { useSharedEncoder } from '../support/shared-encoder';
 
 const catalog = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[];
 const small = catalog.slice(0, 600);
@@ -23,18 +22,11 @@ const genres = (it: CatalogItem): string[] => (it.tags ?? []).filter((t) => /^[A
 const horror = small.filter((it) => genres(it)[0] === 'Horror').slice(0, 3);
 const named = (recs: Recommendation[]): Set<string> => new Set(recs.flatMap((r) => r.reasons.flatMap((x) => x.itemIds ?? [])));
 
-let shared: SentenceEncoder;
-let encoder: SentenceEncoder;
-before(async () => {
-  shared = await loadNodeEncoder();
-  encoder = { info: shared.info, embed: (texts, onProgress) => shared.embed(texts, onProgress), dispose: async () => undefined };
-});
-after(async () => {
-  await shared.dispose();
-});
+/** Engines dispose their encoder on close; the file's tests share one non-owning view. */
+const sharedEncoder = useSharedEncoder();
 
 function makeEngine(factory = new IDBFactory(), options: RecommenderOptions = {}): Engine {
-  return new Engine(engineOptions(options), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder });
+  return new Engine(engineOptions(options), { store: () => openStore({ indexedDB: factory }), encoder: async () => sharedEncoder() });
 }
 
 describe('visitor controls', () => {
