@@ -32,6 +32,24 @@ export function placeGlobalModel(model: GlobalModel, indexOf: ReadonlyMap<string
   return { model, rowToCatalog: mapToCatalog(model, indexOf), rowOf: new Map(model.itemIds.map((id, r) => [id, r] as const)) };
 }
 
+/**
+ * One row's item-to-item list of `target` (a catalog index): its co-visitation ('viewed', EASE) or
+ * co-purchase ('bought') neighbours as (catalog index, weight) in the model's order, best first;
+ * empty when the model lacks the item or the list.
+ */
+export function neighboursOf(global: GlobalContext | null, itemId: string, kind: 'viewed' | 'bought'): { item: number; weight: number }[] {
+  const r = global?.rowOf.get(itemId);
+  if (!global || r === undefined) return [];
+  const m = global.model;
+  const list =
+    kind === 'viewed' ? { k: m.k, ids: m.neighbours, ws: m.weights } : m.bought && { k: m.bought.k, ids: m.bought.neighbours, ws: m.bought.weights };
+  const out: { item: number; weight: number }[] = [];
+  // a weight of 0 marks an empty slot (the rest of the row is empty too)
+  for (let t = 0; list && t < list.k && list.ws[r * list.k + t] > 0; t++)
+    out.push({ item: global.rowToCatalog[list.ids[r * list.k + t]], weight: list.ws[r * list.k + t] });
+  return out;
+}
+
 export interface SequenceConfig {
   /** Each older position in the history multiplies its weight by this. */
   decay: number;

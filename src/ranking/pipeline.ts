@@ -26,7 +26,7 @@ import { applyScoreRules, insertPins, pinnedItems } from '../catalog/business-ru
 import { rowOf, similarities } from '../math/matrix';
 import type { CatalogIndex } from '../vectors/catalog-index';
 import type { Profile } from '../profile/profile';
-import type { GlobalContext } from '../global/global-model';
+import { neighboursOf, type GlobalContext } from '../global/global-model';
 import { DEFAULT_TASK_WEIGHTS, rerankWithHeads, type RankingHeads, type TaskWeights } from './heads';
 import { mmrSelect } from './mmr';
 import { linearScore, personalScores, scoreComponents, type RankingConfig, type ScoreComponents } from './score';
@@ -134,21 +134,9 @@ export interface SimilarRequest {
  */
 export function coVisitation(global: GlobalContext | null, catalog: CatalogIndex, target: number, kind: 'viewed' | 'bought'): Float32Array {
   const out = new Float32Array(catalog.items.length);
-  const r = global?.rowOf.get(catalog.items[target].id);
-  if (!global || r === undefined) return out;
-  const m = global.model;
-  const k = kind === 'viewed' ? m.k : (m.bought?.k ?? 0);
-  const ids = kind === 'viewed' ? m.neighbours : m.bought?.neighbours;
-  const ws = kind === 'viewed' ? m.weights : m.bought?.weights;
-  if (!ids || !ws) return out;
-  let max = 0;
-  for (let t = 0; t < k; t++) max = Math.max(max, ws[r * k + t]);
-  for (let t = 0; t < k && max > 0; t++) {
-    const wt = ws[r * k + t];
-    if (wt <= 0) break;
-    const c = global.rowToCatalog[ids[r * k + t]];
-    if (c >= 0) out[c] = Math.max(out[c], wt / max);
-  }
+  const list = neighboursOf(global, catalog.items[target].id, kind);
+  const max = list.reduce((m, n) => Math.max(m, n.weight), 0);
+  for (const { item, weight } of list) if (item >= 0) out[item] = Math.max(out[item], weight / max);
   return out;
 }
 

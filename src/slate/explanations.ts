@@ -9,7 +9,7 @@ import { EVENTS, type EventType, type Source } from '../vocabulary';
 import { dot, rowOf } from '../math/matrix';
 import type { CatalogIndex } from '../vectors/catalog-index';
 import type { Profile } from '../profile/profile';
-import { neighbourContributions, type GlobalContext } from '../global/global-model';
+import { neighbourContributions, neighboursOf, type GlobalContext } from '../global/global-model';
 import { effectiveSimilarKind } from '../ranking/pipeline';
 
 /** The history items that make `itemIndex` a good match, most important first, with their share. */
@@ -74,14 +74,7 @@ export function sourceReason(source: Source): Reason | null {
 
 /** Whether `item` is among `target`'s co-visitation ('viewed') or co-purchase ('bought') neighbours in the global model. */
 function pairedBy(global: GlobalContext | null, index: CatalogIndex, target: number, item: number, kind: 'viewed' | 'bought'): boolean {
-  const r = global?.rowOf.get(index.items[target].id);
-  if (!global || r === undefined) return false;
-  const m = global.model;
-  const k = kind === 'viewed' ? m.k : (m.bought?.k ?? 0);
-  const ids = kind === 'viewed' ? m.neighbours : m.bought?.neighbours;
-  const ws = kind === 'viewed' ? m.weights : m.bought?.weights;
-  for (let t = 0; ids && ws && t < k && ws[r * k + t] > 0; t++) if (global.rowToCatalog[ids[r * k + t]] === item) return true;
-  return false;
+  return neighboursOf(global, index.items[target].id, kind).some((n) => n.item === item);
 }
 
 /**
