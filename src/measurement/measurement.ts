@@ -75,6 +75,11 @@ interface DayCounts extends Omit<Visit, 'last' | 'shown'> {
   unreported: number;
 }
 
+/** The counts a visit and a day both keep, all at zero. */
+function zeroCounts(): Pick<Visit, 'slates' | 'impressions' | 'clicks' | 'addToCart' | 'purchases' | 'dismissals'> {
+  return { slates: 0, impressions: { ranked: 0, explored: 0 }, clicks: { ranked: 0, explored: 0 }, addToCart: 0, purchases: 0, dismissals: 0 };
+}
+
 interface Saved {
   version: 1;
   open: Visit | null;
@@ -275,12 +280,7 @@ export class Measurement {
       day: utcDay(now),
       variant: this.settings.variant,
       last: now,
-      slates: 0,
-      impressions: { ranked: 0, explored: 0 },
-      clicks: { ranked: 0, explored: 0 },
-      addToCart: 0,
-      purchases: 0,
-      dismissals: 0,
+      ...zeroCounts(),
       shown: [],
     };
     this.state.open = visit;
@@ -318,12 +318,7 @@ export class Measurement {
         placement: visit.placement,
         day: visit.day,
         variant: visit.variant,
-        slates: 0,
-        impressions: { ranked: 0, explored: 0 },
-        clicks: { ranked: 0, explored: 0 },
-        addToCart: 0,
-        purchases: 0,
-        dismissals: 0,
+        ...zeroCounts(),
         visits: 0,
         reported: 0,
         unreported: 0,
