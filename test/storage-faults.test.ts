@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import 'fake-indexeddb/auto';
-import { IDBFactory } from 'fake-indexeddb';
+import { IDBFactory, IDBObjectStore as FakeObjectStore } from 'fake-indexeddb';
 import { Engine } from '../src/engine/engine';
 import { openStore, StoreError, SCHEMA_VERSION, DEFAULT_DB_NAME } from '../src/store';
 import { RecommenderError } from '../src/errors';
@@ -114,6 +114,34 @@ async function quotaFault(): Promise<{ on(): void; off(): void; restore(): void 
   };
 }
 
+/**
+ * The other way a full disk shows (a browser that checks quota when it commits): the
+ * transaction aborts with QuotaExceededError in its own `error`, and the requests still
+ * pending in it fail with a bare AbortError. Patched on fake-indexeddb's object store.
+ */
+function quotaAtCommit(): { on(): void; off(): void; restore(): void } {
+  const proto = FakeObjectStore.prototype as unknown as Record<'add' | 'put', (...args: unknown[]) => unknown>;
+  const original = { add: proto.add, put: proto.put };
+  const aborted = new WeakSet<object>();
+  let active = false;
+  for (const method of ['add', 'put'] as const) {
+    proto[method] = function (this: { transaction: { _abort(name: string): void } }, ...args: unknown[]) {
+      const request = original[method].apply(this, args);
+      const tx = this.transaction;
+      if (active && !aborted.has(tx)) {
+        aborted.add(tx);
+        queueMicrotask(() => tx._abort('QuotaExceededError')); // after every request of the batch was queued
+      }
+      return request;
+    };
+  }
+  return {
+    on: () => (active = true),
+    off: () => (active = false),
+    restore: () => Object.assign(proto, original),
+  };
+}
+
 const settle = <T>(p: Promise<T>): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> =>
   p.then(
     (value) => ({ ok: true as const, value }),
@@ -192,6 +220,45 @@ describe('storage faults', () => {
         [catalog[0].id, ...catalog.slice(10, 15).map((it) => it.id)],
         'every event tracked during the fault was written, once, in order',
       );
+      await engine.close();
+    } finally {
+      fault.restore();
+    }
+  });
+
+  test('quota exceeded at commit (requests fail with AbortError, the transaction with QuotaExceededError): still quota_exceeded, store and track()', async () => {
+    const fault = quotaAtCommit();
+    try {
+      const factory = new IDBFactory();
+      const store = await openStore({ indexedDB: factory });
+      fault.on();
+      const batch = Array.from({ length: 5 }, (_, i): StoredEvent => ({ eventId: `c-${i}`, type: 'view', itemId: 'x', timestamp: 1 + i }));
+      const isQuota = (e: unknown): boolean => e instanceof StoreError && e.code === 'quota_exceeded';
+      await assert.rejects(store.appendEvents(batch), isQuota);
+      await assert.rejects(store.putState('profile', { v: 1 }), isQuota);
+      await assert.rejects(store.putVectors('m', [{ contentHash: 'h', vector: new Float32Array(4) }]), isQuota);
+      fault.off();
+      assert.equal(await store.countEvents(), 0, 'nothing of the aborted batch was stored');
+      store.close();
+
+      const events: EngineEvent[] = [];
+      const engine = engineOn(factory, undefined, (e) => events.push(e));
+      await engine.setCatalog(catalog);
+      fault.on();
+      const r = await settle(engine.track({ type: 'click', itemId: catalog[1].id }));
+      assert.equal(r.ok, false);
+      const err = (r as { error: unknown }).error;
+      assert.ok(err instanceof RecommenderError && err.code === 'quota_exceeded', String(err));
+      const onPage = fromWireError(structuredClone(toWireError(err)));
+      assert.ok(onPage instanceof RecommenderError && onPage.code === 'quota_exceeded', String(onPage));
+      await engine.recommend({ k: 3 }); // the exploration state is saved after a slate: its error event keeps the code too
+      for (let i = 0; i < 200 && !events.some((e) => e.type === 'error' && /exploration state/.test(e.message)); i++)
+        await new Promise((r) => setTimeout(r, 25));
+      const errors = events.filter((e) => e.type === 'error');
+      assert.ok(errors.length >= 2, JSON.stringify(errors));
+      assert.deepEqual([...new Set(errors.map((e) => (e as { code: string }).code))], ['quota_exceeded'], JSON.stringify(errors));
+      fault.off();
+      await engine.flush();
       await engine.close();
     } finally {
       fault.restore();

@@ -16,7 +16,7 @@ import { loadVectorFile } from '../vectors/vector-file';
 import { catalogOrderPrior, type CatalogIndex } from '../vectors/catalog-index';
 import { placeGlobalModel, type GlobalContext, type GlobalModel } from '../global/global-model';
 import type { RecommenderStore } from '../store';
-import { errorEvent } from './error-events';
+import { errorEvent } from '../store/errors';
 import { truncate } from '../slate/explanations';
 
 /** A catalog ready to rank. */

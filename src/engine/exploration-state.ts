@@ -7,6 +7,7 @@
 import type { EngineEvent, StoredEvent } from '../types';
 import { EVENTS, type Source } from '../vocabulary';
 import type { RecommenderStore } from '../store';
+import { errorEvent } from '../store/errors';
 import { mulberry32 } from '../math/random';
 import type { RandomSource } from '../exploration/bandit';
 import { SlateMixer, type MixerState, type ShownItem } from '../exploration/mixer';
@@ -139,12 +140,9 @@ export class ExplorationState {
       void this.store()
         .then((store) => store.putState('exploration', this.saved()))
         .catch((e: unknown) =>
-          this.emit({
-            type: 'error',
-            code: 'storage',
-            message: `Could not save the exploration state: ${(e as Error).message}`,
-            fix: 'Nothing to do: it is saved again after the next slate.',
-          }),
+          this.emit(
+            errorEvent(e, 'Could not save the exploration state', { code: 'storage', fix: 'Nothing to do: it is saved again after the next slate.' }),
+          ),
         );
     }, SAVE_DELAY_MS);
   }

@@ -9,7 +9,7 @@ import type { SentenceEncoder } from '../encoding/encoder';
 import type { GlobalModel } from '../global/global-model';
 import type { RankingHeads } from '../ranking/heads';
 import type { RecommenderStore } from '../store';
-import { errorEvent } from './error-events';
+import { errorEvent } from '../store/errors';
 
 export interface ModelSources {
   store: () => Promise<RecommenderStore>;

@@ -16,6 +16,7 @@
 import type { EngineEvent, StoredEvent } from '../types';
 import { EVENTS, type Source } from '../vocabulary';
 import type { RecommenderStore } from '../store';
+import { errorEvent } from '../store/errors';
 import { encodeReport, randomize, utcDay, type ReportValues } from './ldp';
 
 /** The measurement settings the engine needs (src/options.ts resolves and checks them). */
@@ -244,12 +245,12 @@ export class Measurement {
       .then(() => this.load())
       .then(() => (generation === this.generation ? fn() : undefined))
       .catch((e: unknown) =>
-        this.deps.emit({
-          type: 'error',
-          code: 'storage',
-          message: `Measurement could not update its on-device counts: ${(e as Error).message}`,
-          fix: 'Nothing to do: measurement carries on with the next visit.',
-        }),
+        this.deps.emit(
+          errorEvent(e, 'Measurement could not update its on-device counts', {
+            code: 'storage',
+            fix: 'Nothing to do: measurement carries on with the next visit.',
+          }),
+        ),
       );
   }
 

@@ -1,5 +1,6 @@
 /** Storage failures, each with what went wrong and what to do. */
-import { RecommenderError } from '../errors';
+import { RecommenderError, type RecommenderErrorCode } from '../errors';
+import type { EngineEvent } from '../types';
 
 export type StoreErrorCode = 'quota_exceeded' | 'blocked' | 'corrupt_record' | 'unavailable' | 'version_error' | 'unknown';
 
@@ -114,4 +115,15 @@ export function asRecommenderError(e: unknown): RecommenderError | null {
     return err;
   }
   return null;
+}
+
+/**
+ * The engine's 'error' event for `e`: "<what>: <its message>", with its own code and fix when it
+ * has them (a StoreError keeps e.g. quota_exceeded), else the fallback's, as the page would see the
+ * error itself.
+ */
+export function errorEvent(e: unknown, what: string, fallback: { code: RecommenderErrorCode; fix: string }): EngineEvent {
+  const err = asRecommenderError(e);
+  const detail = err ? err.message : e instanceof Error ? e.message : String(e);
+  return { type: 'error', code: err?.code ?? fallback.code, message: `${what}: ${detail}`, fix: err?.fix || fallback.fix };
 }

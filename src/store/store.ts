@@ -98,6 +98,20 @@ function compact(v: Float32Array): Float32Array {
   return v.byteOffset === 0 && v.byteLength === v.buffer.byteLength ? v : v.slice();
 }
 
+/**
+ * Waits for a write transaction's requests and its commit. When the transaction
+ * aborts, its requests fail with a bare AbortError while the reason (e.g. a
+ * QuotaExceededError when the commit went over quota) is the transaction's own
+ * error: that reason is what the caller gets, so quota_exceeded keeps its code.
+ */
+async function committed(tx: { done: Promise<void>; error: DOMException | null }, requests: Promise<unknown>[]): Promise<void> {
+  try {
+    await Promise.all([...requests, tx.done]);
+  } catch (e) {
+    throw (e as { name?: unknown } | null)?.name === 'AbortError' && tx.error ? tx.error : e;
+  }
+}
+
 type EventsStore = IDBPObjectStore<RecsDB, ArrayLike<StoreNames<RecsDB>>, 'events', IDBTransactionMode>;
 
 /** Reads events in seq order from an open transaction, reporting the seq of every record that is not an event. */
@@ -296,7 +310,7 @@ class IdbRecommenderStore implements RecommenderStore {
         delete record.seq; // IndexedDB assigns it
         adds.push(store.add(record));
       });
-      await Promise.all([...adds, tx.done]);
+      await committed(tx, adds);
       return { written: adds.length, duplicates };
     });
   }
@@ -330,7 +344,7 @@ class IdbRecommenderStore implements RecommenderStore {
           removed += oldest.length;
         }
       }
-      await tx.done;
+      await committed(tx, []);
       return removed;
     });
   }
@@ -340,7 +354,10 @@ class IdbRecommenderStore implements RecommenderStore {
       const tx = this.tx(db, 'events', 'readwrite');
       const store = tx.objectStore('events');
       const keys = await store.index('itemId').getAllKeys(itemId);
-      await Promise.all([...keys.map((seq) => store.delete(seq)), tx.done]);
+      await committed(
+        tx,
+        keys.map((seq) => store.delete(seq)),
+      );
       return keys.length;
     });
   }
@@ -367,10 +384,10 @@ class IdbRecommenderStore implements RecommenderStore {
     return this.run(`caching ${entries.length} item vectors`, async (db) => {
       const tx = this.tx(db, 'vectors', 'readwrite');
       const store = tx.objectStore('vectors');
-      await Promise.all([
-        ...entries.map((e) => store.put({ modelHash, contentHash: e.contentHash, dims: e.vector.length, vector: compact(e.vector) })),
-        tx.done,
-      ]);
+      await committed(
+        tx,
+        entries.map((e) => store.put({ modelHash, contentHash: e.contentHash, dims: e.vector.length, vector: compact(e.vector) })),
+      );
     });
   }
 
@@ -387,7 +404,10 @@ class IdbRecommenderStore implements RecommenderStore {
       // these two ranges hold exactly the other models' vectors.
       const others = [IDBKeyRange.upperBound([modelHash], true), IDBKeyRange.lowerBound([modelHash, []], true)];
       const counts = await Promise.all(others.map((r) => store.count(r)));
-      await Promise.all([...others.map((r) => store.delete(r)), tx.done]);
+      await committed(
+        tx,
+        others.map((r) => store.delete(r)),
+      );
       return counts[0] + counts[1];
     });
   }
@@ -400,12 +420,16 @@ class IdbRecommenderStore implements RecommenderStore {
 
   putState(key: string, value: unknown): Promise<void> {
     return this.run(`writing state "${key}"`, async (db) => {
-      await db.put('state', value, key);
+      const tx = this.tx(db, 'state', 'readwrite');
+      await committed(tx, [tx.objectStore('state').put(value, key)]);
     });
   }
 
   deleteState(key: string): Promise<void> {
-    return this.run(`deleting state "${key}"`, (db) => db.delete('state', key));
+    return this.run(`deleting state "${key}"`, async (db) => {
+      const tx = this.tx(db, 'state', 'readwrite');
+      await committed(tx, [tx.objectStore('state').delete(key)]);
+    });
   }
 
   // ------------------------------------------------------------ whole database
