@@ -461,7 +461,9 @@ async function start(): Promise<void> {
   const browsing = loadBrowseCatalog().catch((e: unknown) => showError(e, 'The movie list is not available right now.'));
   try {
     const report = await recs.setCatalog(CATALOG_URL);
-    if (report.problems.length) {
+    // an empty catalog (or one whose every item was refused) is the integrator's to fix: the error event logs it,
+    // and the visitor gets the neutral line when the recommendations fail below
+    if (report.problems.length && !report.error) {
       const first = report.problems[0];
       console.warn('[on-device-recs demo] catalog problems', report.problems);
       showNotice(

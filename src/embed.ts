@@ -113,7 +113,11 @@ function start(): EmbedHandle | undefined {
   }
   const ready = recommender.setCatalog(data.catalog, data.vectors ? { vectors: data.vectors } : undefined);
   ready.then(
-    (report) => document.dispatchEvent(new CustomEvent('on-device-recs:ready', { detail: report })),
+    (report) => {
+      // loaded, with nothing in it: the integrator's to fix (visitors see the element's neutral line)
+      if (report.error) console.warn(`[on-device-recs] ${report.error.code}: ${report.error.message} ${report.error.fix}`);
+      document.dispatchEvent(new CustomEvent('on-device-recs:ready', { detail: report }));
+    },
     (e: unknown) => fail(`the catalog could not be loaded: ${(e as Error).message}`),
   );
   defineRecsElement({ recommender, ready });

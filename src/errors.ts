@@ -26,7 +26,19 @@ export type RecommenderErrorCode =
   | 'unknown'
   | 'invalid_options'
   /** The engine's worker stopped (crashed or was killed) while the call ran; it was restarted. */
-  | 'engine_restarted';
+  | 'engine_restarted'
+  /** The loaded catalog has no items (an empty array, or every item was refused): there is nothing to recommend. */
+  | 'empty_catalog'
+  /** Events tracked on this device were never stored (the page closed or reloaded before their write, or storage kept failing). */
+  | 'events_lost';
+
+/** What to do about the codes whose fix does not depend on the call (the others carry a fix written where they are thrown). */
+export const ERROR_FIX = {
+  empty_catalog:
+    "Serve a JSON array of items, each with at least a string id and a title ({ id, title, description?, category?, ... }); the report's problems say why each item was refused.",
+  events_lost:
+    'Nothing to repair: the history stored on this device is intact, only these events are missing from it. To lose fewer, wait for track() to resolve before the page navigates away (the element does for its links).',
+} as const satisfies Partial<Record<RecommenderErrorCode, string>>;
 
 export class RecommenderError extends Error {
   constructor(

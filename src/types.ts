@@ -180,6 +180,12 @@ export interface CatalogReport {
   problems: CatalogProblem[];
   /** Items whose vectors came from the ahead-of-time vector folder. */
   fromFile?: number;
+  /**
+   * Set when the catalog loaded with nothing in it: code `empty_catalog` (an empty array, or every item
+   * was refused; `problems` says why). The same error is sent as an `error` event; until a catalog with
+   * items loads, recommend(), similar(), search(), explain() and updateItems() reject with `empty_catalog`.
+   */
+  error?: { code: 'empty_catalog'; message: string; fix: string };
 }
 
 export interface CatalogProblem {

@@ -18,7 +18,8 @@ import { mulberry32 } from '../src/math/random';
 import { isStoredEvent, openStore } from '../src/store';
 import { Engine } from '../src/engine/engine';
 import { EVENT_TYPES } from '../src/vocabulary';
-import type { CatalogItem, StoredEvent, TrackEvent } from '../src/types';
+import type { CatalogItem, EngineEvent, StoredEvent, TrackEvent } from '../src/types';
+import { fromWireError, toWireError } from '../src/workers/protocol';
 import { useSharedEncoder } from '../support/shared-encoder';
 
 const catalog = (
@@ -206,6 +207,53 @@ describe('fuzz: catalog loading', () => {
     assertPrototypesClean();
     await engine.close();
   });
+});
+
+describe('empty catalog', () => {
+  test(
+    'an empty array, or a catalog whose every item is refused: empty_catalog in the report and an error event; ranking calls reject with it; stored data intact; a catalog with items serves again',
+    { timeout: 120_000 },
+    async () => {
+      const factory = new IDBFactory();
+      const seen: EngineEvent[] = [];
+      const engine = new Engine(engineOptions({ seed: 5 }), { store: () => openStore({ indexedDB: factory }), encoder: async () => encoder() });
+      engine.on((e) => seen.push(e));
+      await engine.setCatalog(catalog.slice(0, 50));
+      assert.equal((await engine.setCatalog(catalog.slice(0, 50))).error, undefined, 'a catalog with items has no error');
+      await engine.track({ type: 'click', itemId: catalog[0].id });
+      for (const [input, what] of [
+        [[], /The catalog is empty/],
+        [[{ id: { x: 1 }, title: 'x' }, { id: 'y' }, 'z'], /None of the catalog's 3 items were loaded/],
+      ] as const) {
+        seen.length = 0;
+        const report = await engine.setCatalog(input as unknown as CatalogItem[]);
+        assert.equal(report.loaded, 0);
+        assert.equal(report.error?.code, 'empty_catalog', JSON.stringify(report));
+        assert.match(report.error.message, what);
+        assert.match(report.error.fix, /JSON array of items/);
+        const errors = seen.filter((e) => e.type === 'error');
+        assert.deepEqual(errors, [{ type: 'error', ...report.error }], 'the same error reaches the listeners');
+        for (const [call, run] of [
+          ['recommend', () => engine.recommend({ k: 3 })],
+          ['similar', () => engine.similar(catalog[0].id, 3)],
+          ['search', () => engine.search('space', 3)],
+          ['explain', () => engine.explain(catalog[0].id)],
+        ] as const) {
+          await assert.rejects(run(), (e: unknown) => {
+            assert.ok(e instanceof RecommenderError && e.code === 'empty_catalog', `${call}: ${String(e)}`);
+            const onPage = fromWireError(structuredClone(toWireError(e)));
+            assert.ok(onPage instanceof RecommenderError && onPage.code === 'empty_catalog' && onPage.fix === e.fix, `${call} across the boundary`);
+            return true;
+          });
+        }
+      }
+      assert.equal(await (await openStore({ indexedDB: factory })).countEvents(), 1, 'the stored history is untouched');
+      const back = await engine.setCatalog(catalog.slice(0, 50));
+      assert.equal(back.error, undefined);
+      assert.equal((await engine.recommend({ k: 3 })).length, 3, 'serving again');
+      await engine.close();
+    },
+  );
 });
 
 describe('fuzz: track() and the read calls', () => {

@@ -6,7 +6,7 @@
  * global model placed onto the catalog).
  */
 import type { CatalogReport, EngineEvent, SetCatalogOptions } from '../types';
-import { RecommenderError } from '../errors';
+import { ERROR_FIX, RecommenderError } from '../errors';
 import { contentHash, itemText, validateCatalog } from '../catalog/validate';
 import { LexicalIndex } from '../catalog/lexical';
 import type { SentenceEncoder } from '../encoding/encoder';
@@ -128,7 +128,19 @@ export async function loadCatalog(
   void store.deleteVectorsExcept(modelHash).catch(() => undefined);
   const report: CatalogReport = { loaded: items.length, embedded, fromCache: items.length - embedded - fileCount, problems };
   if (setOptions.vectors !== undefined) report.fromFile = fileCount;
+  if (items.length === 0) {
+    // it still replaces the loaded catalog (a site may really have nothing to offer now), but never silently
+    report.error = { code: 'empty_catalog', message: emptyCatalogMessage(problems.length), fix: ERROR_FIX.empty_catalog };
+    emit({ type: 'error', ...report.error });
+  }
   return { catalog, report };
+}
+
+/** What an empty catalog was: an empty array, or items that were all refused. */
+function emptyCatalogMessage(refused: number): string {
+  return refused === 0
+    ? 'The catalog is empty (no items): there is nothing to recommend.'
+    : `None of the catalog's ${refused} item${refused === 1 ? ' was' : 's were'} loaded (every one was refused, see the report's problems): there is nothing to recommend.`;
 }
 
 /** Ahead-of-time vectors (npm run embed:catalog) by content hash; a failure is reported and the items are embedded on the device. */
@@ -186,11 +198,16 @@ export class CatalogSlot {
     }
   }
 
-  /** The catalog once a load in progress has settled; not_ready only when none was ever asked for (or every attempt failed). */
+  /**
+   * The catalog once a load in progress has settled; not_ready only when none was ever asked for (or every
+   * attempt failed), empty_catalog when the loaded one has no items.
+   */
   async ready(): Promise<LoadedCatalog> {
     while (this.loading) await this.loading.catch(() => undefined);
     if (!this.current)
       throw new RecommenderError('not_ready', 'No catalog is loaded yet.', 'Call setCatalog(items or url) before asking for recommendations.');
+    if (this.current.items.length === 0)
+      throw new RecommenderError('empty_catalog', 'The loaded catalog has no items: there is nothing to recommend.', ERROR_FIX.empty_catalog);
     return this.current;
   }
 }
