@@ -98,6 +98,7 @@ describe('two-stage retrieval', () => {
           let lost = false;
           gpu = {
             path: 'webgpu',
+            kernel: 'wgsl',
             reason: 'fake',
             deviceBytes: 1,
             get lost() {

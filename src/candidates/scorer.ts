@@ -1,18 +1,22 @@
 /**
- * One interface over the three catalog-scoring paths (WebGPU kernel, onnxruntime
- * WASM graph, TypeScript twin). All three compute the same exact integer scores
- * (quantized-scoring.ts), so they return the same top k, ties by item index.
- * The engine uses a scorer to retrieve candidates from large catalogs.
+ * One interface over the catalog-scoring paths: the WebGPU shader ('webgpu'), the
+ * hand-written WASM scan kernel, SIMD or scalar ('wasm'; onnxruntime's MatMulInteger
+ * graph only if the kernel cannot start), and the TypeScript twin ('js'). All compute
+ * the same exact integer scores (quantized-scoring.ts), so they return the same top k,
+ * ties by item index. The engine uses a scorer to retrieve candidates from large catalogs.
  */
 import type { Ort } from '../runtime/onnx';
 import { topK } from '../math/top-k';
-import { autoScoringPath } from '../runtime/backend';
+import { autoScoringPath, scanKernelBuild } from '../runtime/backend';
 import { scoreQuantized, type QuantizedItems, type QuantizedQueries } from './quantized-scoring';
 import { GPU_MAX_K, WebGpuScorer } from './webgpu-scoring';
-
+import { KernelScorer, simdProbe, type ScanKernel } from './kernel-scoring';
 import { WasmScorer } from './wasm-scoring';
 
 export type ScoringPath = 'webgpu' | 'wasm' | 'js';
+
+/** The code that scans: WGSL shader (with or without dot4I8Packed), the WASM kernel's builds, onnxruntime's graph, TypeScript. */
+export type ScoringKernel = 'wgsl-dot4I8Packed' | 'wgsl' | 'wasm-simd' | 'wasm-scalar' | 'onnxruntime' | 'ts';
 
 export interface TopK {
   indices: number[];
@@ -21,6 +25,7 @@ export interface TopK {
 
 export interface CatalogScorer {
   readonly path: ScoringPath;
+  readonly kernel: ScoringKernel;
   /** Why this path: requested, capability, or a fallback. */
   readonly reason: string;
   /** Top k of max_q weight_q * dot(item, q), excluded items skipped. */
@@ -35,6 +40,7 @@ export interface CatalogScorer {
 /** The TypeScript twin: exact integer scores on the CPU. */
 export class JsScorer implements CatalogScorer {
   readonly path = 'js' as const;
+  readonly kernel = 'ts' as const;
   readonly lost = false;
   readonly deviceBytes = 0;
   constructor(
@@ -54,13 +60,17 @@ export class JsScorer implements CatalogScorer {
 /** WebGPU kernel; k above the kernel's limit is answered by the TypeScript twin over the same items. */
 class GpuCatalogScorer implements CatalogScorer {
   readonly path = 'webgpu' as const;
+  readonly kernel: ScoringKernel;
+  readonly reason: string;
   private readonly twin: JsScorer;
   constructor(
     private readonly gpu: WebGpuScorer,
     items: QuantizedItems,
-    readonly reason: string,
+    reason: string,
   ) {
     gpu.upload(items);
+    this.kernel = gpu.packedDot ? 'wgsl-dot4I8Packed' : 'wgsl';
+    this.reason = `${reason}; ${gpu.packedDot ? 'WGSL shader with dot4I8Packed' : 'WGSL shader'}`;
     this.twin = new JsScorer(items);
   }
   get lost(): boolean {
@@ -81,8 +91,27 @@ class GpuCatalogScorer implements CatalogScorer {
   }
 }
 
+/** The hand-written WASM scan kernel (SIMD or scalar build), top k fused with the scan. */
+class KernelCatalogScorer implements CatalogScorer {
+  readonly path = 'wasm' as const;
+  readonly lost = false;
+  readonly deviceBytes = 0;
+  readonly kernel: ScoringKernel;
+  constructor(
+    private readonly scan: KernelScorer,
+    readonly reason: string,
+  ) {
+    this.kernel = scan.kernel === 'simd' ? 'wasm-simd' : 'wasm-scalar';
+  }
+  async topK(queries: QuantizedQueries, k: number, excluded?: Uint8Array): Promise<TopK> {
+    return this.scan.topK(queries, k, excluded);
+  }
+  async dispose(): Promise<void> {}
+}
+
 class OrtCatalogScorer implements CatalogScorer {
   readonly path = 'wasm' as const;
+  readonly kernel = 'onnxruntime' as const;
   readonly lost = false;
   readonly deviceBytes = 0;
   constructor(
@@ -98,8 +127,10 @@ class OrtCatalogScorer implements CatalogScorer {
 }
 
 export interface ScorerFactoryOptions {
-  /** onnxruntime-web for the WASM path; without it the WASM path is unavailable. */
-  ort?: Ort;
+  /** onnxruntime-web, loaded only if the WASM kernel cannot start (or `wasmKernel` asks for it). */
+  ort?: () => Promise<Ort>;
+  /** The WASM scan: by default the kernel build runtime/backend.ts picks; 'onnxruntime' (lab and bench) forces the graph. */
+  wasmKernel?: ScanKernel | 'onnxruntime';
   /** Creates the WebGPU scorer (null: no usable adapter). Default: WebGpuScorer.create. */
   webgpu?: () => Promise<WebGpuScorer | null>;
   /** Reports a fallback from the requested path. */
@@ -122,14 +153,28 @@ export async function createCatalogScorer(
     return `${from} unavailable (${why}); using ${to}`;
   };
   const wasmOrJs = async (reason: string): Promise<CatalogScorer> => {
-    if (options.ort) {
+    const build = options.wasmKernel ?? scanKernelBuild(simdProbe());
+    let why = 'no WebAssembly';
+    if (build && build !== 'onnxruntime') {
       try {
-        return new OrtCatalogScorer(await WasmScorer.create(options.ort, items), reason);
+        const what = build === 'simd' ? 'WASM SIMD kernel' : 'scalar WASM kernel (no WebAssembly SIMD)';
+        return new KernelCatalogScorer(await KernelScorer.create(items, build), `${reason}; ${what}`);
       } catch (e) {
-        return new JsScorer(items, fallback('wasm', 'js', (e as Error).message));
+        why = `the WASM kernel failed: ${(e as Error).message}`;
       }
     }
-    return new JsScorer(items, requested === 'wasm' ? fallback('wasm', 'js', 'onnxruntime-web not loaded') : reason);
+    if (options.ort && typeof WebAssembly === 'object') {
+      try {
+        const ort = await options.ort();
+        return new OrtCatalogScorer(
+          await WasmScorer.create(ort, items),
+          build === 'onnxruntime' ? `${reason}; onnxruntime` : `${reason}; ${why}: onnxruntime`,
+        );
+      } catch (e) {
+        why = `${why}; onnxruntime: ${(e as Error).message}`;
+      }
+    }
+    return new JsScorer(items, fallback('wasm', 'js', why));
   };
   if (requested === 'js') return new JsScorer(items, 'requested');
   if (requested === 'wasm') return wasmOrJs('requested');
@@ -153,10 +198,10 @@ export async function createCatalogScorer(
   if (requested === 'webgpu') {
     const scorer = gpu ? onGpu('requested') : null;
     if (scorer) return scorer;
-    return wasmOrJs(fallback('webgpu', options.ort ? 'wasm' : 'js', why));
+    return wasmOrJs(fallback('webgpu', 'wasm', why));
   }
   // auto: by capability (the rule lives in runtime/backend.ts)
-  if (gpu && autoScoringPath(gpu, Boolean(options.ort)) === 'webgpu') {
+  if (gpu && autoScoringPath(gpu, typeof WebAssembly === 'object') === 'webgpu') {
     const scorer = onGpu(`hardware WebGPU adapter (${gpu.adapterInfo})`);
     if (scorer) return scorer;
   }

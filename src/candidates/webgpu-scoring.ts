@@ -3,17 +3,19 @@
  * buffer; one compute pass scores every item against several query (interest)
  * vectors and keeps a per-workgroup top k on the GPU; the page merges the few
  * per-workgroup winners. Same integer math as quantized-scoring.ts, so results
- * are identical to the TypeScript twin.
+ * are identical to the TypeScript twin. Where WGSL has the
+ * packed_4x8_integer_dot_product language feature, four int8 products of a word
+ * are one dot4I8Packed; elsewhere the bytes are sign-extended and multiplied one by one.
  */
 import type { QuantizedItems, QuantizedQueries } from './quantized-scoring';
-import { isSoftwareAdapter } from '../runtime/backend';
+import { isSoftwareAdapter, wgslDotVariant } from '../runtime/backend';
 
 /** Largest k the kernel selects on the GPU (larger k: use the TypeScript twin). */
 export const GPU_MAX_K = 32;
 const WORKGROUP = 64;
 const ITEMS_PER_WORKGROUP = 2048;
 
-const SHADER = /* wgsl */ `
+const shader = (packedDot: boolean): string => /* wgsl */ `
 struct Params { count: u32, words: u32, queries: u32, k: u32 };
 @group(0) @binding(0) var<storage, read> items: array<u32>;
 @group(0) @binding(1) var<storage, read> queries: array<u32>;
@@ -37,7 +39,11 @@ fn sext(w: u32, byte: u32) -> i32 {
 }
 
 fn dot_packed(a: u32, b: u32) -> i32 {
-  return sext(a, 0u) * sext(b, 0u) + sext(a, 1u) * sext(b, 1u) + sext(a, 2u) * sext(b, 2u) + sext(a, 3u) * sext(b, 3u);
+  ${
+    packedDot
+      ? 'return dot4I8Packed(a, b);'
+      : 'return sext(a, 0u) * sext(b, 0u) + sext(a, 1u) * sext(b, 1u) + sext(a, 2u) * sext(b, 2u) + sext(a, 3u) * sext(b, 3u);'
+  }
 }
 
 // a beats b: higher score, then lower index; NONE never beats anything
@@ -125,24 +131,30 @@ export class WebGpuScorer {
     readonly adapterInfo: string,
     /** A software adapter (SwiftShader, fallback): WebGPU emulated on the CPU. */
     readonly software: boolean,
+    /** The shader uses dot4I8Packed (WGSL's packed_4x8_integer_dot_product). */
+    readonly packedDot: boolean,
   ) {
     void device.lost.then(() => (this.lost = true));
   }
 
-  /** null when this browser has no usable WebGPU adapter. */
-  static async create(): Promise<WebGpuScorer | null> {
+  /**
+   * null when this browser has no usable WebGPU adapter. `packedDot`: the shader variant
+   * (default: dot4I8Packed where WGSL has it, runtime/backend.ts wgslDotVariant).
+   */
+  static async create(options: { packedDot?: boolean } = {}): Promise<WebGpuScorer | null> {
     const gpu = (globalThis.navigator as Navigator | undefined)?.gpu;
     if (!gpu) return null;
+    const packedDot = options.packedDot ?? wgslDotVariant(gpu) === 'dot4I8Packed';
     const adapter = await gpu.requestAdapter();
     if (!adapter) return null;
     // ask for the adapter's own buffer limits (the defaults cap storage buffers at 128 MiB: 1.3M items of 100 dims)
     const device = await adapter.requestDevice({
       requiredLimits: { maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize, maxBufferSize: adapter.limits.maxBufferSize },
     });
-    const module = device.createShaderModule({ code: SHADER });
+    const module = device.createShaderModule({ code: shader(packedDot) });
     const pipeline = await device.createComputePipelineAsync({ layout: 'auto', compute: { module, entryPoint: 'main' } });
     const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-    return new WebGpuScorer(device, pipeline, `${info.vendor} ${info.architecture}`.trim(), isSoftwareAdapter(info));
+    return new WebGpuScorer(device, pipeline, `${info.vendor} ${info.architecture}`.trim(), isSoftwareAdapter(info), packedDot);
   }
 
   get isLost(): boolean {

@@ -6,7 +6,10 @@
  *   and later models of the visit follow the encoder.
  * - Catalog scoring: 'auto' takes WebGPU on a hardware adapter only, WASM
  *   otherwise (a software adapter such as SwiftShader runs WebGPU on the CPU,
- *   slower than WASM), and the TypeScript twin when onnxruntime is missing.
+ *   slower than WASM), and the TypeScript twin without WebAssembly. The WASM scan is
+ *   the hand-written kernel: its SIMD build where WebAssembly SIMD validates, its
+ *   scalar build elsewhere; onnxruntime's MatMulInteger graph only if the kernel
+ *   cannot start. On WebGPU the shader uses dot4I8Packed where WGSL has it.
  * - The onnxruntime build follows: the WebGPU-enabled one only for a model that
  *   runs (or is measured) on WebGPU (onnx.ts loadOrt).
  * A requested backend that cannot run falls back, and the fallback is reported.
@@ -28,10 +31,26 @@ export function isSoftwareAdapter(
   return /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/.test(text);
 }
 
-/** The catalog scoring path 'auto' takes, from the WebGPU adapter found (null: none). */
-export function autoScoringPath(gpu: { software: boolean } | null, hasOrt: boolean): Backend {
+/** The catalog scoring path 'auto' takes, from the WebGPU adapter found (null: none) and whether WebAssembly runs. */
+export function autoScoringPath(gpu: { software: boolean } | null, hasWasm: boolean): Backend {
   if (gpu && !gpu.software) return 'webgpu';
-  return hasOrt ? 'wasm' : 'js';
+  return hasWasm ? 'wasm' : 'js';
+}
+
+/** Which build of the WASM scan kernel runs: 'simd' where the SIMD probe module validates, 'scalar' elsewhere, null without WebAssembly. */
+export function scanKernelBuild(simdProbe: BufferSource): 'simd' | 'scalar' | null {
+  const wasm = (globalThis as { WebAssembly?: typeof WebAssembly }).WebAssembly;
+  if (!wasm) return null;
+  try {
+    return wasm.validate(simdProbe) ? 'simd' : 'scalar';
+  } catch {
+    return 'scalar';
+  }
+}
+
+/** The WGSL variant of the WebGPU scoring shader: dot4I8Packed where this browser's WGSL has packed_4x8_integer_dot_product. */
+export function wgslDotVariant(gpu: { wgslLanguageFeatures?: { has(name: string): boolean } } | undefined): 'dot4I8Packed' | 'unpacked' {
+  return gpu?.wgslLanguageFeatures?.has('packed_4x8_integer_dot_product') ? 'dot4I8Packed' : 'unpacked';
 }
 
 /** A backend measured on this device for a model, remembered across visits. */

@@ -26,6 +26,7 @@ const debug: { scorer: CatalogScorer | null } = { scorer: null };
   /** Destroys the scoring GPU device, as a driver reset would. */
   loseGpu: () => (debug.scorer as { loseDevice?: () => void } | null)?.loseDevice?.(),
   scoringPath: () => debug.scorer?.path ?? null,
+  scoringKernel: () => debug.scorer?.kernel ?? null,
 };
 
 async function fetchJson(url: string, base: string): Promise<unknown> {
@@ -119,9 +120,9 @@ class EngineWorker {
         : undefined,
       fetchCatalog: (url) => fetchJson(url, init.pageUrl),
       vectorReader: (folder) => fetchReader(new URL(folder, init.pageUrl).href),
-      // the WASM path runs on whichever onnxruntime build is loaded (the plain one unless a model runs on WebGPU)
+      // the WASM path is the scan kernel: onnxruntime is loaded for it only if the kernel cannot start
       scorer: async (items, path, onFallback) =>
-        (debug.scorer = await createCatalogScorer(items, path, { ort: path === 'js' ? undefined : await loadOrt('wasm'), onFallback })),
+        (debug.scorer = await createCatalogScorer(items, path, { ort: path === 'js' ? undefined : () => loadOrt('wasm'), onFallback })),
       channel: bc
         ? {
             post: (m) => bc.postMessage(m),
