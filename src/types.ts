@@ -37,7 +37,7 @@ export interface TrackEvent {
   query?: string;
   /** Dwell seconds, rating, or other numeric signal. */
   value?: number;
-  /** Epoch ms; defaults to now. */
+  /** Epoch ms; defaults to now. Not before 1970, nor more than an hour ahead of the device's clock. */
   timestamp?: number;
   /** Free-form context (page, slot, ...). Kept on the device only. */
   context?: Record<string, string | number | boolean>;
@@ -198,7 +198,10 @@ export interface CatalogProblem {
 
 export interface EngineStats {
   items: number;
+  /** Usable events: stored ones that pass the event checks, plus those not written yet (what history() holds). */
   events: number;
+  /** Stored records held apart because they failed the event checks ({@link QuarantinedEvent}); never used. */
+  quarantinedEvents: number;
   backend: Backend | null;
   encoder: EncoderInfo | null;
   storageBytes?: number;
@@ -214,8 +217,31 @@ export interface EngineStats {
 export interface ExportedData {
   format: 'on-device-recs/v1';
   exportedAt: number;
+  /** The usable events: every stored event the engine uses (ranking, profile, history). */
   events: StoredEvent[];
+  /** Stored records that failed the event checks on read: kept on the device, never used (see {@link QuarantinedEvent}). */
+  quarantined: QuarantinedEvent[];
   settings: Record<string, unknown>;
+}
+
+/**
+ * A record of the on-device event log that failed the checks track() makes when it was read
+ * back: not an event, a type outside the vocabulary, an item not in the loaded catalog, an
+ * impossible timestamp (missing, not finite, negative, more than an hour ahead of the clock),
+ * or missing what its type needs (a search without a query). It stays stored (retention and
+ * deleteData() still apply) but is never used for ranking, the profile, exploration or
+ * history(). Every read checks again: one held for an unknown item is used again once a
+ * catalog that holds the item loads.
+ */
+export interface QuarantinedEvent {
+  /** The record's key in the log (absent when the record is not even an object). */
+  seq?: number;
+  /** `unknown_item` when only the item is unknown to the loaded catalog; `invalid_event` otherwise. */
+  code: 'invalid_event' | 'unknown_item';
+  /** What is wrong with it, for the visitor and the integrator. */
+  reason: string;
+  /** The record as stored. */
+  record: unknown;
 }
 
 /** Options for {@link createRecommender}. */
@@ -303,6 +329,13 @@ export interface RecommenderOptions {
     prior?: 'population' | 'uniform' | Partial<Record<Source, number>>;
     /** Pseudo-count strength of the population prior (default 1000: each visitor's clicks move it slowly). */
     priorStrength?: number;
+    /**
+     * Share of each open slot chosen uniformly over the sources instead of by the bandit, 0..1
+     * (an epsilon floor: every source keeps at least this share divided by the number of sources,
+     * which widens catalog coverage and keeps the slates' logs fit for off-policy evaluation).
+     * See DEFAULT_EXPLORATION for the default and the README's exploration section for its cost.
+     */
+    uniformShare?: number;
   };
   /**
    * Opt-in measurement with locally differentially private reports (off when left out: nothing is

@@ -212,6 +212,11 @@ export class CatalogSlot {
   }
 }
 
+/** Whether an id is in the catalog; null when none is loaded (track() and the stored history accept every id then). */
+export function knownItemOf(catalog: LoadedCatalog | null): ((id: string) => boolean) | null {
+  return catalog ? (id: string) => catalog.indexOf.has(id) : null;
+}
+
 /** The index of `itemId` in the catalog, or an unknown_item error naming it. */
 export function requireItem(catalog: LoadedCatalog, itemId: unknown, what: string): number {
   if (typeof itemId !== 'string')

@@ -29,7 +29,7 @@ import { ScoringPaths, type ScorerFactory } from '../candidates/scoring-paths';
 import { dismissedItems, rankForYou, rankSearch, rankSimilar, type RankingInputs } from '../ranking/pipeline';
 import { DEFAULT_RANKING_CONFIG, type RankingConfig } from '../ranking/score';
 import { explainRecommendation, searchReasons, shownRecommendations, similarReason, toRecommendation } from '../slate/explanations';
-import { CatalogSlot, catalogInput, loadCatalog, requireItem, type LoadedCatalog } from './catalog-loader';
+import { CatalogSlot, catalogInput, knownItemOf, loadCatalog, requireItem, type LoadedCatalog } from './catalog-loader';
 import { engineStats } from './stats';
 import { EventLog } from './event-log';
 import { ExplorationState, type Impression } from './exploration-state';
@@ -88,6 +88,7 @@ export class Engine {
       retention: { maxEvents: options.maxEvents, maxEventAgeDays: options.maxEventAgeDays },
       announce: () => deps.channel?.post({ type: 'events' }),
       onChange: () => (this.profile = null),
+      knownItem: () => knownItemOf(this.catalogs.loaded),
     });
     deps.channel?.onMessage((msg) => {
       const type = msg && typeof msg === 'object' ? (msg as { type?: unknown }).type : undefined;
@@ -121,7 +122,7 @@ export class Engine {
       },
       async (catalog) => {
         this.profile = null;
-        await this.loadHistory();
+        await this.loadHistory(true); // the stored history is checked against this catalog again
         this.emit({ type: 'change', what: 'catalog' });
         this.emit({ type: 'progress', progress: { phase: 'ready', done: catalog.items.length, total: catalog.items.length } });
       },
@@ -130,25 +131,24 @@ export class Engine {
 
   // ------------------------------------------------------------ history
 
-  private async loadHistory(): Promise<void> {
-    await Promise.all([this.events.ensureLoaded((store) => this.exploration.load(store)), this.visitor.ready()]);
+  private async loadHistory(recheck = false): Promise<void> {
+    await Promise.all([this.events.ensureLoaded((store) => this.exploration.load(store), recheck), this.visitor.ready()]);
   }
 
-  /** Validates and queues an event; resolves once it is stored in IndexedDB. */
-  async track(input: TrackEvent): Promise<void> {
-    const catalog = this.catalogs.loaded;
-    const known = catalog ? (id: string) => catalog.indexOf.has(id) : null;
+  /** Validates and queues an event (under `eventId` when the page gave one); resolves once it is stored in IndexedDB. */
+  async track(input: TrackEvent, eventId?: string): Promise<void> {
+    const known = knownItemOf(this.catalogs.loaded);
     const drop = this.visitor.dropWhilePaused(input, known); // paused: nothing is tracked
     if (drop === true || (drop !== false && (await drop))) return;
-    const { event, stored } = this.events.track(input, known);
+    const { event, stored } = this.events.track(input, known, eventId);
     this.exploration.feedback(event);
     this.measurement?.event(event);
     return stored;
   }
 
-  flush(): Promise<void> {
-    return this.events.flush();
-  }
+  readonly flush = (): Promise<void> => this.events.flush();
+  /** Which of these event ids (of a page that closed before they were acknowledged) never reached IndexedDB. */
+  readonly unstoredEvents = (eventIds: string[]): Promise<string[]> => this.events.unstored(eventIds);
 
   private getProfile(): Profile {
     this.profile ??= profileFromHistory(this.visitor.paused ? [] : this.events.events, this.catalogs.loaded, this.now());
@@ -245,7 +245,7 @@ export class Engine {
 
   async exportData(): Promise<ExportedData> {
     await Promise.all([this.events.flush(), this.measurement?.persist()]);
-    return (await this.models.store()).exportAll();
+    return this.events.exported(await (await this.models.store()).exportAll());
   }
 
   async deleteData(): Promise<void> {
@@ -283,7 +283,7 @@ export class Engine {
     const store = await this.models.store();
     await this.loadHistory();
     const items = this.catalogs.loaded?.items.length ?? null;
-    return engineStats(store, { items, queuedEvents: this.events.queued, encoder: this.models.loadedEncoder(), scorer: this.scoring.current });
+    return engineStats(store, { items, events: this.events.counts, encoder: this.models.loadedEncoder(), scorer: this.scoring.current });
   }
 
   async close(): Promise<void> {

@@ -3,12 +3,18 @@
  * written yet), the write queue (batched, retried with backoff while storage
  * fails, bounded, losses reported), and retention (by count and age, deleted
  * on the device). track() resolves once its event is in IndexedDB.
+ *
+ * Every read of the stored log checks each record with track()'s own checks
+ * against the loaded catalog (sortStoredEvents): what fails is quarantined, held
+ * apart with its reason, counted and exported as such, never used. Each catalog
+ * load reads and checks again, so a record held only for an item the catalog
+ * lacked comes back when a catalog with the item loads.
  */
-import type { EngineEvent, StoredEvent, TrackEvent } from '../types';
+import type { EngineEvent, ExportedData, QuarantinedEvent, StoredEvent, TrackEvent } from '../types';
 import { RecommenderError } from '../errors';
-import { asRecommenderError } from '../store/errors';
-import type { RecommenderStore } from '../store';
-import { validateEvent } from './event-validation';
+import { asRecommenderError, errorEvent } from '../store/errors';
+import type { EventRecords, RecommenderStore, StoreExport } from '../store';
+import { sortStoredEvents, validateEvent } from './event-validation';
 
 const FLUSH_DELAY_MS = 25;
 const FLUSH_BATCH = 200;
@@ -35,10 +41,14 @@ export interface EventLogDeps {
   announce?: () => void;
   /** Runs when the history changed (the profile must be built again). */
   onChange: () => void;
+  /** Whether an id is in the loaded catalog; null while none is loaded (every id passes then). */
+  knownItem: () => ((id: string) => boolean) | null;
 }
 
 export class EventLog {
   private log: StoredEvent[] = [];
+  /** Stored (or queued) records that failed the checks on the last read: kept, never used. */
+  private held: QuarantinedEvent[] = [];
   private loaded: Promise<void> | null = null;
   private pending: Pending[] = [];
   /** The batch being written right now. */
@@ -70,25 +80,63 @@ export class EventLog {
     return this.pending.length;
   }
 
-  /** Loads the history (applying retention, then `onFirstLoad`) once; later calls reuse it. */
-  ensureLoaded(onFirstLoad: (store: RecommenderStore) => Promise<void>): Promise<void> {
+  /** Usable and quarantined events (what history() and the quarantine hold). */
+  get counts(): { usable: number; quarantined: number } {
+    return { usable: this.log.length, quarantined: this.held.length };
+  }
+
+  /**
+   * Loads the history (applying retention, then `onFirstLoad`) once; later calls reuse it.
+   * With `recheck` (a catalog loaded) a loaded history is read and checked against it again.
+   */
+  ensureLoaded(onFirstLoad: (store: RecommenderStore) => Promise<void>, recheck = false): Promise<void> {
+    if (recheck && this.loaded) return this.recheck();
     this.loaded ??= this.reload(onFirstLoad);
     return this.loaded;
   }
 
-  /** Reads the stored events again (another tab wrote some), keeping the ones not written yet. */
+  /** The loaded history read and checked again; a failed read is reported and leaves it as it was. */
+  private async recheck(): Promise<void> {
+    await this.loaded;
+    try {
+      await this.reload();
+    } catch (e) {
+      this.deps.emit(
+        errorEvent(e, 'The stored history could not be checked against the new catalog', {
+          code: 'storage',
+          fix: 'Nothing to do: it is checked again when the next catalog loads or the page reloads.',
+        }),
+      );
+    }
+  }
+
+  /** Reads the stored events again (another tab wrote some, a catalog loaded), keeping the ones not written yet. */
   async reload(onFirstLoad?: (store: RecommenderStore) => Promise<void>): Promise<void> {
     const store = await this.deps.store();
     if (onFirstLoad) {
       await this.prune(store);
       await onFirstLoad(store);
     }
-    const stored = await store.events();
-    const storedIds = new Set(stored.map((e) => e.eventId));
+    const records = await store.eventRecords();
+    const storedIds = new Set(records.events.map((e) => e.eventId));
     const unwritten = [...this.inflight, ...this.pending].map((p) => p.event).filter((e) => !storedIds.has(e.eventId));
-    this.log = [...stored, ...unwritten];
+    const { usable, quarantined } = this.sort(records, unwritten);
+    this.log = usable;
+    this.held = quarantined;
     this.deps.onChange();
     this.deps.emit({ type: 'change', what: 'events' });
+  }
+
+  /** The log's records, stored ones in seq order then `unwritten`, sorted into usable and quarantined by track()'s checks. */
+  private sort({ events, unreadable }: EventRecords, unwritten: StoredEvent[] = []): ReturnType<typeof sortStoredEvents> {
+    const stored: unknown[] = unreadable.length ? [...events, ...unreadable.map((u) => u.record)].sort((a, b) => seqOf(a) - seqOf(b)) : events;
+    return sortStoredEvents([...stored, ...unwritten], this.deps.now(), this.deps.knownItem());
+  }
+
+  /** The visitor's export: the store's records sorted as the history is, the quarantined ones in their own section. */
+  exported({ events, unreadable, ...rest }: StoreExport): ExportedData {
+    const { usable, quarantined } = this.sort({ events, unreadable });
+    return { ...rest, events: usable, quarantined };
   }
 
   private async prune(store: RecommenderStore): Promise<number> {
@@ -98,18 +146,18 @@ export class EventLog {
   }
 
   /** Validates and queues an event; the promise resolves once it is stored. Returns the stored form at once. */
-  track(input: TrackEvent, knownItem: ((id: string) => boolean) | null): { event: StoredEvent; stored: Promise<void> } {
-    const event = validateEvent(input, `${this.tabId}-${(this.counter++).toString(36)}`, this.deps.now(), knownItem);
+  track(input: TrackEvent, knownItem: ((id: string) => boolean) | null, eventId?: string): { event: StoredEvent; stored: Promise<void> } {
+    const event = validateEvent(input, eventId ?? `${this.tabId}-${(this.counter++).toString(36)}`, this.deps.now(), knownItem);
     this.log.push(event);
     this.deps.onChange();
     const stored = new Promise<void>((resolve, reject) => this.pending.push({ event, waiters: [{ resolve, reject }] }));
     if (this.pending.length > MAX_PENDING && this.storageFailing) {
       const dropped = this.pending.splice(0, this.pending.length - MAX_PENDING);
       // reported lost: they leave this session's history too, so it matches what a reload will show
-      const lost = new Set(dropped.map((p) => p.event));
-      this.log = this.log.filter((e) => !lost.has(e));
+      const lost = new Set(dropped.map((p) => p.event.eventId));
+      this.log = this.log.filter((e) => !lost.has(e.eventId));
       const err = new RecommenderError(
-        'storage',
+        'events_lost',
         `${dropped.length} events could not be stored and were dropped (storage keeps failing).`,
         'Free disk space or lower maxEvents.',
       );
@@ -183,6 +231,12 @@ export class EventLog {
     this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2);
   }
 
+  /** Which of these event ids are not stored in IndexedDB (those of a page that closed before its writes were acknowledged). */
+  async unstored(eventIds: string[]): Promise<string[]> {
+    const stored = new Set(await (await this.deps.store()).storedEventIds(eventIds));
+    return eventIds.filter((id) => !stored.has(id));
+  }
+
   /** Forgets everything in memory; queued events are rejected (all on-device data is being deleted). */
   discard(): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
@@ -205,6 +259,7 @@ export class EventLog {
     dropped.forEach((p) => p.waiters.forEach((w) => w.resolve()));
     const removed = await (await this.deps.store()).deleteItemEvents(itemId);
     this.log = this.log.filter((e) => e.itemId !== itemId);
+    this.held = this.held.filter((q) => (q.record as { itemId?: unknown } | null)?.itemId !== itemId);
     this.deps.onChange();
     this.deps.announce?.();
     this.deps.emit({ type: 'change', what: 'events' });
@@ -214,9 +269,15 @@ export class EventLog {
   /** Empties the history in memory (another tab deleted the data). */
   clear(): void {
     this.log = [];
+    this.held = [];
     this.loaded = Promise.resolve();
     this.deps.onChange();
   }
+}
+
+function seqOf(record: unknown): number {
+  const seq = (record as { seq?: unknown } | null)?.seq;
+  return typeof seq === 'number' ? seq : 0;
 }
 
 function randomId(): string {

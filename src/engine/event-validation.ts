@@ -1,9 +1,11 @@
 /**
  * What track() accepts: every event is checked (type from the vocabulary, item
  * id against the loaded catalog, value, timestamp, context) and copied into a
- * clean StoredEvent before anything is queued or stored.
+ * clean StoredEvent before anything is queued or stored. The same check runs on
+ * every event read back from IndexedDB (sortStoredEvents): what fails it is
+ * quarantined, kept apart with the reason, never used.
  */
-import type { StoredEvent, TrackEvent } from '../types';
+import type { QuarantinedEvent, StoredEvent, TrackEvent } from '../types';
 import { RecommenderError } from '../errors';
 import { EVENT_TYPES, isEventType } from '../vocabulary';
 import { truncate } from '../slate/explanations';
@@ -11,6 +13,8 @@ import { MAX_QUERY_LENGTH, showValue } from '../options';
 
 const MAX_CONTEXT_KEYS = 32;
 const MAX_ITEM_ID_LENGTH = 256;
+/** How far in the future an event's timestamp may be (a clock set a little fast); beyond it the time is impossible. */
+export const MAX_CLOCK_SKEW_MS = 60 * 60 * 1000;
 
 /**
  * The stored form of `input`, or a RecommenderError saying what is wrong.
@@ -63,10 +67,10 @@ export function validateEvent(input: TrackEvent, eventId: string, now: number, k
     event.value = value;
   }
   if (timestamp !== undefined) {
-    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0)
+    if (typeof timestamp !== 'number' || !Number.isFinite(timestamp) || timestamp < 0 || timestamp > now + MAX_CLOCK_SKEW_MS)
       throw new RecommenderError(
         'invalid_event',
-        `Event timestamp must be epoch milliseconds, got ${showValue(timestamp)}.`,
+        `Event timestamp must be epoch milliseconds, not in the future, got ${showValue(timestamp)}.`,
         'Leave timestamp out to use the current time.',
       );
     event.timestamp = timestamp;
@@ -88,4 +92,46 @@ export function validateEvent(input: TrackEvent, eventId: string, now: number, k
     event.context = clean;
   }
   return event;
+}
+
+/**
+ * Sorts records read back from IndexedDB into the events the engine may use and the
+ * quarantined ones, with the very check track() makes: a record that is not an event,
+ * whose type is not in the vocabulary, whose item is not in the loaded catalog
+ * (`knownItem`; null while none is loaded: every id passes), whose timestamp is
+ * impossible (missing, not finite, negative, beyond the clock skew) or which lacks what
+ * its type needs (a search without a query) is quarantined with the reason. Usable
+ * events are clean copies that keep their eventId and seq, in the records' order.
+ */
+export function sortStoredEvents(
+  records: readonly unknown[],
+  now: number,
+  knownItem: ((id: string) => boolean) | null,
+): { usable: StoredEvent[]; quarantined: QuarantinedEvent[] } {
+  const usable: StoredEvent[] = [];
+  const quarantined: QuarantinedEvent[] = [];
+  for (const record of records) {
+    const r = record && typeof record === 'object' ? (record as Partial<StoredEvent>) : null;
+    const seq = typeof r?.seq === 'number' ? r.seq : undefined;
+    const hold = (code: QuarantinedEvent['code'], reason: string): void =>
+      void quarantined.push(seq === undefined ? { code, reason, record } : { seq, code, reason, record });
+    if (!r) hold('invalid_event', `The stored record is not an event (${showValue(record)}).`);
+    else if (typeof r.eventId !== 'string' || r.eventId.length === 0) hold('invalid_event', 'The stored event has no event id.');
+    else if (r.timestamp === undefined) hold('invalid_event', 'The stored event has no timestamp.');
+    else {
+      try {
+        const event = validateEvent(r as TrackEvent, r.eventId, now, knownItem);
+        if (seq !== undefined) event.seq = seq;
+        usable.push(event);
+      } catch (e) {
+        const err = e as RecommenderError;
+        // the reason says what was wrong; the fix of track()'s error is about calling track()
+        const what = err.message.endsWith(err.fix) ? err.message.slice(0, -err.fix.length).trim() : err.message;
+        if (err.code === 'unknown_item')
+          hold('unknown_item', `No item with id "${truncate(String(r.itemId))}" in the loaded catalog: kept apart until a catalog with it loads.`);
+        else hold('invalid_event', what);
+      }
+    }
+  }
+  return { usable, quarantined };
 }

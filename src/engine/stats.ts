@@ -6,17 +6,20 @@ import type { RecommenderStore } from '../store';
 
 export async function engineStats(
   store: RecommenderStore,
-  state: { items: number | null; queuedEvents: number; encoder: SentenceEncoder | null; scorer: CatalogScorer | null },
+  state: {
+    items: number | null;
+    /** The history's usable and quarantined events (in memory: the stored log as last read and checked, plus unwritten ones). */
+    events: { usable: number; quarantined: number };
+    encoder: SentenceEncoder | null;
+    scorer: CatalogScorer | null;
+  },
 ): Promise<EngineStats> {
-  const [events, cachedVectors, storageBytes] = await Promise.all([
-    store.countEvents(),
-    store.countVectors(),
-    store.estimateBytes().catch(() => undefined),
-  ]);
+  const [cachedVectors, storageBytes] = await Promise.all([store.countVectors(), store.estimateBytes().catch(() => undefined)]);
   const { items, encoder, scorer } = state;
   return {
     items: items ?? 0,
-    events: events + state.queuedEvents,
+    events: state.events.usable,
+    quarantinedEvents: state.events.quarantined,
     backend: encoder?.info.backend ?? null,
     encoder: encoder?.info ?? null,
     storageBytes,

@@ -39,6 +39,10 @@ export interface RecommenderStore {
   appendEvents(events: StoredEvent[]): Promise<{ written: number; duplicates: number }>;
   /** Events in insertion (seq) order; with `limit`, the most recent ones, still oldest first. */
   events(options?: { limit?: number; sinceSeq?: number }): Promise<StoredEvent[]>;
+  /** Every record of the event log in one read: the events (as events()) and the records that do not look like events. */
+  eventRecords(): Promise<EventRecords>;
+  /** Which of these event ids are stored (in the order given). */
+  storedEventIds(eventIds: readonly string[]): Promise<string[]>;
   countEvents(): Promise<number>;
   /** Returns how many events were deleted. */
   pruneEvents(policy: RetentionPolicy): Promise<number>;
@@ -53,8 +57,8 @@ export interface RecommenderStore {
   getState<T>(key: string): Promise<T | undefined>;
   putState(key: string, value: unknown): Promise<void>;
   deleteState(key: string): Promise<void>;
-  /** Every stored event plus every state entry, as one structured-cloneable object. */
-  exportAll(): Promise<ExportedData>;
+  /** Every record of the event log plus every state entry, as one structured-cloneable object. */
+  exportAll(): Promise<StoreExport>;
   /** Closes the connection and deletes the whole database. The store reopens (empty) if used again. */
   deleteAll(): Promise<void>;
   /** Bytes this origin uses (navigator.storage.estimate), when the browser tells. */
@@ -62,6 +66,15 @@ export interface RecommenderStore {
   /** Closes the connection; a later call reopens it. */
   close(): void;
 }
+
+/** The event log as read: records that look like events, and the others with their key (the engine quarantines what fails its checks). */
+export interface EventRecords {
+  events: StoredEvent[];
+  unreadable: { seq: number; record: unknown }[];
+}
+
+/** What exportAll() reads in one transaction; the engine turns it into ExportedData (usable and quarantined events). */
+export type StoreExport = Omit<ExportedData, 'events' | 'quarantined'> & EventRecords;
 
 /** True when a record looks like a stored event (what events() returns). */
 export function isStoredEvent(v: unknown): v is StoredEvent {
@@ -114,24 +127,24 @@ async function committed(tx: { done: Promise<void>; error: DOMException | null }
 
 type EventsStore = IDBPObjectStore<RecsDB, ArrayLike<StoreNames<RecsDB>>, 'events', IDBTransactionMode>;
 
-/** Reads events in seq order from an open transaction, reporting the seq of every record that is not an event. */
+/** Reads events in seq order from an open transaction, reporting every record that is not an event (its seq and value). */
 async function readEvents(
   store: EventsStore,
   options: { limit?: number; sinceSeq?: number },
-  onCorrupt: (seq: number) => void,
+  onCorrupt: (seq: number, record: unknown) => void,
 ): Promise<StoredEvent[]> {
   const range = options.sinceSeq !== undefined ? IDBKeyRange.lowerBound(options.sinceSeq, true) : undefined;
   const out: StoredEvent[] = [];
   if (options.limit === undefined) {
     const [keys, values] = await Promise.all([store.getAllKeys(range), store.getAll(range)]);
-    values.forEach((v, i) => (isStoredEvent(v) ? out.push(v) : onCorrupt(keys[i] as number)));
+    values.forEach((v, i) => (isStoredEvent(v) ? out.push(v) : onCorrupt(keys[i] as number, v)));
     return out;
   }
   const limit = Math.max(0, Math.floor(options.limit));
   let cursor = limit > 0 ? await store.openCursor(range, 'prev') : null;
   while (cursor && out.length < limit) {
     if (isStoredEvent(cursor.value)) out.push(cursor.value);
-    else onCorrupt(cursor.primaryKey as number);
+    else onCorrupt(cursor.primaryKey as number, cursor.value);
     cursor = await cursor.continue();
   }
   return out.reverse();
@@ -321,6 +334,28 @@ class IdbRecommenderStore implements RecommenderStore {
     );
   }
 
+  eventRecords(): Promise<EventRecords> {
+    return this.run('reading events', (db) => this.readRecords(this.tx(db, 'events', 'readonly').objectStore('events')));
+  }
+
+  private async readRecords(store: EventsStore): Promise<EventRecords> {
+    const unreadable: EventRecords['unreadable'] = [];
+    const events = await readEvents(store, {}, (seq, record) => {
+      this.corruptSeqs.add(seq);
+      unreadable.push({ seq, record });
+    });
+    return { events, unreadable };
+  }
+
+  storedEventIds(eventIds: readonly string[]): Promise<string[]> {
+    if (eventIds.length === 0) return Promise.resolve([]);
+    return this.run(`looking up ${eventIds.length} event ids`, async (db) => {
+      const index = this.tx(db, 'events', 'readonly').objectStore('events').index('eventId');
+      const keys = await Promise.all(eventIds.map((id) => index.getKey(id)));
+      return eventIds.filter((_, i) => keys[i] !== undefined);
+    });
+  }
+
   countEvents(): Promise<number> {
     return this.run('counting events', (db) => db.count('events'));
   }
@@ -434,18 +469,14 @@ class IdbRecommenderStore implements RecommenderStore {
 
   // ------------------------------------------------------------ whole database
 
-  exportAll(): Promise<ExportedData> {
+  exportAll(): Promise<StoreExport> {
     return this.run('exporting the on-device data', async (db) => {
       const tx = this.tx(db, ['events', 'state'], 'readonly');
       const state = tx.objectStore('state');
-      const [events, keys, values] = await Promise.all([
-        readEvents(tx.objectStore('events'), {}, (seq) => this.corruptSeqs.add(seq)),
-        state.getAllKeys(),
-        state.getAll(),
-      ]);
+      const [records, keys, values] = await Promise.all([this.readRecords(tx.objectStore('events')), state.getAllKeys(), state.getAll()]);
       const settings: Record<string, unknown> = {};
       keys.forEach((k, i) => (settings[String(k)] = values[i]));
-      return { format: 'on-device-recs/v1', exportedAt: Date.now(), events, settings };
+      return { format: 'on-device-recs/v1', exportedAt: Date.now(), ...records, settings };
     });
   }
 
