@@ -9,8 +9,10 @@ import type { Backend } from '../src/types';
 import { OnnxRankingHeads } from '../src/ranking/heads';
 import { mulberry32 } from '../src/math/random';
 import { quantizeItems, quantizeQueries, scoreQuantized } from '../src/candidates/quantized-scoring';
-import { WebGpuScorer } from '../src/candidates/webgpu-scoring';
+import { GPU_MAX_K, WebGpuScorer } from '../src/candidates/webgpu-scoring';
 import { WasmScorer } from '../src/candidates/wasm-scoring';
+import { KernelScorer, simdProbe } from '../src/candidates/kernel-scoring';
+import { scanKernelBuild } from '../src/runtime/backend';
 import { topK } from '../src/math/top-k';
 import type { QuantizedItems, QuantizedQueries } from '../src/candidates/quantized-scoring';
 import { createRecommender } from '../src';
@@ -49,6 +51,8 @@ function randomUnitRows(n: number, dims: number, seed: number, dupEvery = 0): Fl
 }
 
 let scorer: Promise<WebGpuScorer | null> | null = null;
+/** The shader without dot4I8Packed, for parity against the default (packed) variant. */
+let plainScorer: Promise<WebGpuScorer | null> | null = null;
 
 // the lab compares WebGPU with WASM in one page: the WebGPU build of onnxruntime serves both providers
 configureOrt(new URL('ort/', document.baseURI).href);
@@ -79,7 +83,17 @@ function heads(backend: 'webgpu' | 'wasm'): Promise<OnnxRankingHeads> {
 }
 
 export interface ScoringRun {
+  /** The WebGPU shader this browser gets by default (dot4I8Packed where WGSL has it). */
   gpu: { indices: number[]; scores: number[] } | null;
+  /** The shader variant without dot4I8Packed. */
+  gpuPlain: { indices: number[]; scores: number[] } | null;
+  /** Whether `gpu` ran the dot4I8Packed variant. */
+  gpuPacked: boolean;
+  /** The hand-written WASM scan kernel, both builds. */
+  simd: { indices: number[]; scores: number[] };
+  scalar: { indices: number[]; scores: number[] };
+  /** The kernel build this browser gets (scanKernelBuild). */
+  kernelBuild: string | null;
   wasm: { indices: number[]; scores: number[] };
   js: { indices: number[]; scores: number[] };
   adapter: string;
@@ -235,14 +249,34 @@ const lab: Lab = {
     scorer ??= WebGpuScorer.create();
     const gpuScorer = await scorer;
     let gpu: ScoringRun['gpu'] = null;
-    if (gpuScorer) {
+    let gpuPlain: ScoringRun['gpuPlain'] = null;
+    // the shader selects at most GPU_MAX_K (the engine answers larger k with the twin)
+    if (gpuScorer && k <= GPU_MAX_K) {
       gpuScorer.upload(qItems);
       gpu = await gpuScorer.topK(qQueries, k, excluded);
+      plainScorer ??= WebGpuScorer.create({ packedDot: false });
+      const plain = await plainScorer;
+      if (plain) {
+        plain.upload(qItems);
+        gpuPlain = await plain.topK(qQueries, k, excluded);
+      }
     }
     const wasmScorer = await WasmScorer.create(await ortBuild, qItems);
     const wasm = await wasmScorer.topK(qQueries, k, excluded);
     await wasmScorer.dispose();
-    return { gpu, wasm, js: { indices: jsTop, scores: jsTop.map((i) => scores[i]) }, adapter: gpuScorer?.adapterInfo ?? 'none' };
+    const simd = (await KernelScorer.create(qItems, 'simd')).topK(qQueries, k, excluded);
+    const scalar = (await KernelScorer.create(qItems, 'scalar')).topK(qQueries, k, excluded);
+    return {
+      gpu,
+      gpuPlain,
+      gpuPacked: gpuScorer?.packedDot ?? false,
+      simd,
+      scalar,
+      kernelBuild: scanKernelBuild(simdProbe()),
+      wasm,
+      js: { indices: jsTop, scores: jsTop.map((i) => scores[i]) },
+      adapter: gpuScorer?.adapterInfo ?? 'none',
+    };
   },
   async benchScoring({ count, dims, queries, k, runs }) {
     const rows = randomUnitRows(Math.min(count, 50_000), dims, 5);

@@ -22,19 +22,31 @@ function lab(): Promise<Page> {
   return opened;
 }
 
-test('GPU top k equals CPU top k on 10k random vectors with exact ties and exclusions', async () => {
+test('every scoring kernel equals the twin on 10k random vectors with exact ties and exclusions: WGSL (dot4I8Packed and plain), WASM SIMD and scalar kernels, onnxruntime', async () => {
   for (const [k, queries] of [
     [10, 1],
     [32, 4],
+    [20, 2],
+    [32, 3],
+    [500, 4],
+    [1500, 2],
   ] as const) {
     const run = await (
       await lab()
     ).evaluate((o) => window.lab.scoringParity(o), { count: 10_000, dims: 100, queries, k, seed: 3, dupEvery: 7, exclude: [1, 2, 3, 500] });
-    assert.ok(run.gpu, `WebGPU adapter available (${run.adapter})`);
-    assert.deepEqual(run.gpu.indices, run.js.indices, `k=${k} queries=${queries}`);
-    assert.deepEqual(run.gpu.scores, run.js.scores);
-    assert.deepEqual(run.wasm.indices, run.js.indices, 'WASM (onnxruntime MatMulInteger + TopK) equals the twin');
+    const what = `k=${k} queries=${queries}`;
+    assert.equal(run.kernelBuild, 'simd', 'this Chromium gets the SIMD build of the WASM kernel');
+    assert.deepEqual(run.simd, run.js, `WASM SIMD kernel, ${what}`);
+    assert.deepEqual(run.scalar, run.js, `scalar WASM kernel, ${what}`);
+    assert.deepEqual(run.wasm.indices, run.js.indices, `WASM (onnxruntime MatMulInteger + TopK) equals the twin, ${what}`);
     assert.deepEqual(run.wasm.scores, run.js.scores);
+    if (k <= 32) {
+      assert.ok(run.gpu && run.gpuPlain, `WebGPU adapter available (${run.adapter})`);
+      assert.equal(run.gpuPacked, true, 'WGSL has packed_4x8_integer_dot_product here: the default shader uses dot4I8Packed');
+      assert.deepEqual(run.gpu.indices, run.js.indices, `WGSL dot4I8Packed, ${what}`);
+      assert.deepEqual(run.gpu.scores, run.js.scores);
+      assert.deepEqual(run.gpuPlain, run.js, `WGSL without dot4I8Packed, ${what}`);
+    }
     assert.ok(!run.js.indices.some((i) => [1, 2, 3, 500].includes(i)), 'excluded items never returned');
     // duplicated rows produce equal scores: the lower index must come first
     for (let t = 1; t < run.js.scores.length; t++)
@@ -55,6 +67,9 @@ test('GPU top k equals CPU top k on real data: the demo catalog embedded with th
   assert.ok(run.gpu);
   assert.deepEqual(run.gpu.indices, run.js.indices);
   assert.deepEqual(run.gpu.scores, run.js.scores);
+  assert.deepEqual(run.gpuPlain, run.js);
+  assert.deepEqual(run.simd, run.js);
+  assert.deepEqual(run.scalar, run.js);
   assert.deepEqual(run.wasm.indices, run.js.indices);
 });
 
@@ -90,6 +105,8 @@ test('recommend() returns the same slate whichever scoring path runs (webgpu, wa
       exploration: { rate: 0 },
     });
     assert.equal(opened.stats.scoring?.path, scoring, `${scoring} runs (${opened.stats.scoring?.reason})`);
+    if (scoring === 'wasm') assert.match(opened.stats.scoring?.reason ?? '', /WASM SIMD kernel/, 'the WASM path is the SIMD scan kernel');
+    if (scoring === 'webgpu') assert.match(opened.stats.scoring?.reason ?? '', /dot4I8Packed/);
     slates[scoring] = await recommendAfterClicks(page);
     await page.close();
   }
