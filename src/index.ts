@@ -11,6 +11,7 @@ import { fromWireError, type WorkerInit } from './workers/protocol';
 import { RecommenderError } from './errors';
 import { resolvePageOptions } from './options';
 import { startEngineWorker } from './worker-url';
+import { eventsLost, PendingWrites } from './pending-writes';
 import type { EngineEvent, Recommender, RecommenderOptions } from './types';
 
 export * from './types';
@@ -86,6 +87,8 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
   let restarts = 0;
   let stopped: RecommenderError | null = null;
   let lastCatalog: { items: Parameters<Recommender['setCatalog']>[0]; options?: Parameters<Recommender['setCatalog']>[1] } | null = null;
+  // track() calls not answered yet, marked in localStorage so the next page can report those a closed page lost (pending-writes.ts)
+  const marks = PendingWrites.start(init.storeName, watching.signal);
 
   const startEngine = (restart: boolean): EngineInstance => {
     const worker = startEngineWorker(workerUrl);
@@ -102,6 +105,7 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
     const lockName = `on-device-recs:engine:${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
     instance.ready = (async () => {
       await remote.init(init, Comlink.proxy(emit));
+      if (marks) await remote.holdLifeLock(marks.lockName, 'shared'); // the page's marks are checked only once this worker is gone too
       if (locks && (await remote.holdLifeLock(lockName))) {
         // granted only once the worker no longer holds it, i.e. once it is gone
         locks.request(lockName, { signal: watching.signal }, async () => onDeath(instance)).catch(() => undefined);
@@ -148,6 +152,16 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
       fix: 'Nothing to do; a track() that was running rejected with engine_restarted and can be sent again.',
     });
     current = startEngine(true);
+    // events the dead worker kept for retrying are lost unless it wrote them: ask the new one
+    const retried = marks?.takeRetrying() ?? [];
+    if (retried.length > 0)
+      void call((r) => r.unstoredEvents(retried)).then(
+        (lost) => {
+          marks?.checked(retried);
+          if (lost.length > 0) emit(eventsLost(lost.length));
+        },
+        () => undefined, // still marked: the next page checks them
+      );
     for (const c of running) {
       if (c.retry) c.rerun();
       else
@@ -182,6 +196,8 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
     if (document.visibilityState === 'hidden') void call((r) => r.flush()).catch(() => undefined);
   };
   if (typeof document !== 'undefined') document.addEventListener('visibilitychange', flushOnHide);
+  // what pages of this site that closed before their writes were answered left marked: reported once they are gone
+  marks?.recover((ids) => call((r) => r.unstoredEvents(ids)), emit, watching.signal);
 
   return {
     setCatalog: (items, options) =>
@@ -189,7 +205,16 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
         lastCatalog = { items, options };
         return report;
       }),
-    track: (event) => call((r) => r.track(event), 'fail'),
+    track: (event) => {
+      const id = marks?.begin(); // marked before the call leaves the page
+      const tracked = call((r) => r.track(event, id), 'fail');
+      if (id !== undefined)
+        tracked.then(
+          () => marks?.stored(id),
+          (e: unknown) => marks?.failed(id, e),
+        );
+      return tracked;
+    },
     recommend: (opts) => call((r) => r.recommend(opts)),
     similar: (itemId, options) => call((r) => r.similar(itemId, options)),
     search: (query, options) => call((r) => r.search(query, options)),
@@ -197,7 +222,7 @@ export function createRecommender(options: RecommenderOptions = {}): Recommender
     explain: (itemId) => call((r) => r.explain(itemId)),
     history: (limit) => call((r) => r.history(limit)),
     exportData: () => call((r) => r.exportData()),
-    deleteData: () => call((r) => r.deleteData()),
+    deleteData: () => call((r) => r.deleteData()).then(() => marks?.clearAll()),
     forget: (itemId) => call((r) => r.forget(itemId)),
     controls: () => call((r) => r.controls()),
     setControls: (change) => call((r) => r.setControls(change)),

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as Comlink from 'comlink';
-import { RecommenderError, type RecommenderErrorCode } from '../src/errors';
+import { ERROR_FIX, RecommenderError, type RecommenderErrorCode } from '../src/errors';
 import { StoreError, toStoreError, type StoreErrorCode } from '../src/store/errors';
 import { fromWireError, toWireError } from '../src/workers/protocol';
 
@@ -97,6 +97,17 @@ test('a RecommenderError keeps code, message and fix', async () => {
   assertRecommenderError(e, 'unknown_item');
   assert.equal(e.message, thrown.message);
   assert.equal(e.fix, 'Use an id from the loaded catalog.');
+});
+
+test('the codes with a fixed fix (empty_catalog, events_lost) keep code, message and fix', async () => {
+  for (const code of Object.keys(ERROR_FIX) as (keyof typeof ERROR_FIX)[]) {
+    const thrown = new RecommenderError(code, `It went wrong (${code}).`, ERROR_FIX[code]);
+    const e = await acrossBoundary(thrown);
+    assertRecommenderError(e, code);
+    assert.equal(e.message, thrown.message);
+    assert.equal(e.fix, ERROR_FIX[code]);
+  }
+  assert.deepEqual(Object.keys(ERROR_FIX).sort(), ['empty_catalog', 'events_lost']);
 });
 
 test('a plain Error stays an Error (not a RecommenderError) with its message', async () => {

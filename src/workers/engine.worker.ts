@@ -19,6 +19,7 @@ import type { ItemUpdate, SearchOptions, SimilarOptions } from '../types';
 import { createCatalogScorer, type CatalogScorer } from '../candidates/scorer';
 import { chooseVariant } from '../measurement/measurement';
 import { withVariant } from '../options';
+import { recordSpans, spanAsync, takeSpans } from '../runtime/spans';
 
 /** Test hooks on the worker's own global scope (not reachable from the host page). */
 const debug: { scorer: CatalogScorer | null } = { scorer: null };
@@ -27,6 +28,9 @@ const debug: { scorer: CatalogScorer | null } = { scorer: null };
   loseGpu: () => (debug.scorer as { loseDevice?: () => void } | null)?.loseDevice?.(),
   scoringPath: () => debug.scorer?.path ?? null,
   scoringKernel: () => debug.scorer?.kernel ?? null,
+  /** The bench's breakdown of a call: start or stop recording spans (runtime/spans.ts), and take the sums. */
+  recordSpans,
+  takeSpans,
 };
 
 async function fetchJson(url: string, base: string): Promise<unknown> {
@@ -150,12 +154,12 @@ class EngineWorker {
     return [...urls];
   }
 
-  holdLifeLock(name: string): Promise<boolean> {
+  holdLifeLock(name: string, mode: LockMode = 'exclusive'): Promise<boolean> {
     const locks = (self.navigator as Navigator & { locks?: LockManager }).locks;
     if (!locks) return Promise.resolve(false);
     return new Promise((held) => {
       locks
-        .request(name, () => {
+        .request(String(name), { mode: mode === 'shared' ? 'shared' : 'exclusive' }, () => {
           held(true);
           return new Promise<never>(() => undefined); // released only when this worker ends
         })
@@ -169,8 +173,13 @@ class EngineWorker {
   }
 
   setCatalog = (items: CatalogItem[] | string, options?: SetCatalogOptions) => wrap(() => this.e.setCatalog(items, options));
-  track = (event: TrackEvent) => wrap(() => this.e.track(event));
-  recommend = (options?: RecommendOptions) => wrap(() => this.e.recommend(options));
+  /** `eventId`: the id the page marked for this call (pending-writes.ts); the worker makes one without it. */
+  track = (event: TrackEvent, eventId?: string) =>
+    wrap(() => this.e.track(event, typeof eventId === 'string' && /^[a-z0-9-]{3,64}$/.test(eventId) ? eventId : undefined));
+  /** Which of these ids (marked by a page that closed before they were answered) IndexedDB lacks. */
+  unstoredEvents = (eventIds: string[]) =>
+    wrap(() => this.e.unstoredEvents(Array.isArray(eventIds) ? eventIds.filter((id) => typeof id === 'string') : []));
+  recommend = (options?: RecommendOptions) => wrap(() => spanAsync('engine', () => this.e.recommend(options)));
   similar = (itemId: string, options?: number | SimilarOptions) => wrap(() => this.e.similar(itemId, options));
   search = (query: string, options?: number | SearchOptions) => wrap(() => this.e.search(query, options));
   updateItems = (updates: ItemUpdate[]) => wrap(() => this.e.updateItems(updates));
