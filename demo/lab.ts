@@ -17,6 +17,7 @@ import { topK } from '../src/math/top-k';
 import type { QuantizedItems, QuantizedQueries } from '../src/candidates/quantized-scoring';
 import { createRecommender } from '../src';
 import type { CatalogReport, EngineEvent, EngineStats, Recommender, RecommenderOptions } from '../src/types';
+import type { PeerOptions, PeerResult } from './bench-peers';
 
 export interface RecommendBench {
   path: string;
@@ -131,6 +132,14 @@ export interface Lab {
     exclude?: number[];
   }): Promise<ScoringRun>;
   heads(features: number[], rows: number, backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; click: number[]; conversion: number[] }>;
+  /** The bench's peers on the same vectors and queries (demo/bench-peers.ts, loaded on first use). */
+  benchPeers(options: PeerOptions): Promise<{ count: number; dims: number; rows: PeerResult }>;
+  /** A recommender on a bench catalog, with clicks tracked and one warm-up call (kept as window.labRecs), for the breakdown. */
+  openBench(options: { catalogUrl: string; vectorsUrl: string; scoring: 'webgpu' | 'wasm' | 'js'; clicks: string[] }): Promise<EngineStats>;
+  /** `runs` recommend() calls on window.labRecs: the page-side time of each. */
+  recommendTimes(runs: number): Promise<number[]>;
+  /** What the bench reports about this browser. */
+  environment(): Promise<{ userAgent: string; cores: number; crossOriginIsolated: boolean; kernelBuild: string | null; wgslFeatures: string[] }>;
   gpuAdapter(): Promise<{ vendor: string; architecture: string; features: string[] } | null>;
   embed(texts: string[], backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; vectors: number[][] }>;
   benchEncoder(
@@ -305,8 +314,12 @@ const lab: Lab = {
     };
     const out: Record<string, { p50_ms: number; p95_ms: number } | null> = {};
     out.js = await stats(async () => topK(scoreQuantized(qItems, qQueries), k, excluded));
+    for (const build of ['simd', 'scalar'] as const) {
+      const kernel = await KernelScorer.create(qItems, build);
+      out[`wasm_${build}`] = await stats(async () => kernel.topK(qQueries, k, excluded));
+    }
     const wasmScorer = await WasmScorer.create(await ortBuild, qItems);
-    out.wasm = await stats(() => wasmScorer.topK(qQueries, k, excluded));
+    out.onnxruntime = await stats(() => wasmScorer.topK(qQueries, k, excluded));
     await wasmScorer.dispose();
     scorer ??= WebGpuScorer.create();
     const gpuScorer = await scorer;
@@ -314,8 +327,51 @@ const lab: Lab = {
       gpuScorer.upload(qItems);
       out.webgpu = await stats(() => gpuScorer.topK(qQueries, k, excluded));
       out.gpu_item_bytes = { p50_ms: gpuScorer.itemBytes, p95_ms: gpuScorer.itemBytes };
+      gpuScorer.upload({ count: 0, dims: qItems.dims, paddedDims: qItems.paddedDims, data: new Int8Array(0) });
+      plainScorer ??= WebGpuScorer.create({ packedDot: false });
+      const plain = await plainScorer;
+      if (plain) {
+        plain.upload(qItems);
+        out.webgpu_plain = await stats(() => plain.topK(qQueries, k, excluded));
+        plain.upload({ count: 0, dims: qItems.dims, paddedDims: qItems.paddedDims, data: new Int8Array(0) });
+      }
     } else out.webgpu = null;
     return out;
+  },
+  benchPeers: (options) => import('./bench-peers').then((m) => m.benchPeers(options)),
+  async openBench({ catalogUrl, vectorsUrl, scoring, clicks }) {
+    const recs = createRecommender({
+      scoring,
+      storeName: `bench-breakdown-${scoring}-${Date.now()}`,
+      globalModel: 'global-movielens',
+      rankingHeads: 'ranking-heads',
+      backend: 'wasm',
+    });
+    window.labRecs = recs;
+    await recs.setCatalog(catalogUrl, { vectors: vectorsUrl });
+    for (const id of clicks) await recs.track({ type: 'click', itemId: id });
+    await recs.recommend({ k: 10 });
+    return recs.stats();
+  },
+  async recommendTimes(runs) {
+    const recs = window.labRecs!;
+    const times: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      await recs.recommend({ k: 10 });
+      times.push(performance.now() - t0);
+    }
+    return times;
+  },
+  async environment() {
+    const wgsl = (navigator.gpu as (GPU & { wgslLanguageFeatures?: Set<string> }) | undefined)?.wgslLanguageFeatures;
+    return {
+      userAgent: navigator.userAgent,
+      cores: navigator.hardwareConcurrency,
+      crossOriginIsolated: globalThis.crossOriginIsolated === true,
+      kernelBuild: scanKernelBuild(simdProbe()),
+      wgslFeatures: wgsl ? [...wgsl] : [],
+    };
   },
   async heads(features, rows, backend) {
     const h = await heads(backend);

@@ -1,22 +1,29 @@
 /**
- * npm run bench [-- --json] [--quick]
+ * npm run bench [-- --json] [--quick] [--sizes=10000,100000] [--only=kernels,recommend,breakdown,peers,encoder,demo]
  *
  * Every compute path side by side in one headless Chromium run (WebGPU through
  * SwiftShader on a machine without a GPU: compare paths as ratios within a run).
+ *  environment: user agent, cores, GPU adapter, WGSL features, cross-origin isolation, WASM kernel build;
  *  (a) recommend() through the public API (worker, IndexedDB, global model, heads, MMR)
  *      at 10k / 100k / 1M items, catalog scoring forced to webgpu (WGSL), wasm
  *      (onnxruntime) and js; catalogs built from MovieLens titles, embedded ahead of
  *      time with npm run embed:catalog (cached in .cache/bench); plus the scoring
- *      kernels alone (retrieval step) for comparison;
+ *      kernels alone (retrieval step: WGSL with and without dot4I8Packed, the WASM
+ *      kernel's SIMD and scalar builds, onnxruntime's MatMulInteger graph, TypeScript);
+ *  (a2) one recommend() call broken down (worker spans: scan, candidates, heads, MMR,
+ *      reasons; worker messaging = page time - engine time);
+ *  (a3) the in-browser peers on the same vectors and queries (demo/bench-peers.ts):
+ *      plain JavaScript brute force, @orama/orama, hnswlib-wasm (recall@10, build
+ *      time), voy-search, beside the engine's kernel (one query, top 10);
  *  (b) encoder items/s, webgpu and wasm;
  *  (c) track(): events/s persisted, and the longest main-thread time of an API call;
  *  (d) time to first recommendation on the demo (3,000 items), cold and warm vector cache;
  *  (e) memory at 100k items: page + worker JS heap (measureUserAgentSpecificMemory) and the GPU item buffer;
  *  (f) gzip sizes of the script bundles and of each model.
- * Writes docs/bench-latency.svg (latency against catalog size per path).
+ * Writes docs/bench-latency.svg (latency against catalog size: recommend() per path and the peers' top-10 query).
  */
 import { ORT_FILES } from '../src/runtime/ort-files';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { itemText } from '../src/catalog/validate';
@@ -24,20 +31,31 @@ import { DIST, launch, serveStatic } from '../e2e/harness';
 import { loadMovieLens, movieLensCatalog, MOVIELENS_DIR } from './data/movielens';
 import { embedCatalog } from './embed-catalog';
 import { mulberry32 } from '../src/math/random';
+import { benchBreakdown, benchEnvironment, benchKernels, benchPeers, latencyChart, printSideBySide, sideBySideRatios } from './bench-side-by-side';
 import type { CatalogItem } from '../src/types';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
 const ROOT = resolve(import.meta.dirname, '..');
 const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
-const SIZES = quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000];
+const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const SIZES = arg('sizes')?.split(',').map(Number) ?? (quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]);
+const ONLY = new Set(arg('only')?.split(',') ?? ['kernels', 'recommend', 'breakdown', 'peers', 'encoder', 'demo']);
+/** A peer runs at a size only if its build time, projected from the size below (x size ratio, x1.3 for HNSW's log factor), stays under this. */
+const PEER_BUILD_BUDGET_MS = 120_000;
 const RUNS: Record<number, number> = { 10_000: 30, 100_000: 10, 1_000_000: 3 };
 
 type Latency = { p50_ms: number; p95_ms: number };
 const result = {
   recommend: { webgpu: {} as Record<string, Latency>, wasm: {} as Record<string, Latency>, js: {} as Record<string, Latency> },
+  environment: {} as Record<string, unknown>,
   /** The scoring kernels alone (retrieval step: scores + top 10 for 4 interest vectors). */
-  scoring_kernel: { webgpu: {} as Record<string, Latency>, wasm: {} as Record<string, Latency>, js: {} as Record<string, Latency> },
+  scoring_kernel: {} as Record<string, Record<string, Latency>>,
+  /** One recommend() (wasm path) broken down, ms per call (mean over the runs). */
+  breakdown: {} as Record<string, Record<string, number>>,
+  /** Top-10 for one query on the same vectors: the engine's kernel and the peers. */
+  peers: {} as Record<string, Record<string, unknown>>,
+  ratios: {} as Record<string, number | string>,
   similar_p50_ms: {} as Record<string, Record<string, number>>,
   catalog_load_ms: {} as Record<string, Record<string, number>>,
   main_thread: { api_call_max_ms: 0, event_loop_max_gap_ms: 0 },
@@ -76,27 +94,28 @@ for (const count of SIZES) {
     await embedCatalog(join(dir, 'catalog.json'), join(dir, 'vectors'));
   }
 }
-const served = join(DIST, 'bench-data');
-rmSync(served, { recursive: true, force: true });
-symlinkSync(CACHE, served);
+// served from a snapshot of the build: a vite build run meanwhile (another checkout's tests) empties dist/
+const SITE = join(ROOT, '.cache', 'bench-site');
+rmSync(SITE, { recursive: true, force: true });
+cpSync(DIST, SITE, { recursive: true, filter: (src) => !src.startsWith(join(DIST, 'bench-data')) });
+symlinkSync(CACHE, join(SITE, 'bench-data'));
 const demoIds = (JSON.parse(readFileSync(join(ROOT, 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).map((it) => it.id);
 const clicks = [demoIds[0], demoIds[2], demoIds[5], demoIds[9], demoIds[14], demoIds[20], demoIds[27], demoIds[35]];
 
-const server = await serveStatic();
+const server = await serveStatic(SITE);
 const browser = await launch({ webgpu: true });
 try {
   const lab = await browser.newPage();
   await lab.goto(new URL('lab.html', server.url).href);
   await lab.waitForFunction(() => document.body.dataset.labReady === 'true');
-  const adapter = await lab.evaluate(() => window.lab.gpuAdapter());
-  result.adapter = adapter ? `${adapter.vendor}/${adapter.architecture}` : 'none';
-  for (const count of SIZES) {
-    log(`scoring kernels alone, ${count} items`);
-    const r = await lab.evaluate((o) => window.lab.benchScoring(o), { count, dims: 100, queries: 4, k: 10, runs: RUNS[count] });
-    for (const path of ['webgpu', 'wasm', 'js'] as const) if (r[path]) result.scoring_kernel[path][String(count)] = r[path] as Latency;
-    if (count === 100_000) result.memory_mb.gpu_item_buffer_100k = Math.round(((r.gpu_item_bytes?.p50_ms ?? 0) / 2 ** 20) * 10) / 10;
+  result.environment = await benchEnvironment(lab);
+  result.adapter = String(result.environment.adapter);
+  if (ONLY.has('kernels')) {
+    const kernels = await benchKernels(lab, SIZES, RUNS);
+    result.scoring_kernel = kernels.rows;
+    result.memory_mb.gpu_item_buffer_100k = Math.round((kernels.gpuBytes100k / 2 ** 20) * 10) / 10;
   }
-  for (const count of SIZES) {
+  for (const count of ONLY.has('recommend') ? SIZES : []) {
     for (const path of ['webgpu', 'wasm', 'js'] as const) {
       log(`recommend() on ${path}, ${count} items`);
       const page = await browser.newPage();
@@ -128,9 +147,14 @@ try {
         result.memory_mb.gpu_item_buffer_engine_100k = Math.round(((r.stats.scoring?.deviceBytes ?? 0) / 2 ** 20) * 10) / 10;
     }
   }
+  if (ONLY.has('breakdown'))
+    for (const count of SIZES.filter((s) => s >= 100_000))
+      result.breakdown[String(count)] = await benchBreakdown(browser, server.url, count, clicks, RUNS[count] * 3);
+  if (ONLY.has('peers')) result.peers = await benchPeers(browser, server.url, SIZES, PEER_BUILD_BUDGET_MS);
+  result.ratios = sideBySideRatios(result.scoring_kernel, result.peers);
   const texts = movieLensCatalog(loadMovieLens(MOVIELENS_DIR)).map(itemText);
   const corpus = Array.from({ length: 10_000 }, (_, i) => `${texts[i % texts.length]}${i >= texts.length ? ` ${i}` : ''}`);
-  for (const backend of ['webgpu', 'wasm'] as const) {
+  for (const backend of ONLY.has('encoder') ? (['webgpu', 'wasm'] as const) : []) {
     log(`encoder on ${backend}`);
     const r = await lab.evaluate(({ t, b }) => window.lab.benchEncoder(t, b), { t: quick ? corpus.slice(0, 1000) : corpus, b: backend });
     result.encoder[backend] = { items_per_s: Math.round(r.itemsPerSecond) };
@@ -138,19 +162,20 @@ try {
   await lab.close();
 
   // demo: first recommendation cold and warm, track throughput, main-thread time per call
-  const context = await browser.newContext();
-  const demo = await context.newPage();
-  let t0 = Date.now();
-  await demo.goto(server.url);
-  await demo.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 300_000 });
-  result.first_recommendation_ms.cold = Date.now() - t0;
-  t0 = Date.now();
-  await demo.reload();
-  await demo.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 300_000 });
-  result.first_recommendation_ms.warm = Date.now() - t0;
-  log('track throughput');
-  // a string, so the bundler's name helpers (tsx keeps function names) do not leak into the page
-  const track = (await demo.evaluate(`(async () => {
+  if (ONLY.has('demo')) {
+    const context = await browser.newContext();
+    const demo = await context.newPage();
+    let t0 = Date.now();
+    await demo.goto(server.url);
+    await demo.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 300_000 });
+    result.first_recommendation_ms.cold = Date.now() - t0;
+    t0 = Date.now();
+    await demo.reload();
+    await demo.waitForFunction(() => document.body.dataset.ready === 'true', undefined, { timeout: 300_000 });
+    result.first_recommendation_ms.warm = Date.now() - t0;
+    log('track throughput');
+    // a string, so the bundler's name helpers (tsx keeps function names) do not leak into the page
+    const track = (await demo.evaluate(`(async () => {
     const ids = [...document.querySelectorAll('[data-item-id]')].map((e) => e.getAttribute('data-item-id'));
     let mainMax = 0;
     const timed = (fn) => {
@@ -169,11 +194,12 @@ try {
     await timed(() => window.__recs.stats());
     return { eventsPerSecond: n / seconds, mainMax };
   })()`)) as { eventsPerSecond: number; mainMax: number };
-  result.track = {
-    events_per_s: Math.round(track.eventsPerSecond),
-    main_thread_max_ms: Math.max(result.main_thread.api_call_max_ms, Math.round(track.mainMax * 100) / 100),
-  };
-  await context.close();
+    result.track = {
+      events_per_s: Math.round(track.eventsPerSecond),
+      main_thread_max_ms: Math.max(result.main_thread.api_call_max_ms, Math.round(track.mainMax * 100) / 100),
+    };
+    await context.close();
+  }
 } finally {
   await browser.close();
   await server.close();
@@ -181,7 +207,7 @@ try {
 
 // gzip sizes
 const kb = (bytes: Buffer): number => Math.round((gzipSync(bytes, { level: 9 }).length / 1024) * 10) / 10;
-const assets = readdirSync(join(DIST, 'assets'));
+const assets = readdirSync(join(SITE, 'assets'));
 const pick = (prefix: string, ext: string): Buffer =>
   Buffer.concat(assets.filter((f) => f.startsWith(prefix) && f.endsWith(ext)).map((f) => readFileSync(join(DIST, 'assets', f))));
 result.gzip_kb.page_script = kb(pick('main-', '.js'));
@@ -195,8 +221,8 @@ for (const [key, file] of [
 ] as const) {
   if (existsSync(join(ROOT, 'lib', file))) result.gzip_kb[key] = kb(readFileSync(join(ROOT, 'lib', file)));
 }
-result.gzip_kb.onnxruntime_wasm = kb(readFileSync(join(DIST, 'ort', ORT_FILES.wasm[0])));
-result.gzip_kb.onnxruntime_webgpu_wasm = kb(readFileSync(join(DIST, 'ort', ORT_FILES.webgpu[0])));
+result.gzip_kb.onnxruntime_wasm = kb(readFileSync(join(SITE, 'ort', ORT_FILES.wasm[0])));
+result.gzip_kb.onnxruntime_webgpu_wasm = kb(readFileSync(join(SITE, 'ort', ORT_FILES.webgpu[0])));
 for (const model of readdirSync(join(ROOT, 'public', 'models'))) {
   const dir = join(ROOT, 'public', 'models', model);
   if (!statSync(dir).isDirectory()) continue;
@@ -211,35 +237,11 @@ for (const model of readdirSync(join(ROOT, 'public', 'models'))) {
 
 // chart
 const paths = ['webgpu', 'wasm', 'js'] as const;
-const colors = { webgpu: '#2b8a3e', wasm: '#e67700', js: '#364fc7' };
-const W = 560;
-const H = 320;
-const pad = 56;
-const maxMs = Math.max(1, ...paths.flatMap((p) => Object.values(result.recommend[p]).map((v) => v.p50_ms)));
-const x = (i: number): number => pad + (i * (W - 2 * pad)) / Math.max(1, SIZES.length - 1);
-const y = (ms: number): number => H - pad - (Math.log10(Math.max(0.1, ms) / 0.1) / Math.log10(maxMs / 0.1 || 10)) * (H - 2 * pad);
-const lines = paths
-  .map((p, pi) => {
-    const pts = SIZES.map((s, i) => (result.recommend[p][String(s)] ? `${x(i)},${y(result.recommend[p][String(s)].p50_ms)}` : null)).filter(Boolean);
-    return `<polyline fill="none" stroke="${colors[p]}" stroke-width="2.5" points="${pts.join(' ')}"/><text x="${W - pad + 6}" y="${pad + 18 * pi}" fill="${colors[p]}" font-size="13">${p}</text>`;
-  })
-  .join('\n');
-const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${W + 40}" height="${H}" font-family="sans-serif">
-<rect width="100%" height="100%" fill="#fff"/>
-<text x="${pad}" y="24" font-size="14">recommend() p50 ms (log scale) by catalog size and scoring path, ${result.adapter}</text>
-<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#888"/>
-${SIZES.map((s, i) => `<text x="${x(i) - 18}" y="${H - pad + 20}" font-size="12">${s >= 1e6 ? `${s / 1e6}M` : `${s / 1e3}k`}</text>`).join('')}
-${[0.1, 1, 10, 100, 1000, 10000]
-  .filter((v) => v <= maxMs * 1.5)
-  .map((v) => `<text x="8" y="${y(v) + 4}" font-size="11">${v} ms</text>`)
-  .join('')}
-${lines}
-</svg>
-`;
 mkdirSync(join(ROOT, 'docs'), { recursive: true });
-writeFileSync(join(ROOT, 'docs', 'bench-latency.svg'), svg);
+writeFileSync(join(ROOT, 'docs', 'bench-latency.svg'), latencyChart(SIZES, result.recommend, result.peers, result.adapter));
 
 console.log(`\nHeadless Chromium, GPU adapter: ${result.adapter}`);
+console.log(`environment: ${JSON.stringify(result.environment)}`);
 const table = (title: string, data: Record<string, Record<string, Latency>>): void => {
   console.log(`\n${title} (ms, p50 / p95)`);
   console.log(`| path | ${SIZES.map((s) => `${s} items`).join(' | ')} |\n| --- | ${SIZES.map(() => '---').join(' | ')} |`);
@@ -249,7 +251,7 @@ const table = (title: string, data: Record<string, Record<string, Latency>>): vo
     );
 };
 table('(a) recommend(), k = 10, through the public API', result.recommend);
-table('    scoring kernel alone (retrieval step, 4 interest vectors, top 10)', result.scoring_kernel);
+printSideBySide(SIZES, result.scoring_kernel, result.breakdown, result.peers, result.ratios);
 console.log(`    catalog load ms (setCatalog with ahead-of-time vectors): ${JSON.stringify(result.catalog_load_ms)}`);
 console.log(
   `    main thread: longest synchronous API call ${result.main_thread.api_call_max_ms} ms; longest event-loop gap while the engine worked ${result.main_thread.event_loop_max_gap_ms} ms`,

@@ -13,6 +13,7 @@ import type { GlobalContext } from '../global/global-model';
 import { quantizeQueries } from './quantized-scoring';
 import { DEFAULT_RETRIEVAL, interestQueries, retrieveCandidates, subIndex, type GlobalWeights, type SubIndex } from './retrieval';
 import type { ScoringPaths } from './scoring-paths';
+import { span, spanAsync } from '../runtime/spans';
 import { GPU_MAX_K } from './webgpu-scoring';
 
 /** How many lexical matches a search adds to its semantic candidates. */
@@ -38,12 +39,16 @@ export async function forYouCandidates(
 ): Promise<SubIndex> {
   const r = paths.index;
   if (!r) throw new Error('forYouCandidates: the catalog is scored exactly');
-  const mask = exclusionMask(full, rules, profile.seen, excludeSeen);
+  const mask = span('mask', () => exclusionMask(full, rules, profile.seen, excludeSeen));
   const content = profile.interests.length
-    ? await paths.topK(async (s) => (await s.topK(interestQueries(profile, r.quantized.paddedDims), DEFAULT_RETRIEVAL.content, mask)).indices)
+    ? await spanAsync('scan', () =>
+        paths.topK(async (s) => (await s.topK(interestQueries(profile, r.quantized.paddedDims), DEFAULT_RETRIEVAL.content, mask)).indices),
+      )
     : [];
-  const candidates = retrieveCandidates(full, global, r, profile, mask, content, weights);
-  return subIndex(full, global, { ...candidates, rows: withPins(candidates.rows, full, rules, mask) });
+  return span('candidates', () => {
+    const candidates = retrieveCandidates(full, global, r, profile, mask, content, weights);
+    return subIndex(full, global, { ...candidates, rows: withPins(candidates.rows, full, rules, mask) });
+  });
 }
 
 /** Pinned items (business rules) the mask allows join the candidates, so the pipeline can put them at their slots. */

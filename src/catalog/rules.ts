@@ -30,14 +30,19 @@ export function exclusionMask(
   const categories = f.categories?.length ? new Set(f.categories) : null;
   const tags = f.tags?.length ? new Set(f.tags) : null;
   const excludeWhere = options.rules?.excludeWhere ?? [];
-  target.items.forEach((item, i) => {
-    if (!f.includeUnavailable && item.available === false) mask[i] = 1;
-    else if (categories && (!item.category || !categories.has(item.category))) mask[i] = 1;
-    else if (tags && !(item.tags ?? []).some((t) => tags.has(t))) mask[i] = 1;
-    else if (f.minPrice !== undefined && !(item.price !== undefined && item.price >= f.minPrice)) mask[i] = 1;
-    else if (f.maxPrice !== undefined && !(item.price !== undefined && item.price <= f.maxPrice)) mask[i] = 1;
-    else if (excludeWhere.some((m) => matches(item, m))) mask[i] = 1;
-  });
+  const items = target.items;
+  if (!categories && !tags && f.minPrice === undefined && f.maxPrice === undefined && !excludeWhere.length) {
+    // the common call (no filter, no excludeWhere): availability only, in a plain loop (it runs over the whole catalog on every call)
+    if (!f.includeUnavailable) for (let i = 0; i < items.length; i++) if (items[i].available === false) mask[i] = 1;
+  } else
+    items.forEach((item, i) => {
+      if (!f.includeUnavailable && item.available === false) mask[i] = 1;
+      else if (categories && (!item.category || !categories.has(item.category))) mask[i] = 1;
+      else if (tags && !(item.tags ?? []).some((t) => tags.has(t))) mask[i] = 1;
+      else if (f.minPrice !== undefined && !(item.price !== undefined && item.price >= f.minPrice)) mask[i] = 1;
+      else if (f.maxPrice !== undefined && !(item.price !== undefined && item.price <= f.maxPrice)) mask[i] = 1;
+      else if (excludeWhere.some((m) => matches(item, m))) mask[i] = 1;
+    });
   for (const id of options.exclude ?? []) {
     const i = target.indexOf.get(id);
     if (i !== undefined) mask[i] = 1;

@@ -30,6 +30,7 @@ import { neighboursOf, type GlobalContext } from '../global/global-model';
 import { DEFAULT_TASK_WEIGHTS, rerankWithHeads, type RankingHeads, type TaskWeights } from './heads';
 import { mmrSelect } from './mmr';
 import { linearScore, personalScores, scoreComponents, type RankingConfig, type ScoreComponents } from './score';
+import { span, spanAsync } from '../runtime/spans';
 
 /** What every ranking starts from. */
 export interface RankingInputs {
@@ -108,16 +109,19 @@ export function linearRanking(inputs: RankingInputs, rules: RecommendOptions = {
 export async function rankForYou(inputs: RankingInputs, request: ForYouRequest): Promise<ForYouRanking> {
   const { catalog, profile, config } = inputs;
   const rules = request.rules ?? {};
-  const linear = linearRanking(inputs, rules);
+  const linear = span('score', () => linearRanking(inputs, rules));
   const { components } = linear;
   let { scores } = linear;
   if (request.heads && profile.sequence.length > 0) {
     const pool = Math.max(config.headsPool.minPool, config.headsPool.perSlot * request.k);
-    scores = await rerankWithHeads(request.heads, catalog, profile, components, scores, pool, request.taskWeights ?? DEFAULT_TASK_WEIGHTS);
+    const heads = request.heads;
+    scores = await spanAsync('heads', () =>
+      rerankWithHeads(heads, catalog, profile, components, scores, pool, request.taskWeights ?? DEFAULT_TASK_WEIGHTS),
+    );
     applyExclusions(scores, catalog, rules, profile.seen, config.excludeSeen);
   }
   const mask = (): Uint8Array => exclusionMask(catalog, rules, profile.seen, config.excludeSeen);
-  const { slate, pins } = ruledSlate(scores, catalog, rules, mask, request.k, config.mmrLambda, request.now ?? Date.now());
+  const { slate, pins } = span('mmr', () => ruledSlate(scores, catalog, rules, mask, request.k, config.mmrLambda, request.now ?? Date.now()));
   return { components, scores, slate, pins };
 }
 

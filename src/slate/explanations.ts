@@ -11,6 +11,7 @@ import type { CatalogIndex } from '../vectors/catalog-index';
 import type { Profile } from '../profile/profile';
 import { neighbourContributions, neighboursOf, type GlobalContext } from '../global/global-model';
 import { effectiveSimilarKind } from '../ranking/pipeline';
+import { span } from '../runtime/spans';
 
 /** The history items that make `itemIndex` a good match, most important first, with their share. */
 export function historyContributions(
@@ -135,10 +136,12 @@ export function shownRecommendations(
   full: CatalogIndex,
   rows: readonly number[] | null,
 ): Recommendation[] {
-  return slate.map((sh) => {
-    const own = sourceReason(sh.source);
-    const reasons = own ? [own] : explainRecommendation(sh.item, inputs.catalog, inputs.profile, inputs.global);
-    const rec = toRecommendation(full, rows ? rows[sh.item] : sh.item, scores[sh.item], reasons);
-    return { ...rec, source: sh.source, propensity: Math.round(sh.propensity * 1e4) / 1e4 };
-  });
+  return span('reasons', () =>
+    slate.map((sh) => {
+      const own = sourceReason(sh.source);
+      const reasons = own ? [own] : explainRecommendation(sh.item, inputs.catalog, inputs.profile, inputs.global);
+      const rec = toRecommendation(full, rows ? rows[sh.item] : sh.item, scores[sh.item], reasons);
+      return { ...rec, source: sh.source, propensity: Math.round(sh.propensity * 1e4) / 1e4 };
+    }),
+  );
 }
