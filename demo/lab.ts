@@ -7,7 +7,7 @@ import { fetchReader } from '../src/runtime/model-files';
 import { configureOrt, loadOrt } from '../src/runtime/onnx';
 import type { Backend } from '../src/types';
 import { OnnxRankingHeads } from '../src/ranking/heads';
-import { mulberry32 } from '../src/math/random';
+import { randomUnitRows } from '../support/unit-rows';
 import { quantizeItems, quantizeQueries, scoreQuantized } from '../src/candidates/quantized-scoring';
 import { GPU_MAX_K, WebGpuScorer } from '../src/candidates/webgpu-scoring';
 import { WasmScorer } from '../src/candidates/wasm-scoring';
@@ -33,22 +33,6 @@ export interface RecommendBench {
   /** Whole-agent memory (page + workers) from measureUserAgentSpecificMemory, when available. */
   memoryMb: { total: number; workers: number } | null;
   top: string[];
-}
-
-/** Random unit vectors (seeded); `dupEvery` > 0 repeats rows so exact ties occur. */
-function randomUnitRows(n: number, dims: number, seed: number, dupEvery = 0): Float32Array {
-  const rand = mulberry32(seed);
-  const data = new Float32Array(n * dims);
-  for (let i = 0; i < n; i++) {
-    if (dupEvery > 0 && i % dupEvery === dupEvery - 1) {
-      data.copyWithin(i * dims, (i - 1) * dims, i * dims);
-      continue;
-    }
-    let norm = 0;
-    for (let d = 0; d < dims; d++) norm += (data[i * dims + d] = rand() * 2 - 1) ** 2;
-    for (let d = 0; d < dims; d++) data[i * dims + d] /= Math.sqrt(norm);
-  }
-  return data;
 }
 
 let scorer: Promise<WebGpuScorer | null> | null = null;

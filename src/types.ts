@@ -281,8 +281,9 @@ export interface RecommenderOptions {
   /** Force a compute backend; default picks WebGPU when available, else WASM. */
   backend?: Backend | 'auto';
   /**
-   * Catalog scoring path for large catalogs: 'webgpu' (WGSL kernel), 'wasm' (onnxruntime),
-   * 'js' (TypeScript) or 'auto' (default: WebGPU on a hardware adapter, else WASM). All three
+   * Catalog scoring path for large catalogs: 'webgpu' (WGSL kernel, with dot4I8Packed where WGSL
+   * has it), 'wasm' (the hand-written WASM scan kernel: SIMD, or scalar without WebAssembly SIMD),
+   * 'js' (TypeScript) or 'auto' (default: WebGPU on a hardware adapter, else WASM). All
    * return identical results. A forced path is used whatever the catalog size.
    */
   scoring?: Backend | 'auto';

@@ -15,28 +15,12 @@ import { quantizeItems, quantizeQueries, scoreQuantized, type QuantizedItems, ty
 import { createCatalogScorer } from '../src/candidates/scorer';
 import { WasmScorer } from '../src/candidates/wasm-scoring';
 import { topK } from '../src/math/top-k';
-import { mulberry32 } from '../src/math/random';
+import { randomUnitRows as unitRows } from '../support/unit-rows';
 import { scanKernelBuild } from '../src/runtime/backend';
 import { MAX_K } from '../src/options';
 import { itemText } from '../src/catalog/validate';
 import type { CatalogItem } from '../src/types';
 import { loadNodeEncoder, nodeOrt } from '../support/node-models';
-
-/** Seeded unit vectors; every `dupEvery`-th row repeats the previous one (exact ties). */
-function unitRows(n: number, dims: number, seed: number, dupEvery = 0): Float32Array {
-  const rand = mulberry32(seed);
-  const data = new Float32Array(n * dims);
-  for (let i = 0; i < n; i++) {
-    if (dupEvery > 0 && i % dupEvery === dupEvery - 1) {
-      data.copyWithin(i * dims, (i - 1) * dims, i * dims);
-      continue;
-    }
-    let norm = 0;
-    for (let d = 0; d < dims; d++) norm += (data[i * dims + d] = rand() * 2 - 1) ** 2;
-    for (let d = 0; d < dims; d++) data[i * dims + d] /= Math.sqrt(norm);
-  }
-  return data;
-}
 
 function queriesFor(count: number, dims: number, paddedDims: number, seed: number): QuantizedQueries {
   const q = unitRows(Math.max(1, count), dims, seed);
