@@ -30,9 +30,30 @@ interface OrtSettings {
 let settings: OrtSettings = { numThreads: 1 };
 const builds: Partial<Record<OrtBuild, Promise<Ort>>> = {};
 
-/** Settings for every build loaded afterwards: wasm files from `wasmUrl`, threads only when the page is cross-origin isolated. */
+/** What decides onnxruntime's thread count: the worker's global scope. */
+export interface ThreadScope {
+  crossOriginIsolated?: boolean;
+  navigator?: { hardwareConcurrency?: number; userAgent?: string };
+}
+
+/**
+ * onnxruntime's WASM threads for a worker: up to 4 where the page is cross-origin isolated
+ * (SharedArrayBuffer), one otherwise. And one in Firefox: there the engine's worker starts
+ * onnxruntime's thread pool as nested module workers, and now and then (about one start in
+ * 20-70 here, Firefox ESR 153) the worker stopped for good right after importing onnxruntime,
+ * before it even requested the .wasm: the demo never left "Loading model…" (issue 19's
+ * "no slate within 120 s"). Pages without COOP/COEP, like the script tag's quick start, ran
+ * single-threaded and never hung. The models are small; one thread costs little.
+ */
+export function ortThreads(scope: ThreadScope = globalThis): number {
+  if (!scope.crossOriginIsolated) return 1;
+  if (/\bFirefox\//.test(scope.navigator?.userAgent ?? '')) return 1;
+  return Math.min(4, scope.navigator?.hardwareConcurrency || 1);
+}
+
+/** Settings for every build loaded afterwards: wasm files from `wasmUrl`, threads as ortThreads() says. */
 export function configureOrt(wasmUrl: string): void {
-  settings = { wasmUrl, numThreads: globalThis.crossOriginIsolated ? Math.min(4, globalThis.navigator?.hardwareConcurrency || 1) : 1 };
+  settings = { wasmUrl, numThreads: ortThreads() };
 }
 
 function configured(ort: Ort): Ort {
