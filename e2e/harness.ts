@@ -114,30 +114,46 @@ export async function openDemo(context: BrowserContext, url: string, timeoutMs =
   return page;
 }
 
+/**
+ * Reads the whole on-device IndexedDB events store, run inside the page (not through the engine):
+ * `page.evaluate(STORED_EVENTS_IN_PAGE, dbName)` in any driver (e2e/browsers.ts too).
+ */
+export const STORED_EVENTS_IN_PAGE = async (name: string): Promise<{ eventId: string; type: string; itemId?: string }[]> => {
+  const dbs = await indexedDB.databases();
+  if (!dbs.some((d) => d.name === name)) return [];
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open(name);
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('events')) {
+        db.close();
+        resolve([]);
+        return;
+      }
+      const req = db.transaction('events').objectStore('events').getAll();
+      req.onsuccess = () => {
+        db.close();
+        resolve(req.result);
+      };
+      req.onerror = () => reject(req.error);
+    };
+  });
+};
+
+/**
+ * Run inside the demo page: stops the demo's own refreshes from reaching the engine (its recommend/history/...
+ * calls never answer), so nothing new is written while a test inspects or deletes storage.
+ */
+export const QUIET_DEMO_IN_PAGE = async (): Promise<void> => {
+  const r = (window as unknown as { __recs: Record<string, unknown> }).__recs;
+  for (const m of ['recommend', 'history', 'stats', 'similar', 'search', 'explain']) r[m] = () => new Promise(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // pending state saves (50 ms timers) land
+};
+
 /** Reads the whole on-device IndexedDB events store from inside the page (not through the engine). */
 export async function readStoredEvents(page: Page, dbName = 'on-device-recs'): Promise<{ eventId: string; type: string; itemId?: string }[]> {
-  return page.evaluate(async (name) => {
-    const dbs = await indexedDB.databases();
-    if (!dbs.some((d) => d.name === name)) return [];
-    return new Promise((resolve, reject) => {
-      const open = indexedDB.open(name);
-      open.onerror = () => reject(open.error);
-      open.onsuccess = () => {
-        const db = open.result;
-        if (!db.objectStoreNames.contains('events')) {
-          db.close();
-          resolve([]);
-          return;
-        }
-        const req = db.transaction('events').objectStore('events').getAll();
-        req.onsuccess = () => {
-          db.close();
-          resolve(req.result);
-        };
-        req.onerror = () => reject(req.error);
-      };
-    });
-  }, dbName);
+  return page.evaluate(STORED_EVENTS_IN_PAGE, dbName);
 }
 
 /**

@@ -4,7 +4,7 @@
  * into a scratch project.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -43,4 +43,36 @@ export function readmeQuickStart(): { sh: string; html: string } {
     return m[1];
   };
   return { sh: block('sh'), html: block('html') };
+}
+
+/**
+ * The README's quick start followed literally on a blank site: packs the package, runs the
+ * README's shell lines in a fresh folder (the one substitution: the package comes from the
+ * packed tarball, not the registry), writes a catalog at /catalog.json (400 demo movies) and a
+ * page that holds only the README's HTML snippet (`head` is put in its <head>, e.g. a test probe).
+ * Returns the folder and its public/ folder (the site's root).
+ */
+export function quickStartSite(head = ''): { site: string; publicDir: string } {
+  const tarball = packPackage();
+  const site = mkdtempSync(join(tmpdir(), 'odr-quickstart-'));
+  const publicDir = join(site, 'public');
+  writeFileSync(join(site, 'package.json'), JSON.stringify({ name: 'blank-site', private: true, version: '1.0.0' }));
+  mkdirSync(publicDir);
+  const { sh, html } = readmeQuickStart();
+  const lines = sh
+    .split('\n')
+    .map((l) => l.replace(/\s+#.*$/, '').trim())
+    .filter(Boolean);
+  if (!lines.includes('npm install on-device-recs')) throw new Error(`the README quick start no longer installs the package: ${lines.join(' / ')}`);
+  for (const line of lines) {
+    const cmd = line === 'npm install on-device-recs' ? `npm install --no-audit --no-fund --prefer-offline --loglevel=error ${tarball}` : line;
+    run('bash', ['-c', cmd], site);
+  }
+  const demo = JSON.parse(readFileSync(join(ROOT, 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as unknown[];
+  writeFileSync(join(publicDir, 'catalog.json'), JSON.stringify(demo.slice(0, 400)));
+  writeFileSync(
+    join(publicDir, 'index.html'),
+    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Blank page</title>${head}</head>\n<body>\n${html}</body></html>\n`,
+  );
+  return { site, publicDir };
 }

@@ -5,43 +5,16 @@
  * recommendations that react to a click.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launch, openRecordedPage, readStoredEvents, serveStatic, type StaticServer } from './harness';
-import { ROOT, packPackage, readmeQuickStart, run } from './package';
+import { quickStartSite } from './package';
 
-let site: string;
 let server: StaticServer;
 let browser: Browser;
 
 before(async () => {
-  const tarball = packPackage();
-  site = mkdtempSync(join(tmpdir(), 'odr-quickstart-'));
-  writeFileSync(join(site, 'package.json'), JSON.stringify({ name: 'blank-site', private: true, version: '1.0.0' }));
-  mkdirSync(join(site, 'public'));
-  const { sh, html } = readmeQuickStart();
-  const lines = sh
-    .split('\n')
-    .map((l) => l.replace(/\s+#.*$/, '').trim())
-    .filter(Boolean);
-  assert.ok(lines.includes('npm install on-device-recs'), `the quick start installs the package: ${lines.join(' / ')}`);
-  for (const line of lines) {
-    // the one substitution: the package comes from the packed tarball, not the registry
-    const cmd = line === 'npm install on-device-recs' ? `npm install --no-audit --no-fund --prefer-offline --loglevel=error ${tarball}` : line;
-    run('bash', ['-c', cmd], site);
-  }
-  // a catalog at /catalog.json, as the snippet expects
-  const demo = JSON.parse(readFileSync(join(ROOT, 'public', 'catalog', 'movielens-demo.json'), 'utf8')) as unknown[];
-  writeFileSync(join(site, 'public', 'catalog.json'), JSON.stringify(demo.slice(0, 400)));
-  writeFileSync(
-    join(site, 'public', 'index.html'),
-    `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>Blank page</title></head>\n<body>\n${html}</body></html>\n`,
-  );
-  server = await serveStatic(join(site, 'public'), {}, { isolated: false });
+  server = await serveStatic(quickStartSite().publicDir, {}, { isolated: false });
   browser = await launch();
 });
 

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { CatalogItem, ExportedData, Recommender } from '../src/types';
-import { DIST, launch, openDemo, recordRequests, serveStatic, STRICT_CSP, type StaticServer } from './harness';
+import { DIST, launch, openDemo, QUIET_DEMO_IN_PAGE, recordRequests, serveStatic, STRICT_CSP, type StaticServer } from './harness';
 
 declare global {
   interface Window {
@@ -72,11 +72,7 @@ function dumpIndexedDb(page: Page): Promise<Record<string, Record<string, { keys
 
 /** Stops the demo's own refreshes from reaching the engine, so nothing new is written while the test inspects storage. */
 function quietDemo(page: Page): Promise<void> {
-  return page.evaluate(async () => {
-    const r = window.__recs as unknown as Record<string, unknown>;
-    for (const m of ['recommend', 'history', 'stats', 'similar', 'search', 'explain']) r[m] = () => new Promise(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 300)); // pending state saves (50 ms timers) land
-  });
+  return page.evaluate(QUIET_DEMO_IN_PAGE);
 }
 
 describe('privacy: strict CSP, no request leaves the origin or carries tracked data, export complete, delete leaves nothing', () => {
