@@ -1,0 +1,288 @@
+/**
+ * The behaviour model: a SASRec-style causal transformer trained site-side
+ * (training/sasrec, PyTorch) over the visitor's own ordered history. Its graph
+ * (model.onnx, run through onnxruntime-web on WebGPU or WASM) turns the last
+ * `maxLength` events (items and event types) into a user state; the next-item
+ * score of an item is the user state times the item's row of the model's int8
+ * item table (items.bin), scanned with the engine's exact integer kernel
+ * (candidates/quantized-scoring.ts). Catalog items the model never saw get the
+ * learned projection of their text vector (projection.bin), quantized with the
+ * same scale, so new items are scored by content through the same path.
+ *
+ * The folder is refused, with an error naming it and the fix, when a file fails
+ * its SHA-256 or size, is missing, or the model was built for another encoder
+ * or another catalog.
+ */
+import type { Backend } from '../types';
+import type { EventType } from '../vocabulary';
+import { RecommenderError } from '../errors';
+import { openModelFolder, type ModelFileReader } from '../runtime/model-files';
+import { createSession, runExclusive, type Ort, type Session } from '../runtime/onnx';
+import { quantizeQueries, scoreQuantized, type QuantizedItems } from '../candidates/quantized-scoring';
+import type { ItemMatrix } from '../math/matrix';
+
+/** What the folder's manifest.json says beyond the common model manifest. */
+export interface SequenceModelInfo {
+  name: string;
+  modelHash: string;
+  dims: number;
+  /** History events the graph reads (the last ones; older events are dropped). */
+  maxLength: number;
+  /** Event types in the order of the graph's type input (1-based; 0 is padding). */
+  eventTypes: string[];
+  /** Dequantization scale of the int8 item table. */
+  itemScale: number;
+  conversionBias: number;
+  /** Catalog items with a row of the model (the rest get their projected text vector). */
+  knownItems: number;
+}
+
+/** One event of the visitor's history, oldest first. */
+export interface SequenceEvent {
+  itemId: string;
+  type: EventType | string;
+}
+
+export interface UserState {
+  /** The next-item state: logit of catalog item i = userState . row_i (dequantized). */
+  userState: Float32Array;
+  /** The conversion state: logit of item i = conversionState . row_i + conversionBias. */
+  conversionState: Float32Array;
+  /** History events the graph read (after truncation and skipping unknown items). */
+  used: number;
+}
+
+/** The graph's inputs for a history: the last maxLength events whose item the model knows, left padded. */
+export function sequenceInputs(
+  events: readonly SequenceEvent[],
+  rowOf: (itemId: string) => number | undefined,
+  eventTypes: readonly string[],
+  maxLength: number,
+): { items: BigInt64Array; types: BigInt64Array; used: number } {
+  const fallbackType = Math.max(1, eventTypes.indexOf('view') + 1);
+  const picked: [number, number][] = [];
+  for (let i = events.length - 1; i >= 0 && picked.length < maxLength; i--) {
+    const e = events[i];
+    if (e.type === 'dismiss' || e.type === 'search') continue;
+    const row = rowOf(e.itemId);
+    if (row === undefined) continue; // an item the model has no input row for: skipped
+    const t = eventTypes.indexOf(e.type);
+    picked.push([row + 1, t >= 0 ? t + 1 : fallbackType]);
+  }
+  const items = new BigInt64Array(maxLength);
+  const types = new BigInt64Array(maxLength);
+  picked.reverse().forEach(([item, type], j) => {
+    items[maxLength - picked.length + j] = BigInt(item);
+    types[maxLength - picked.length + j] = BigInt(type);
+  });
+  return { items, types, used: picked.length };
+}
+
+const refuse = (where: string, message: string, fix: string): RecommenderError =>
+  new RecommenderError('model_load_failed', `Behaviour model ${where}: ${message}`, fix);
+
+/** Every failure names the folder: a file that could not be read (missing) or failed its check keeps its code. */
+function explained(e: unknown, where: string): RecommenderError {
+  if (e instanceof RecommenderError) {
+    if (e.message.includes(where)) return e;
+    const message = e.message.endsWith(e.fix) ? e.message.slice(0, -e.fix.length).trim() : e.message;
+    return new RecommenderError(e.code, `Behaviour model ${where}: ${message}`, e.fix);
+  }
+  return refuse(
+    where,
+    `a file could not be read (${(e as Error).message}).`,
+    'Serve every file of the folder (manifest.json, model.onnx, items.bin, projection.bin, items.json) unchanged, or leave the sequenceModel option out.',
+  );
+}
+
+const REBUILD = 'Rebuild the folder with npm run build:sequence-model for this catalog and encoder, or leave the sequenceModel option out.';
+
+export class OnnxSequenceModel {
+  private constructor(
+    readonly info: SequenceModelInfo,
+    readonly backend: Backend,
+    readonly backendReason: string,
+    /** Catalog-order int8 rows (the model's item table; projected text vectors for items it never saw). */
+    readonly items: QuantizedItems,
+    /** catalog index -> row of the model's item table (-1: not in the model). */
+    readonly modelRow: Int32Array,
+    /** item id -> row of the model's item table. */
+    private readonly rowOfId: ReadonlyMap<string, number>,
+    private readonly ort: Ort,
+    private readonly session: Session,
+  ) {}
+
+  /**
+   * Loads and checks a folder: every file against its SHA-256, the encoder against the one
+   * the page runs, the model's items against the catalog (`catalogIds` with their text vectors).
+   */
+  static async create(options: {
+    ort: Ort;
+    reader: ModelFileReader;
+    where: string;
+    backend?: Backend | 'auto';
+    encoder: { modelHash: string; dimensions: number };
+    catalogIds: readonly string[];
+    catalogVectors: ItemMatrix;
+  }): Promise<OnnxSequenceModel> {
+    try {
+      return await OnnxSequenceModel.load(options);
+    } catch (e) {
+      throw explained(e, options.where);
+    }
+  }
+
+  private static async load(options: Parameters<typeof OnnxSequenceModel.create>[0]): Promise<OnnxSequenceModel> {
+    const { where } = options;
+    const folder = await openModelFolder(options.reader, where);
+    const m = folder.manifest as typeof folder.manifest & {
+      maxLength?: number;
+      eventTypes?: string[];
+      itemScale?: number;
+      conversionBias?: number;
+      textDims?: number;
+      encoder?: { name?: string; modelHash?: string };
+    };
+    if (m.kind !== ('sequence-model' as string)) throw refuse(where, `it is a ${m.kind}, not a sequence model.`, REBUILD);
+    const dims = m.dimensions;
+    if (!dims || !m.maxLength || !Array.isArray(m.eventTypes) || !(Number(m.itemScale) > 0) || !m.textDims) {
+      throw refuse(where, 'its manifest lacks dimensions, maxLength, eventTypes, itemScale or textDims.', REBUILD);
+    }
+    if (m.encoder?.modelHash !== options.encoder.modelHash || m.textDims !== options.encoder.dimensions) {
+      throw refuse(
+        where,
+        `it was trained on the text vectors of encoder ${m.encoder?.name ?? '?'} (${String(m.encoder?.modelHash).slice(0, 12)}), not the one this page runs (${options.encoder.modelHash.slice(0, 12)}).`,
+        REBUILD,
+      );
+    }
+    const [graph, table, projection, idsJson] = await Promise.all(
+      ['model.onnx', 'items.bin', 'projection.bin', 'items.json'].map((f) => folder.read(f)),
+    );
+    const ids = JSON.parse(new TextDecoder().decode(idsJson)) as string[];
+    if (!Array.isArray(ids) || table.length !== ids.length * dims || projection.length !== (m.textDims + 1) * dims * 4) {
+      throw refuse(where, `items.bin, projection.bin and items.json do not fit ${ids.length} items of ${dims} dims.`, REBUILD);
+    }
+    const modelRows = new Map(ids.map((id, r) => [id, r] as const));
+    const modelRow = Int32Array.from(options.catalogIds, (id) => modelRows.get(id) ?? -1);
+    const known = modelRow.reduce((n, r) => n + (r >= 0 ? 1 : 0), 0);
+    // a catalog changes over time, but a model that knows under half of today's items was trained for another one
+    if (known * 2 < Math.min(ids.length, options.catalogIds.length)) {
+      throw refuse(
+        where,
+        `only ${known} of this catalog's ${options.catalogIds.length} items are among the ${ids.length} it was trained on: it was built for another catalog.`,
+        REBUILD,
+      );
+    }
+    const q = new Int8Array(table.buffer, table.byteOffset, table.length);
+    const proj = new Float32Array(projection.slice().buffer);
+    const items = catalogRows(q, proj, modelRow, options.catalogVectors, dims, m.textDims, Number(m.itemScale));
+    const probe = async (s: Session): Promise<void> => {
+      const input = new options.ort.Tensor('int64', new BigInt64Array(m.maxLength as number), [1, m.maxLength as number]);
+      const out = await s.run({ items: input, types: input });
+      await out.user_state.getData();
+    };
+    const { session, backend, reason } = await runExclusive(() => createSession(options.ort, graph, options.backend ?? 'auto', undefined, probe));
+    const info: SequenceModelInfo = {
+      name: m.name,
+      modelHash: m.hash,
+      dims,
+      maxLength: m.maxLength,
+      eventTypes: m.eventTypes,
+      itemScale: Number(m.itemScale),
+      conversionBias: Number(m.conversionBias ?? 0),
+      knownItems: known,
+    };
+    return new OnnxSequenceModel(info, backend, reason, items, modelRow, modelRows, options.ort, session);
+  }
+
+  /** The user state for a history (oldest first), or null when no event of it is an item the model knows (the cold ranking). */
+  async state(events: readonly SequenceEvent[]): Promise<UserState | null> {
+    const { maxLength, eventTypes } = this.info;
+    const input = sequenceInputs(events, (id) => this.rowOfId.get(id), eventTypes, maxLength);
+    if (input.used === 0) return null;
+    const items = new this.ort.Tensor('int64', input.items, [1, maxLength]);
+    const types = new this.ort.Tensor('int64', input.types, [1, maxLength]);
+    const out = await runExclusive(async () => {
+      const o = await this.session.run({ items, types });
+      const userState = ((await o.user_state.getData()) as Float32Array).slice();
+      const conversionState = ((await o.conversion_state.getData()) as Float32Array).slice();
+      o.user_state.dispose();
+      o.conversion_state.dispose();
+      return { userState, conversionState };
+    });
+    items.dispose();
+    types.dispose();
+    return { ...out, used: input.used };
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Catalog-order int8 rows: the model's row where it has one, else round(projection(text vector) / scale). */
+function catalogRows(
+  table: Int8Array,
+  projection: Float32Array,
+  modelRow: Int32Array,
+  vectors: ItemMatrix,
+  dims: number,
+  textDims: number,
+  scale: number,
+): QuantizedItems {
+  const paddedDims = Math.ceil(dims / 4) * 4;
+  const data = new Int8Array(modelRow.length * paddedDims);
+  const row = new Float32Array(dims);
+  modelRow.forEach((r, i) => {
+    if (r >= 0) {
+      data.set(table.subarray(r * dims, (r + 1) * dims), i * paddedDims);
+      return;
+    }
+    // projection.bin: [textDims + 1, dims], weights then bias (y = x W + b)
+    row.set(projection.subarray(textDims * dims, (textDims + 1) * dims));
+    for (let t = 0; t < textDims; t++) {
+      const x = vectors.data[i * vectors.dims + t];
+      if (x !== 0) for (let d = 0; d < dims; d++) row[d] += x * projection[t * dims + d];
+    }
+    for (let d = 0; d < dims; d++) data[i * paddedDims + d] = Math.max(-127, Math.min(127, Math.round(row[d] / scale)));
+  });
+  return { count: modelRow.length, dims, paddedDims, data };
+}
+
+/**
+ * The model's score components for every catalog item, from the exact integer scan of
+ * the int8 rows (the kernel every scoring path computes): `next` = exp(logit - best logit)
+ * in (0, 1] (the softmax share relative to the best item), `conversion` = sigmoid of the
+ * conversion logit.
+ */
+export function sequenceScores(model: Pick<OnnxSequenceModel, 'items' | 'info'>, state: UserState): { next: Float32Array; conversion: Float32Array } {
+  const { items, info } = model;
+  const scan = (v: Float32Array): { ints: Int32Array; factor: number } => {
+    let norm = 0;
+    for (const x of v) norm += x * x;
+    norm = Math.sqrt(norm) || 1;
+    const unit = Float32Array.from(v, (x) => x / norm);
+    const q = quantizeQueries([unit], [1], items.paddedDims);
+    q.weights[0] = 1;
+    // int dot = sum(row/scale * unit*127): logit = int * scale * norm / 127
+    return { ints: scoreQuantized(items, q), factor: (info.itemScale * norm) / 127 };
+  };
+  const n = scan(state.userState);
+  const c = scan(state.conversionState);
+  let best = -Infinity;
+  for (const v of n.ints) if (v > best) best = v;
+  const next = Float32Array.from(n.ints, (v) => Math.exp((v - best) * n.factor));
+  const conversion = Float32Array.from(c.ints, (v) => 1 / (1 + Math.exp(-(v * c.factor + info.conversionBias))));
+  return { next, conversion };
+}
+
+/** The float logits of every catalog row for a state (dequantized table): what the parity test compares with PyTorch. */
+export function sequenceLogits(items: QuantizedItems, scale: number, state: Float32Array): Float32Array {
+  const out = new Float32Array(items.count);
+  for (let i = 0; i < items.count; i++) {
+    let s = 0;
+    for (let d = 0; d < items.dims; d++) s += items.data[i * items.paddedDims + d] * state[d];
+    out[i] = s * scale;
+  }
+  return out;
+}

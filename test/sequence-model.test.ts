@@ -1,0 +1,267 @@
+/**
+ * The behaviour model (training/sasrec + src/ranking/sequence-model.ts): a tiny model is trained
+ * on a small fixture inside this test with Debian's PyTorch, exported, and run in Node's
+ * onnxruntime (WASM, as the worker runs it). PyTorch's outputs of the exported model (its
+ * dequantized item table) and onnxruntime's must agree; the folder's bad inputs are refused
+ * with errors naming it; the history handling (truncation, unknown items, empty) is checked.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { RecommenderError } from '../src/errors';
+import { matrixFromRows, type ItemMatrix } from '../src/math/matrix';
+import { mulberry32 } from '../src/math/random';
+import { topK } from '../src/math/top-k';
+import { OnnxSequenceModel, sequenceInputs, sequenceLogits, sequenceScores, type SequenceEvent } from '../src/ranking/sequence-model';
+import { fileReader, nodeOrt } from '../support/node-models';
+import { runTrainer, writeTrainerInput, type TrainerUser } from '../tools/sequence-model';
+
+const ITEMS = 40;
+const TEXT_DIMS = 8;
+const MAX_LEN = 12;
+const TYPES = ['view', 'like'];
+const ENCODER = { name: 'fixture-encoder', modelHash: 'f'.repeat(64) };
+const dir = mkdtempSync(join(tmpdir(), 'h4-sequence-model-'));
+const model = join(dir, 'model');
+const ids = Array.from({ length: ITEMS }, (_, i) => `m${i}`);
+
+function unitVectors(): ItemMatrix {
+  const rand = mulberry32(7);
+  const rows = ids.map(() => {
+    const v = Float32Array.from({ length: TEXT_DIMS }, () => rand() * 2 - 1);
+    const n = Math.hypot(...v);
+    return v.map((x) => x / n);
+  });
+  return matrixFromRows(rows, TEXT_DIMS);
+}
+const vectors = unitVectors();
+
+/** Users walk the catalog in order (item i is followed by i + 1), starting anywhere in the first 30 items; items 30-39 never occur. */
+function fixtureUsers(): TrainerUser[] {
+  const rand = mulberry32(11);
+  return Array.from({ length: 60 }, () => {
+    const start = Math.floor(rand() * 30);
+    const length = 4 + Math.floor(rand() * 11);
+    const items = Array.from({ length }, (_, k) => (start + k) % 30);
+    const types = items.map(() => 1 + Math.floor(rand() * 2));
+    return { items: items.slice(0, -1), types: types.slice(0, -1), validation: { item: items[length - 1], type: types[length - 1] } };
+  });
+}
+
+// histories PyTorch answers in reference.json: short, with a never-seen item (35), and longer than MAX_LEN
+const CHECK: [number[], number[]][] = [
+  [
+    [1, 2, 3],
+    [1, 2, 1],
+  ],
+  [
+    [35, 5, 6, 7],
+    [1, 1, 2, 2],
+  ],
+  [Array.from({ length: 20 }, (_, k) => k % 30), Array.from({ length: 20 }, (_, k) => 1 + (k % 2))],
+];
+
+interface Reference {
+  userState: number[];
+  conversionState: number[];
+  top10: number[];
+  scores: number[];
+}
+
+const eventsOf = ([rows, types]: [number[], number[]]): SequenceEvent[] => rows.map((r, i) => ({ itemId: ids[r], type: TYPES[types[i] - 1] }));
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+async function open(folder = model, options: { catalogIds?: string[]; modelHash?: string } = {}): Promise<OnnxSequenceModel> {
+  return OnnxSequenceModel.create({
+    ort: await nodeOrt(),
+    reader: fileReader(folder),
+    where: folder,
+    backend: 'wasm',
+    encoder: { modelHash: options.modelHash ?? ENCODER.modelHash, dimensions: TEXT_DIMS },
+    catalogIds: options.catalogIds ?? ids,
+    catalogVectors: vectors,
+  });
+}
+
+before(() => {
+  const input = join(dir, 'input');
+  writeTrainerInput(input, { items: ids, vectors, encoder: ENCODER, typeNames: TYPES, users: fixtureUsers(), check: CHECK });
+  // full softmax, 16 dims, windows of 12: a few seconds on one thread
+  runTrainer(input, model, [
+    ...['--dims', '16', '--max-len', String(MAX_LEN), '--epochs', '80', '--patience', '8', '--lr', '0.01'],
+    ...['--negatives', '0', '--batch', '16', '--heads', '2', '--reference'],
+  ]);
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('PyTorch and onnxruntime (WASM) give the same user state, conversion state and top 10 for the exported model', async () => {
+  const reference = JSON.parse(readFileSync(join(model, 'reference.json'), 'utf8')) as Reference[];
+  assert.equal(reference.length, CHECK.length);
+  const m = await open();
+  assert.equal(m.info.maxLength, MAX_LEN);
+  assert.equal(m.info.dims, 16);
+  for (const [c, ref] of reference.entries()) {
+    const state = await m.state(eventsOf(CHECK[c]));
+    assert.ok(state, `history ${c} has known items`);
+    assert.equal(state.used, Math.min(MAX_LEN, CHECK[c][0].length));
+    const du = maxAbsDiff(state.userState, ref.userState);
+    const dc = maxAbsDiff(state.conversionState, ref.conversionState);
+    assert.ok(du <= 1e-3, `user state differs by ${du}`);
+    assert.ok(dc <= 1e-3, `conversion state differs by ${dc}`);
+    // catalog order is the model's order here: the logits over the dequantized int8 table
+    const logits = sequenceLogits(m.items, m.info.itemScale, state.userState);
+    const top = topK(logits, 10);
+    assert.deepEqual(top, ref.top10, `top 10 of history ${c}`);
+    assert.ok(
+      maxAbsDiff(
+        top.map((i) => logits[i]),
+        ref.scores,
+      ) <= 1e-3,
+      'top-10 logits',
+    );
+    // the integer scan the engine ranks with keeps the float ranking's best item
+    const { next, conversion } = sequenceScores(m, state);
+    assert.equal(topK(next, 1)[0], ref.top10[0]);
+    assert.ok(
+      conversion.every((p) => p > 0 && p < 1),
+      'conversion probabilities',
+    );
+  }
+  await m.dispose();
+});
+
+test('the manifest carries the SHA-256 of every file and the training figures', () => {
+  const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')) as {
+    kind: string;
+    files: Record<string, { sha256: string; bytes: number }>;
+    training: { bestEpoch: number; validationHr10: number };
+    encoder: { modelHash: string };
+  };
+  assert.equal(manifest.kind, 'sequence-model');
+  assert.deepEqual(Object.keys(manifest.files).sort(), ['items.bin', 'items.json', 'model.onnx', 'projection.bin']);
+  assert.equal(manifest.encoder.modelHash, ENCODER.modelHash);
+  assert.ok(manifest.training.bestEpoch >= 1);
+  // the fixture's next item is deterministic: the model learns it (popularity alone would give about 10/30)
+  assert.ok(manifest.training.validationHr10 > 0.5, `validation HR@10 ${manifest.training.validationHr10}`);
+});
+
+test('a history longer than maxLength uses its last maxLength events; unknown items are skipped; no known item gives no state', async () => {
+  const m = await open();
+  const long: SequenceEvent[] = Array.from({ length: 3 * MAX_LEN }, (_, k) => ({ itemId: ids[k % 30], type: k % 3 ? 'view' : 'like' }));
+  const full = await m.state(long);
+  const last = await m.state(long.slice(-MAX_LEN));
+  assert.ok(full && last);
+  assert.equal(full.used, MAX_LEN);
+  assert.deepEqual(full.userState, last.userState);
+  const first = await m.state(long.slice(0, MAX_LEN));
+  assert.ok(first && maxAbsDiff(first.userState, full.userState) > 1e-4, 'the oldest events are the ones dropped');
+
+  const plain: SequenceEvent[] = [
+    { itemId: 'm3', type: 'view' },
+    { itemId: 'm4', type: 'like' },
+  ];
+  const withUnknown: SequenceEvent[] = [
+    { itemId: 'not-in-model', type: 'view' },
+    plain[0],
+    { itemId: 'gone', type: 'like' },
+    plain[1],
+    { itemId: 'm9', type: 'dismiss' },
+  ];
+  const a = await m.state(plain);
+  const b = await m.state(withUnknown);
+  assert.ok(a && b);
+  assert.equal(b.used, 2);
+  assert.deepEqual(a.userState, b.userState);
+
+  assert.equal(await m.state([]), null);
+  assert.equal(await m.state([{ itemId: 'unknown', type: 'view' }]), null);
+  await m.dispose();
+});
+
+test('sequenceInputs: left padding, event types by name, unlisted types read as a view', () => {
+  const rowOf = (id: string): number | undefined => (id.startsWith('m') ? Number(id.slice(1)) : undefined);
+  const { items, types, used } = sequenceInputs(
+    [
+      { itemId: 'm1', type: 'like' },
+      { itemId: 'x', type: 'view' },
+      { itemId: 'm2', type: 'purchase' },
+    ],
+    rowOf,
+    TYPES,
+    4,
+  );
+  assert.equal(used, 2);
+  assert.deepEqual([...items], [0n, 0n, 2n, 3n]);
+  assert.deepEqual([...types], [0n, 0n, 2n, 1n]);
+});
+
+test('items the model never saw are scored by their projected text vector', async () => {
+  const m = await open();
+  // items 30-39 never occur in the fixture: their rows are the projection of their text vector alone
+  const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')) as { catalog: { withInteractions: number } };
+  assert.equal(manifest.catalog.withInteractions, 30);
+  const proj = new Float32Array(Uint8Array.from(readFileSync(join(model, 'projection.bin'))).buffer);
+  const dims = m.info.dims;
+  for (const i of [30, 35, 39]) {
+    for (let d = 0; d < dims; d++) {
+      let y = proj[TEXT_DIMS * dims + d];
+      for (let t = 0; t < TEXT_DIMS; t++) y += vectors.data[i * TEXT_DIMS + t] * proj[t * dims + d];
+      assert.ok(Math.abs(m.items.data[i * m.items.paddedDims + d] * m.info.itemScale - y) <= m.info.itemScale, `item ${i} dim ${d}`);
+    }
+  }
+  // a catalog item added after training (not in items.json) gets the same projection
+  const extended = [...ids.slice(0, 39), 'new-item'];
+  const m2 = await open(model, { catalogIds: extended });
+  assert.equal(m2.modelRow[39], -1);
+  assert.deepEqual(
+    m2.items.data.subarray(39 * m2.items.paddedDims, 40 * m2.items.paddedDims),
+    m.items.data.subarray(39 * m.items.paddedDims, 40 * m.items.paddedDims),
+  );
+  await m.dispose();
+  await m2.dispose();
+});
+
+async function refused(mutate: (folder: string) => void, options: { catalogIds?: string[]; modelHash?: string } = {}): Promise<RecommenderError> {
+  const folder = mkdtempSync(join(dir, 'bad-'));
+  cpSync(model, folder, { recursive: true });
+  mutate(folder);
+  try {
+    await open(folder, options);
+  } catch (e) {
+    assert.ok(e instanceof RecommenderError, `a RecommenderError, got ${String(e)}`);
+    assert.ok(e.message.includes(folder), `the message names the folder: ${e.message}`);
+    assert.ok(e.fix.length > 10, 'it says what to do');
+    return e;
+  }
+  assert.fail('the folder was accepted');
+}
+
+test('bad model folders are refused with a code, the folder and the fix', async () => {
+  const tampered = await refused((f) => {
+    const b = readFileSync(join(f, 'model.onnx'));
+    b[b.length >> 1] ^= 0xff;
+    writeFileSync(join(f, 'model.onnx'), b);
+  });
+  assert.equal(tampered.code, 'model_integrity');
+  const truncated = await refused((f) => {
+    const b = readFileSync(join(f, 'items.bin'));
+    writeFileSync(join(f, 'items.bin'), b.subarray(0, b.length - 16));
+  });
+  assert.equal(truncated.code, 'model_integrity');
+  assert.match(truncated.message, /items\.bin/);
+  const missing = await refused((f) => unlinkSync(join(f, 'projection.bin')));
+  assert.equal(missing.code, 'model_load_failed');
+  assert.match(missing.message, /projection\.bin/);
+  const otherEncoder = await refused(() => {}, { modelHash: 'e'.repeat(64) });
+  assert.equal(otherEncoder.code, 'model_load_failed');
+  assert.match(otherEncoder.message, /encoder/);
+  const otherCatalog = await refused(() => {}, { catalogIds: ids.map((id) => `other-${id}`) });
+  assert.equal(otherCatalog.code, 'model_load_failed');
+  assert.match(otherCatalog.message, /another catalog/);
+});

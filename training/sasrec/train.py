@@ -1,0 +1,388 @@
+"""Site-side trainer of the engine's behaviour model: a SASRec-style causal transformer.
+
+Run with Debian's interpreter (/usr/bin/python3, packages python3-torch python3-onnx
+libopenblas0-pthread). Input is a folder written by the Node side (tools/sequence-model.ts):
+
+  input.json  {"items": [catalog ids, model order], "textDims": D, "typeNames": ["view", "like"],
+               "encoder": {"name", "modelHash"}, "users": [{"items": [int], "types": [int],
+               "validation": {"item": int, "type": int} | null}], "check": [[int], [int]] optional}
+  text.bin    float32 [len(items), D]: each item's unit text vector from the shipped encoder
+
+Item indices in `users` are 0-based positions in `items`; types are 1-based positions in
+typeNames (0 is padding). The validation targets are used only to choose the epoch
+(early stopping): the trainer never sees an evaluation's test target, and the Node side
+never passes one.
+
+Output folder (the model folder the engine loads, see README.md):
+  model.onnx       items int64 [batch, N] (model index + 1, 0 = padding, left padded),
+                   types int64 [batch, N] -> user_state float32 [batch, d],
+                   conversion_state float32 [batch, d]
+  items.bin        int8 [len(items), d]: the item table (ID embedding + projected text vector),
+                   one symmetric scale for the whole table (manifest itemScale)
+  projection.bin   float32 [D + 1, d]: the text projection (weights, then bias) for items added
+                   after training (their embedding = projection of their text vector)
+  items.json       the catalog ids, model order
+  manifest.json    files with SHA-256 and size, dims, maxLength, eventTypes, encoder, training figures
+  reference.json   (with --reference) the exported model's own outputs in PyTorch for `check`
+"""
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import struct
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def log(msg):
+    print(f"[sasrec] {msg}", flush=True)
+
+
+class Block(nn.Module):
+    """Pre-norm transformer block: causal self-attention + feed-forward."""
+
+    def __init__(self, d, heads, dropout):
+        super().__init__()
+        self.heads = heads
+        self.ln1 = nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.out = nn.Linear(d, d)
+        self.ln2 = nn.LayerNorm(d)
+        self.ff1 = nn.Linear(d, d)
+        self.ff2 = nn.Linear(d, d)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x, bias):
+        b, n, d = x.shape
+        h = self.heads
+        q, k, v = self.qkv(self.ln1(x)).chunk(3, dim=-1)
+        q = q.reshape(b, n, h, d // h).transpose(1, 2)
+        k = k.reshape(b, n, h, d // h).transpose(1, 2)
+        v = v.reshape(b, n, h, d // h).transpose(1, 2)
+        att = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h) + bias
+        att = self.drop(torch.softmax(att, dim=-1))
+        y = torch.matmul(att, v).transpose(1, 2).reshape(b, n, d)
+        x = x + self.drop(self.out(y))
+        return x + self.drop(self.ff2(self.drop(F.gelu(self.ff1(self.ln2(x))))))
+
+
+class SASRec(nn.Module):
+    def __init__(self, n_items, text, has_id, n_types, d, blocks, heads, max_len, dropout):
+        super().__init__()
+        self.max_len = max_len
+        self.id_emb = nn.Embedding(n_items + 1, d, padding_idx=0)
+        nn.init.normal_(self.id_emb.weight, std=0.02)
+        self.register_buffer("text", torch.cat([torch.zeros(1, text.shape[1]), text]))
+        self.register_buffer("has_id", torch.cat([torch.zeros(1), has_id]))
+        self.proj = nn.Linear(text.shape[1], d)
+        self.pos = nn.Embedding(max_len, d)
+        self.type_emb = nn.Embedding(n_types + 1, d, padding_idx=0)
+        self.blocks = nn.ModuleList([Block(d, heads, dropout) for _ in range(blocks)])
+        self.ln = nn.LayerNorm(d)
+        self.conv = nn.Linear(d, d)
+        self.conv_bias = nn.Parameter(torch.zeros(1))
+        self.drop = nn.Dropout(dropout)
+        self.table_override = None  # the dequantized int8 table after export
+
+    def table(self, id_keep=None):
+        """Item representations [n_items + 1, d]: ID embedding (items with interactions) + projected text; row 0 = padding."""
+        if self.table_override is not None:
+            return self.table_override
+        keep = self.has_id if id_keep is None else self.has_id * id_keep
+        t = self.id_emb.weight * keep[:, None] + self.proj(self.text)
+        return t * (torch.arange(t.shape[0]) > 0).float()[:, None]
+
+    def encode(self, items, types, table):
+        return self.encode_rows(table[items], items, types)
+
+    def encode_rows(self, rows, items, types):
+        """The states [batch, n, d] from the item rows of a left-padded window."""
+        n = items.shape[1]
+        present = (items > 0).float()
+        x = rows + self.type_emb(types) + self.pos.weight[None, self.max_len - n :]
+        x = self.drop(x) * present[..., None]
+        # causal mask from index comparisons (torch.eye would export a bool EyeLike onnxruntime-web cannot run)
+        idx = torch.arange(n)
+        allowed = (idx[None, :] <= idx[:, None]).float()[None] * present[:, None, :]
+        bias = ((1.0 - allowed) * -1e9)[:, None]
+        for blk in self.blocks:
+            x = blk(x, bias)
+        return self.ln(x)
+
+    def forward(self, items, types):
+        h = self.encode(items, types, self.table())[:, -1]
+        return h, self.conv(h)
+
+
+def left_pad(seq, n):
+    seq = seq[-n:]
+    return [0] * (n - len(seq)) + seq
+
+
+def load_input(folder):
+    spec = json.load(open(os.path.join(folder, "input.json")))
+    n = len(spec["items"])
+    text = np.fromfile(os.path.join(folder, "text.bin"), dtype="<f4").reshape(n, spec["textDims"])
+    return spec, torch.from_numpy(text.copy())
+
+
+def metrics(model, users, n_items, max_len, device_batch=256):
+    """Validation HR@10 and NDCG@10 over the full catalog, training items excluded."""
+    model.eval()
+    hits = ndcg = count = 0
+    with torch.no_grad():
+        table = model.table()
+        for s in range(0, len(users), device_batch):
+            chunk = [u for u in users[s : s + device_batch] if u["validation"] is not None]
+            if not chunk:
+                continue
+            items = torch.tensor([left_pad([i + 1 for i in u["items"]], max_len) for u in chunk])
+            types = torch.tensor([left_pad(u["types"], max_len) for u in chunk])
+            h = model.encode(items, types, table)[:, -1]
+            scores = h @ table[1:].T
+            for r, u in enumerate(chunk):
+                scores[r, torch.tensor(u["items"], dtype=torch.long)] = -math.inf
+                target = u["validation"]["item"]
+                st = scores[r, target]
+                rank = int((scores[r] > st).sum()) + int((scores[r, :target] == st).sum())
+                count += 1
+                if rank < 10:
+                    hits += 1
+                    ndcg += 1 / math.log2(rank + 2)
+    model.train()
+    return hits / max(1, count), ndcg / max(1, count)
+
+
+def train(spec, text, args):
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    rng = np.random.default_rng(args.seed)
+    n_items = len(spec["items"])
+    users = spec["users"]
+    counts = np.zeros(n_items)
+    for u in users:
+        for i in u["items"]:
+            counts[i] += 1
+    has_id = torch.from_numpy((counts > 0).astype(np.float32))
+    model = SASRec(n_items, text, has_id, len(spec["typeNames"]), args.dims, args.blocks, args.heads, args.max_len, args.dropout)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    # training windows: the last max_len + 1 training interactions of each user with at least 2
+    seqs = [u for u in users if len(u["items"]) >= 2]
+    liked = set(t for t, name in enumerate(spec["typeNames"], start=1) if name in args.converting.split(","))
+    best = (-1.0, -1.0)
+    best_state = None
+    best_epoch = 0
+    since = 0
+    history = []
+    t0 = time.time()
+    for epoch in range(1, args.epochs + 1):
+        order = rng.permutation(len(seqs))
+        total = 0.0
+        for s in range(0, len(order), args.batch):
+            batch = [seqs[j] for j in order[s : s + args.batch]]
+            win = [(u["items"][-(args.max_len + 1) :], u["types"][-(args.max_len + 1) :]) for u in batch]
+            inp = torch.tensor([left_pad([i + 1 for i in it[:-1]], args.max_len) for it, _ in win])
+            typ = torch.tensor([left_pad(ty[:-1], args.max_len) for _, ty in win])
+            tgt = torch.tensor([left_pad([i + 1 for i in it[1:]], args.max_len) for it, _ in win])
+            conv_label = torch.tensor([left_pad([1 if t in liked else 0 for t in ty[1:]], args.max_len) for _, ty in win]).float()
+            # ID dropout: for this batch a share of the items is represented by its text projection alone
+            keep = torch.from_numpy((rng.random(n_items + 1) >= args.id_dropout).astype(np.float32))
+            table = model.table(keep)
+            h = model.encode(inp, typ, table)
+            mask = tgt > 0
+            hm = h[mask]
+            tm = tgt[mask]
+            if args.negatives > 0:
+                neg = torch.from_numpy(rng.integers(1, n_items + 1, size=args.negatives))
+                pos_logit = (hm * table[tm]).sum(-1, keepdim=True)
+                neg_logit = hm @ table[neg].T
+                neg_logit = neg_logit.masked_fill(neg[None, :] == tm[:, None], -1e9)
+                ce = F.cross_entropy(torch.cat([pos_logit, neg_logit], 1), torch.zeros(len(tm), dtype=torch.long))
+            else:
+                ce = F.cross_entropy(hm @ table[1:].T, tm - 1)
+            conv_logit = (model.conv(hm) * table[tm]).sum(-1) + model.conv_bias
+            bce = F.binary_cross_entropy_with_logits(conv_logit, conv_label[mask])
+            loss = ce + args.conversion_weight * bce
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += float(loss) * len(batch)
+        hr, nd = metrics(model, users, n_items, args.max_len)
+        history.append({"epoch": epoch, "loss": round(total / len(seqs), 4), "validationHr10": round(hr, 4), "validationNdcg10": round(nd, 4)})
+        log(f"epoch {epoch}: loss {total / len(seqs):.4f}, validation HR@10 {hr:.4f} NDCG@10 {nd:.4f} ({time.time() - t0:.1f} s)")
+        if (nd, hr) > best:
+            best, best_epoch, since = (nd, hr), epoch, 0
+            best_state = {k: v.clone() for k, v in model.state_dict().items()}
+        else:
+            since += 1
+            if since >= args.patience:
+                log(f"early stop: no better validation NDCG@10 for {args.patience} checks")
+                break
+    model.load_state_dict(best_state)
+    model.eval()
+    return model, {"bestEpoch": best_epoch, "validationNdcg10": round(best[0], 4), "validationHr10": round(best[1], 4), "epochs": history, "seconds": round(time.time() - t0, 1)}
+
+
+class Export(nn.Module):
+    """The exported graph: the int8 item table inside, dequantized by one scale."""
+
+    def __init__(self, model, q_table, scale):
+        super().__init__()
+        self.model = model
+        self.register_buffer("q_table", q_table)
+        self.scale = scale
+
+    def forward(self, items, types):
+        rows = self.q_table[items.reshape(-1)].float().reshape(items.shape[0], items.shape[1], -1) * self.scale
+        h = self.model.encode_rows(rows, items, types)[:, -1]
+        return h, self.model.conv(h)
+
+
+def sha256(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+
+def export(model, spec, args, figures):
+    os.makedirs(args.out, exist_ok=True)
+    with torch.no_grad():
+        table = model.table()
+        scale = float(table.abs().max()) / 127.0
+        q = torch.clamp(torch.round(table / scale), -127, 127).to(torch.int8)
+        # from here on the PyTorch model is the shipped one: the same dequantized table
+        model.table_override = q.float() * scale
+    exp = Export(model, q, scale)
+    exp.eval()
+    dummy_items = torch.zeros(1, args.max_len, dtype=torch.long)
+    dummy_items[0, -1] = 1
+    dummy_types = torch.zeros(1, args.max_len, dtype=torch.long)
+    dummy_types[0, -1] = 1
+    onnx_path = os.path.join(args.out, "model.onnx")
+    torch.onnx.export(
+        exp,
+        (dummy_items, dummy_types),
+        onnx_path,
+        input_names=["items", "types"],
+        output_names=["user_state", "conversion_state"],
+        dynamic_axes={"items": {0: "batch"}, "types": {0: "batch"}, "user_state": {0: "batch"}, "conversion_state": {0: "batch"}},
+        opset_version=args.opset,
+        do_constant_folding=True,
+    )
+    import onnx
+
+    onnx.checker.check_model(onnx.load(onnx_path))
+    q[1:].numpy().tofile(os.path.join(args.out, "items.bin"))
+    with torch.no_grad():
+        proj = torch.cat([model.proj.weight.T, model.proj.bias[None]]).contiguous()
+    proj.numpy().astype("<f4").tofile(os.path.join(args.out, "projection.bin"))
+    with open(os.path.join(args.out, "items.json"), "w") as f:
+        json.dump(spec["items"], f)
+    names = ["model.onnx", "items.bin", "projection.bin", "items.json"]
+    files = {n: {"sha256": sha256(os.path.join(args.out, n)), "bytes": os.path.getsize(os.path.join(args.out, n))} for n in names}
+    lines = "\n".join(f"{k}:{files[k]['sha256']}" for k in sorted(files))
+    manifest = {
+        "format": "on-device-recs-model/v1",
+        "name": args.name,
+        "kind": "sequence-model",
+        "model": "model.onnx",
+        "dimensions": args.dims,
+        "maxLength": args.max_len,
+        "inputs": {
+            "items": f"int64 [batch, {args.max_len}]: 1 + the item's row in items.json, 0 = padding (left padded, oldest first)",
+            "types": f"int64 [batch, {args.max_len}]: 1 + the event type's position in eventTypes, 0 = padding",
+        },
+        "outputs": {
+            "user_state": f"float32 [batch, {args.dims}]: the next-item logit of item i is user_state . items[i]",
+            "conversion_state": f"float32 [batch, {args.dims}]: the conversion logit of item i is conversion_state . items[i] + conversionBias",
+        },
+        "eventTypes": spec["typeNames"],
+        "itemScale": scale,
+        "conversionBias": float(model.conv_bias),
+        "textDims": spec["textDims"],
+        "encoder": spec.get("encoder"),
+        "catalog": {"items": len(spec["items"]), "withInteractions": int(model.has_id.sum())},
+        "quantization": "item table int8, one symmetric scale (itemScale), in model.onnx and items.bin; other weights float32",
+        "training": {
+            "seed": args.seed,
+            "dims": args.dims,
+            "blocks": args.blocks,
+            "heads": args.heads,
+            "dropout": args.dropout,
+            "idDropout": args.id_dropout,
+            "negatives": args.negatives,
+            "lr": args.lr,
+            "batch": args.batch,
+            "patience": args.patience,
+            "conversionWeight": args.conversion_weight,
+            "converting": args.converting,
+            "opset": args.opset,
+            "torch": torch.__version__,
+            "users": len(spec["users"]),
+            **{k: v for k, v in figures.items() if k != "epochs"},
+        },
+        "files": files,
+        "hash": hashlib.sha256(lines.encode()).hexdigest(),
+    }
+    with open(os.path.join(args.out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    return manifest
+
+
+def reference(model, spec, args):
+    """The exported model's outputs in PyTorch (dequantized table) for the sequences in spec["check"]."""
+    out = []
+    with torch.no_grad():
+        for seq in spec.get("check", []):
+            items, types = seq
+            it = torch.tensor([left_pad([i + 1 for i in items], args.max_len)])
+            ty = torch.tensor([left_pad(types, args.max_len)])
+            h, c = model(it, ty)
+            scores = (h @ model.table()[1:].T)[0]
+            top = torch.argsort(-scores, stable=True)[:10]
+            out.append({"userState": h[0].tolist(), "conversionState": c[0].tolist(), "top10": top.tolist(), "scores": scores[top].tolist()})
+    with open(os.path.join(args.out, "reference.json"), "w") as f:
+        json.dump(out, f)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input")
+    p.add_argument("out")
+    p.add_argument("--name", default="sequence-model")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--dims", type=int, default=64)
+    p.add_argument("--blocks", type=int, default=2)
+    p.add_argument("--heads", type=int, default=2)
+    p.add_argument("--max-len", type=int, default=200)
+    p.add_argument("--dropout", type=float, default=0.2)
+    p.add_argument("--id-dropout", type=float, default=0.2)
+    p.add_argument("--negatives", type=int, default=1024, help="sampled negatives per batch (0: full softmax)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--epochs", type=int, default=200)
+    p.add_argument("--patience", type=int, default=5)
+    p.add_argument("--conversion-weight", type=float, default=0.5)
+    p.add_argument("--converting", default="like,add_to_cart,purchase", help="event types that count as a conversion")
+    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--reference", action="store_true")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    torch.use_deterministic_algorithms(True)
+    spec, text = load_input(args.input)
+    log(f"{len(spec['users'])} users, {len(spec['items'])} items, text dims {spec['textDims']}")
+    model, figures = train(spec, text, args)
+    manifest = export(model, spec, args, figures)
+    if args.reference:
+        reference(model, spec, args)
+    log(f"best epoch {figures['bestEpoch']}: validation HR@10 {figures['validationHr10']} NDCG@10 {figures['validationNdcg10']}; {figures['seconds']} s; wrote {args.out} ({manifest['hash'][:12]})")
+
+
+if __name__ == "__main__":
+    main()
