@@ -232,7 +232,8 @@ export function latencyChart(
   const ticks = [0.01, 0.1, 1, 10, 100, 1000, 10000].filter((v) => v >= lo && v <= hi);
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W + legend}" height="${H}" font-family="sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
-<text x="${pad}" y="24" font-size="14">p50 ms (log scale) by catalog size: recommend() per scoring path (solid), top-10 query of the kernel and the peers (dashed); ${adapter}</text>
+<text x="${pad}" y="20" font-size="14">p50 ms (log scale) by catalog size, headless Chromium, GPU adapter ${adapter}</text>
+<text x="${pad}" y="38" font-size="12">solid: recommend() through the public API per scoring path; dashed: top 10 for one query, the engine's kernel and the peers</text>
 <line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#888"/>
 ${sizes.map((s, i) => `<text x="${x(i) - 18}" y="${H - pad + 20}" font-size="12">${s >= 1e6 ? `${s / 1e6}M` : `${s / 1e3}k`}</text>`).join('')}
 ${ticks.map((v) => `<text x="8" y="${y(v) + 4}" font-size="11">${v} ms</text>`).join('')}
