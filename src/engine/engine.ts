@@ -171,7 +171,8 @@ export class Engine {
     const k = resolveK(options.k);
     // large catalogs: rank the retrieved candidates only (each gets its exact score)
     const sub = this.scoring.index ? await forYouCandidates(this.scoring, full, full.global, profile, options, config.excludeSeen, config) : null;
-    const inputs: RankingInputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config };
+    const sequence = await this.models.sequence.components(full, this.visitor.paused ? [] : this.events.events, sub?.rows ?? null);
+    const inputs: RankingInputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config, sequence };
     const heads = await this.models.heads();
     const ranking = await rankForYou(inputs, { k, rules: options, heads, taskWeights: this.options.taskWeights, now: this.now() });
     // exploration: the open slots are filled by the bandit from the candidate sources
@@ -292,7 +293,7 @@ export class Engine {
     await this.measurement?.close();
     this.deps.channel?.close();
     this.models.openedStore()?.close();
-    await this.scoring.dispose();
+    await Promise.all([this.scoring.dispose(), this.models.sequence.dispose()]);
     await this.models.loadedEncoder()?.dispose();
   }
 }

@@ -10,6 +10,7 @@ import type { GlobalModel } from '../global/global-model';
 import type { RankingHeads } from '../ranking/heads';
 import type { RecommenderStore } from '../store';
 import { errorEvent } from '../store/errors';
+import { SequenceModelSlot, type SequenceModelLoader } from './sequence-state';
 
 export interface ModelSources {
   store: () => Promise<RecommenderStore>;
@@ -18,6 +19,8 @@ export interface ModelSources {
   globalModel?: () => Promise<GlobalModel | null>;
   /** Multi-task ranking heads (null: rank by the linear score). */
   rankingHeads?: () => Promise<RankingHeads | null>;
+  /** The behaviour model for a catalog (absent: none); loaded per catalog by `sequence`. */
+  sequenceModel?: SequenceModelLoader;
 }
 
 /** `load()` once; a rejection clears it so the next call loads again. */
@@ -44,11 +47,14 @@ export class EngineModels {
   private readonly encoderOnce;
   private globalPromise: Promise<GlobalModel | null> | null = null;
   private headsPromise: Promise<RankingHeads | null> | null = null;
+  /** The behaviour model of the loaded catalog (a failure is reported and the engine ranks without it). */
+  readonly sequence: SequenceModelSlot;
 
   constructor(
     private readonly sources: ModelSources,
     private readonly emit: (e: EngineEvent) => void,
   ) {
+    this.sequence = new SequenceModelSlot(sources.sequenceModel, () => this.encoder(), emit);
     this.storeOnce = once(sources.store);
     this.encoderOnce = once(async () => {
       emit({ type: 'progress', progress: { phase: 'model', done: 0, total: 1 } });

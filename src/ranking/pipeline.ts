@@ -29,7 +29,7 @@ import type { Profile } from '../profile/profile';
 import { neighboursOf, type GlobalContext } from '../global/global-model';
 import { DEFAULT_TASK_WEIGHTS, rerankWithHeads, type RankingHeads, type TaskWeights } from './heads';
 import { mmrSelect } from './mmr';
-import { linearScore, personalScores, scoreComponents, type RankingConfig, type ScoreComponents } from './score';
+import { linearScore, personalScores, scoreComponents, type RankingConfig, type ScoreComponents, type SequenceComponents } from './score';
 import { span, spanAsync } from '../runtime/spans';
 
 /** What every ranking starts from. */
@@ -38,6 +38,8 @@ export interface RankingInputs {
   global: GlobalContext | null;
   profile: Profile;
   config: RankingConfig;
+  /** The behaviour model's components for this visitor, per item of `catalog` (null or absent: none). */
+  sequence?: SequenceComponents | null;
 }
 
 export interface ForYouRequest {
@@ -99,7 +101,7 @@ function ruledSlate(
 /** The first stage of "for you": the linear score of every item under the rules (the heads are trained on its best candidates). */
 export function linearRanking(inputs: RankingInputs, rules: RecommendOptions = {}): { components: ScoreComponents; scores: Float32Array } {
   const { catalog, global, profile, config } = inputs;
-  const components = scoreComponents(catalog, profile, global, config);
+  const components = scoreComponents(catalog, profile, global, config, inputs.sequence ?? null);
   const scores = linearScore(components, catalog, profile, config);
   applyExclusions(scores, catalog, rules, profile.seen, config.excludeSeen);
   return { components, scores };

@@ -14,8 +14,19 @@ import { DEFAULT_SEQUENCE_CONFIG, globalScores, type GlobalContext, type Sequenc
 export interface RankingConfig {
   /** Weight of the popularity prior next to personal similarity. */
   priorWeight: number;
-  /** Weights of the score components when a global model is loaded. */
-  weights: { content: number; neighbour: number; next: number; popularity: number; coldContent: number };
+  /**
+   * Weights of the score components when a global model is loaded; `sequence` and `sequenceConversion` weigh the
+   * behaviour model's next-item share and conversion probability (sequence-model.ts) when one is loaded.
+   */
+  weights: {
+    content: number;
+    neighbour: number;
+    next: number;
+    popularity: number;
+    coldContent: number;
+    sequence: number;
+    sequenceConversion: number;
+  };
   /** Position decay of the history for the global model's scores. */
   sequence: SequenceConfig;
   /** How strongly items like dismissed ones are pushed down. */
@@ -39,7 +50,7 @@ export interface RankingConfig {
 
 export const DEFAULT_RANKING_CONFIG: RankingConfig = {
   priorWeight: 0.05,
-  weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05, coldContent: 1 },
+  weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05, coldContent: 1, sequence: 1, sequenceConversion: 0 },
   sequence: DEFAULT_SEQUENCE_CONFIG,
   negativeWeight: 0.6,
   mmrLambda: 0.85,
@@ -93,6 +104,14 @@ export interface ScoreComponents {
   popularity: Float32Array | null;
   /** 1 for items the global model knows (has a row for); null without a global model. */
   known: Uint8Array | null;
+  /** The behaviour model's scores for the visitor's history (null: no model, or a cold visitor). */
+  sequence?: SequenceComponents | null;
+}
+
+/** The behaviour model's components per item of the index: next-item share in (0, 1] and conversion probability. */
+export interface SequenceComponents {
+  next: Float32Array;
+  conversion: Float32Array;
 }
 
 /** Each score component separately (the ranking heads take them as features). */
@@ -101,9 +120,10 @@ export function scoreComponents(
   profile: Profile,
   global: GlobalContext | null,
   config: RankingConfig = DEFAULT_RANKING_CONFIG,
+  sequence: SequenceComponents | null = null,
 ): ScoreComponents {
   const content = contentScores(index, profile, config);
-  if (!global) return { content, neighbour: null, next: null, popularity: null, known: null };
+  if (!global) return { content, neighbour: null, next: null, popularity: null, known: null, sequence };
   const g = globalScores(global.model, global.rowToCatalog, index.items.length, profile.sequence, global.rowOf, config.sequence);
   const known = new Uint8Array(index.items.length);
   for (const c of global.rowToCatalog) if (c >= 0) known[c] = 1;
@@ -113,6 +133,7 @@ export function scoreComponents(
     next: scaleToMax(g.next, global.scale?.next),
     popularity: g.popularity,
     known,
+    sequence,
   };
 }
 
@@ -131,8 +152,8 @@ function scaleToMax(v: Float32Array, given?: number): Float32Array {
  * the global model has never seen. Without history: popularity.
  */
 export function linearScore(c: ScoreComponents, index: CatalogIndex, profile: Profile, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
-  if (!c.neighbour || !c.next || !c.popularity) return applyNegative(c.content.slice(), index, profile, config);
   const w = config.weights;
+  if (!c.neighbour || !c.next || !c.popularity) return applyNegative(withSequence(c.content.slice(), c.sequence, config), index, profile, config);
   const out = new Float32Array(index.items.length);
   const personal = profile.sequence.length > 0;
   for (let i = 0; i < out.length; i++) {
@@ -142,5 +163,13 @@ export function linearScore(c: ScoreComponents, index: CatalogIndex, profile: Pr
     // items the global model has never seen (new items: cold start) can only be ranked by their content
     if (personal && c.known && !c.known[i]) out[i] += w.coldContent * Math.max(0, c.content[i]);
   }
-  return applyNegative(out, index, profile, config);
+  return applyNegative(personal ? withSequence(out, c.sequence, config) : out, index, profile, config);
+}
+
+/** Adds the behaviour model's weighted components (a cold visitor has none: the ranking stays the cold one). */
+function withSequence(out: Float32Array, s: SequenceComponents | null | undefined, config: RankingConfig): Float32Array {
+  if (!s) return out;
+  const { sequence, sequenceConversion } = config.weights;
+  for (let i = 0; i < out.length; i++) out[i] += sequence * s.next[i] + sequenceConversion * s.conversion[i];
+  return out;
 }

@@ -1,0 +1,75 @@
+/**
+ * The behaviour model for the loaded catalog (src/ranking/sequence-model.ts): loaded
+ * once per catalog (its rows follow the catalog), run over the visitor's own ordered
+ * history, and turned into the pipeline's `sequence` components. A model that cannot
+ * be used (tampered, truncated or missing file, built for another catalog or encoder)
+ * is reported once per catalog as an error event naming the folder and the fix, and
+ * the engine ranks without it (the global model's ranking).
+ */
+import type { EngineEvent, StoredEvent } from '../types';
+import type { ItemMatrix } from '../math/matrix';
+import type { SequenceComponents } from '../ranking/score';
+import { sequenceScores, type OnnxSequenceModel } from '../ranking/sequence-model';
+import { errorEvent } from '../store/errors';
+import type { LoadedCatalog } from './catalog-loader';
+
+/** What the engine needs of a loaded behaviour model. */
+export type SequenceModel = Pick<OnnxSequenceModel, 'info' | 'items' | 'state' | 'dispose'>;
+
+/** Loads the behaviour model for a catalog's items (ids and text vectors, catalog order) and the encoder the page runs. */
+export type SequenceModelLoader = (
+  catalog: { ids: string[]; vectors: ItemMatrix },
+  encoder: { modelHash: string; dimensions: number },
+) => Promise<SequenceModel>;
+
+export class SequenceModelSlot {
+  private catalog: LoadedCatalog | null = null;
+  private model: Promise<SequenceModel | null> = Promise.resolve(null);
+
+  constructor(
+    private readonly load: SequenceModelLoader | undefined,
+    private readonly encoder: () => Promise<{ info: { modelHash: string; dimensions: number } }>,
+    private readonly emit: (e: EngineEvent) => void,
+  ) {}
+
+  /**
+   * The model's components for this history, per item of the ranked index (`rows`: its full-catalog
+   * rows when the ranking runs on retrieved candidates). Null without a model or for a cold visitor.
+   */
+  async components(catalog: LoadedCatalog, history: readonly StoredEvent[], rows: readonly number[] | null): Promise<SequenceComponents | null> {
+    if (!this.load) return null;
+    if (this.catalog !== catalog) {
+      const previous = this.model;
+      this.catalog = catalog;
+      this.model = this.open(catalog);
+      void previous.then((m) => m?.dispose()).catch(() => undefined);
+    }
+    const model = await this.model;
+    if (!model || history.length === 0) return null;
+    const ordered = [...history].sort((a, b) => a.timestamp - b.timestamp || (a.seq ?? 0) - (b.seq ?? 0));
+    const state = await model.state(ordered.filter((e) => e.itemId !== undefined).map((e) => ({ itemId: e.itemId as string, type: e.type })));
+    if (!state) return null;
+    const full = sequenceScores(model, state);
+    if (!rows) return full;
+    return { next: Float32Array.from(rows, (r) => full.next[r]), conversion: Float32Array.from(rows, (r) => full.conversion[r]) };
+  }
+
+  private async open(catalog: LoadedCatalog): Promise<SequenceModel | null> {
+    try {
+      const { info } = await this.encoder();
+      return await (this.load as SequenceModelLoader)({ ids: catalog.items.map((it) => it.id), vectors: catalog.matrix }, info);
+    } catch (e) {
+      this.emit(
+        errorEvent(e, 'Behaviour model not used', {
+          code: 'model_load_failed',
+          fix: 'Rebuild the folder with npm run build:sequence-model for this catalog and encoder, or leave the sequenceModel option out.',
+        }),
+      );
+      return null;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    await (await this.model.catch(() => null))?.dispose();
+  }
+}

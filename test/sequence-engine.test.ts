@@ -1,0 +1,164 @@
+/**
+ * The behaviour model in the engine (src/engine/sequence-state.ts): a tiny model trained inside
+ * this test on a walk through part of the demo catalog (the shipped encoder's text vectors), given
+ * to the same Engine the worker runs. Its scores join the ranking; a bad folder is reported with
+ * an error event naming it and the fix, and the engine serves the global model's ranking; an
+ * empty history gives the cold ranking.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import 'fake-indexeddb/auto';
+import { IDBFactory } from 'fake-indexeddb';
+import { itemText } from '../src/catalog/validate';
+import { Engine } from '../src/engine/engine';
+import type { SequenceModelLoader } from '../src/engine/sequence-state';
+import { loadGlobalModel } from '../src/global/global-model';
+import { matrixFromRows } from '../src/math/matrix';
+import { OnnxSequenceModel } from '../src/ranking/sequence-model';
+import { openStore } from '../src/store';
+import type { CatalogItem, EngineEvent } from '../src/types';
+import { engineOptions } from '../support/engine-options';
+import { fileReader, loadNodeEncoder, MODELS_DIR, nodeOrt } from '../support/node-models';
+import type { SentenceEncoder } from '../src/encoding/encoder';
+
+import { mulberry32 } from '../src/math/random';
+import { runTrainer, writeTrainerInput } from '../tools/sequence-model';
+
+const catalog = (JSON.parse(readFileSync(join(MODELS_DIR, '..', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 120);
+const WALK = 60; // users walk items 0..59 in order; items 60..119 never occur
+const dir = mkdtempSync(join(tmpdir(), 'h4-sequence-engine-'));
+const model = join(dir, 'model');
+let shared: SentenceEncoder | undefined;
+/** One encoder for the file; engines get a view whose dispose() leaves it open. */
+const encoder = (): SentenceEncoder => {
+  const s = shared as SentenceEncoder;
+  return { info: s.info, embed: (texts, onProgress) => s.embed(texts, onProgress), dispose: async () => undefined };
+};
+
+before(async () => {
+  shared = await loadNodeEncoder();
+  const enc = encoder();
+  const vectors = matrixFromRows(await enc.embed(catalog.map(itemText)), enc.info.dimensions);
+  const rand = mulberry32(5);
+  const users = Array.from({ length: 120 }, () => {
+    const start = Math.floor(rand() * WALK);
+    const length = 4 + Math.floor(rand() * 10);
+    const items = Array.from({ length }, (_, k) => (start + k) % WALK);
+    return { items: items.slice(0, -1), types: items.slice(0, -1).map(() => 1), validation: { item: items[length - 1], type: 1 } };
+  });
+  writeTrainerInput(join(dir, 'input'), {
+    items: catalog.map((it) => it.id),
+    vectors,
+    encoder: { name: enc.info.name, modelHash: enc.info.modelHash },
+    typeNames: ['view', 'like'],
+    users,
+  });
+  runTrainer(join(dir, 'input'), model, [
+    ...['--dims', '16', '--max-len', '10', '--epochs', '80', '--patience', '8', '--lr', '0.01'],
+    ...['--negatives', '0', '--batch', '32'],
+  ]);
+});
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await shared?.dispose();
+});
+
+const loader =
+  (folder: string): SequenceModelLoader =>
+  async (c, enc) =>
+    OnnxSequenceModel.create({
+      ort: await nodeOrt(),
+      reader: fileReader(folder),
+      where: folder,
+      backend: 'wasm',
+      encoder: enc,
+      catalogIds: c.ids,
+      catalogVectors: c.vectors,
+    });
+
+function engine(options: { sequence?: string; global?: boolean } = {}): { e: Engine; events: EngineEvent[] } {
+  const where = join(MODELS_DIR, 'global-movielens');
+  const e = new Engine(engineOptions({ seed: 3, exploration: { policy: 'off' } }), {
+    store: () => openStore({ indexedDB: new IDBFactory() }),
+    encoder: async () => encoder(),
+    globalModel: options.global ? () => loadGlobalModel(fileReader(where), where) : undefined,
+    sequenceModel: options.sequence ? loader(options.sequence) : undefined,
+    now: () => 1_700_000_000_000,
+  });
+  const events: EngineEvent[] = [];
+  e.on((ev) => events.push(ev));
+  return { e, events };
+}
+
+const ids = (recs: { item: CatalogItem }[]): string[] => recs.map((r) => r.item.id);
+
+async function walk(e: Engine, from: number, steps: number): Promise<void> {
+  for (let k = 0; k < steps; k++) await e.track({ type: 'view', itemId: catalog[from + k].id });
+}
+
+test("the model's next item joins the ranking: after a walk it comes first", async () => {
+  const { e, events } = engine({ sequence: model });
+  await e.setCatalog(catalog);
+  await walk(e, 10, 4); // items 10..13: the model learned that 14 follows
+  const recs = await e.recommend({ k: 10 });
+  assert.equal(recs[0].item.id, catalog[14].id, `first: ${recs[0].item.title}`);
+  assert.deepEqual(
+    events.filter((ev) => ev.type === 'error'),
+    [],
+  );
+  const { e: plain } = engine();
+  await plain.setCatalog(catalog);
+  await walk(plain, 10, 4);
+  assert.notDeepEqual(ids(await plain.recommend({ k: 10 })), ids(recs), 'without the model the slate differs');
+  await e.close();
+  await plain.close();
+});
+
+test('an empty history gives the cold ranking with or without the model', async () => {
+  const { e } = engine({ sequence: model, global: true });
+  const { e: plain } = engine({ global: true });
+  await e.setCatalog(catalog);
+  await plain.setCatalog(catalog);
+  assert.deepEqual(ids(await e.recommend({ k: 10 })), ids(await plain.recommend({ k: 10 })));
+  await e.close();
+  await plain.close();
+});
+
+test('a tampered or missing model file: an error event naming the folder and the fix, and the global ranking', async () => {
+  for (const [name, mutate] of [
+    [
+      'tampered',
+      (f: string) => {
+        const b = readFileSync(join(f, 'items.bin'));
+        b[3] ^= 0x40;
+        writeFileSync(join(f, 'items.bin'), b);
+      },
+    ],
+    ['missing', (f: string) => rmSync(join(f, 'model.onnx'))],
+  ] as const) {
+    const folder = mkdtempSync(join(dir, `${name}-`));
+    cpSync(model, folder, { recursive: true });
+    mutate(folder);
+    const { e, events } = engine({ sequence: folder, global: true });
+    const { e: plain } = engine({ global: true });
+    await e.setCatalog(catalog);
+    await plain.setCatalog(catalog);
+    await walk(e, 10, 4);
+    await walk(plain, 10, 4);
+    const recs = await e.recommend({ k: 10 });
+    assert.deepEqual(ids(recs), ids(await plain.recommend({ k: 10 })), `${name}: the global model's ranking`);
+    const errors = events.filter((ev): ev is Extract<EngineEvent, { type: 'error' }> => ev.type === 'error');
+    assert.equal(errors.length, 1, `${name}: one error event`);
+    assert.equal(errors[0].code, name === 'tampered' ? 'model_integrity' : 'model_load_failed');
+    assert.ok(errors[0].message.includes(folder), `${name}: names the folder: ${errors[0].message}`);
+    assert.match(errors[0].fix, /build:sequence-model|Serve/);
+    // reported once per catalog; the engine keeps serving
+    assert.equal((await e.recommend({ k: 5 })).length, 5);
+    assert.equal(events.filter((ev) => ev.type === 'error').length, 1);
+    await e.close();
+    await plain.close();
+  }
+});
