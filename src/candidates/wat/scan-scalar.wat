@@ -19,6 +19,13 @@
       (then (i32.const 0x80000000))
       (else (i32.load (local.get $heap)))))
 
+  ;; writes entry (s, i) at heap position j
+  (func $place (param $heap i32) (param $j i32) (param $s i32) (param $i i32)
+    (local $a i32)
+    (local.set $a (i32.add (local.get $heap) (i32.shl (local.get $j) (i32.const 3))))
+    (i32.store (local.get $a) (local.get $s))
+    (i32.store offset=4 (local.get $a) (local.get $i)))
+
   ;; offers item i with score s to the heap; returns the new threshold
   (func $offer (param $heap i32) (param $k i32) (param $mask i32) (param $s i32) (param $i i32) (result i32)
     (local $j i32) (local $p i32) (local $l i32) (local $w i32) (local $a i32)
@@ -40,9 +47,7 @@
             (i64.store (i32.add (local.get $heap) (i32.shl (local.get $j) (i32.const 3))) (i64.load (local.get $a)))
             (local.set $j (local.get $p))
             (br $up)))
-        (local.set $a (i32.add (local.get $heap) (i32.shl (local.get $j) (i32.const 3))))
-        (i32.store (local.get $a) (local.get $s))
-        (i32.store offset=4 (local.get $a) (local.get $i))
+        (call $place (local.get $heap) (local.get $j) (local.get $s) (local.get $i))
         (return (call $threshold (local.get $heap) (local.get $k)))))
     ;; full: the item replaces the root only when the root is worse than it
     (if (call $worse (local.get $s) (local.get $i) (i32.load (local.get $heap)) (i32.load offset=4 (local.get $heap)))
@@ -68,9 +73,7 @@
         (i64.store (i32.add (local.get $heap) (i32.shl (local.get $j) (i32.const 3))) (i64.load (local.get $a)))
         (local.set $j (local.get $w))
         (br $down)))
-    (local.set $a (i32.add (local.get $heap) (i32.shl (local.get $j) (i32.const 3))))
-    (i32.store (local.get $a) (local.get $s))
-    (i32.store offset=4 (local.get $a) (local.get $i))
+    (call $place (local.get $heap) (local.get $j) (local.get $s) (local.get $i))
     (i32.load (local.get $heap)))
 
   (func (export "scan1") (param $items i32) (param $count i32) (param $chunks i32) (param $queries i32) (param $groups i32)
