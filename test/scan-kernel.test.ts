@@ -170,3 +170,22 @@ describe('WASM scan kernel', () => {
     await viaOrt.dispose();
   });
 });
+
+test('a kernel that cannot start (no memory, a CSP without wasm-unsafe-eval): scoring falls back to the twin, reports why and keeps serving', async () => {
+  const items = quantizeItems({ count: 800, dims: 100, data: unitRows(800, 100, 12) });
+  const queries = queriesFor(2, 100, items.paddedDims, 13);
+  const instantiate = WebAssembly.instantiate;
+  const refused = (): Promise<never> => Promise.reject(new WebAssembly.CompileError('refused by the page policy'));
+  (WebAssembly as { instantiate: unknown }).instantiate = refused;
+  const fallbacks: string[] = [];
+  try {
+    const toJs = await createCatalogScorer(items, 'wasm', { onFallback: (from, to, why) => fallbacks.push(`${from}->${to}: ${why}`) });
+    assert.equal(toJs.kernel, 'ts');
+    assert.match(toJs.reason, /the WASM kernel failed: refused by the page policy/);
+    assert.equal(fallbacks.length, 1);
+    assert.match(fallbacks[0], /^wasm->js: the WASM kernel failed/);
+    assert.deepEqual(await toJs.topK(queries, 15), twin(items, queries, 15), 'the twin keeps serving the same results');
+  } finally {
+    (WebAssembly as { instantiate: unknown }).instantiate = instantiate;
+  }
+});
