@@ -12,6 +12,7 @@ import { GPU_MAX_K } from './webgpu-scoring';
 import { globalScores, type GlobalContext, type SequenceConfig } from '../global/global-model';
 import type { Profile } from '../profile/profile';
 import type { CatalogIndex } from '../vectors/catalog-index';
+import { topK } from '../math/top-k';
 
 /** The ranking's weights of the global scores, which order the global model's candidates (RankingConfig fits). */
 export interface GlobalWeights {
@@ -129,18 +130,18 @@ export function retrieveCandidates(
     const rows = global.model.itemIds.length;
     const identity = Int32Array.from({ length: rows }, (_, i) => i);
     const g = globalScores(global.model, identity, rows, profile.sequence, global.rowOf, config.sequence);
-    const scored: number[] = [];
+    // the best `retrieval.global` rows by value (ties: the lower row), selected rather than sorted
+    const value = new Float64Array(rows).fill(-Infinity);
     globalScale = { neighbour: 0, next: 0 };
     for (let row = 0; row < rows; row++) {
       const c = global.rowToCatalog[row];
       if (c < 0) continue;
       globalScale.neighbour = Math.max(globalScale.neighbour, g.neighbour[row]);
       globalScale.next = Math.max(globalScale.next, g.next[row]);
-      if (!mask[c] && (g.neighbour[row] > 0 || g.next[row] > 0)) scored.push(row);
+      if (!mask[c] && (g.neighbour[row] > 0 || g.next[row] > 0))
+        value[row] = config.weights.neighbour * g.neighbour[row] + config.weights.next * g.next[row];
     }
-    const value = (row: number): number => config.weights.neighbour * g.neighbour[row] + config.weights.next * g.next[row];
-    scored.sort((a, b) => value(b) - value(a) || a - b);
-    scored.slice(0, retrieval.global).forEach((row) => add(global.rowToCatalog[row]));
+    topK(value, retrieval.global).forEach((row) => add(global.rowToCatalog[row]));
   }
   let popular = 0;
   for (let p = 0; p < r.popularOrder.length && popular < retrieval.popular; p++) {
