@@ -194,10 +194,38 @@ describe('exploration in the engine', () => {
     assert.equal(again.impressionLog().length, 0);
   });
 
+  test('the uniform floor: every source keeps at least uniformShare / sources of each open slot, and it is shown that often', () => {
+    const share = 0.3;
+    const chosen: Record<string, number> = {};
+    const runs = 2000;
+    for (let seed = 0; seed < runs; seed++) {
+      const [s] = new SlateMixer({ policy: 'thompson', rate: 1, decay: 1, draws: 50, priorStrength: 1000, uniformShare: share }).compose(
+        lists(),
+        1,
+        mulberry32(seed),
+      );
+      const total = Object.values(s.sourcePropensities).reduce((a, b) => a + (b ?? 0), 0);
+      assert.ok(Math.abs(total - 1) < 1e-9, `propensities sum to ${total}`);
+      for (const source of SOURCES) assert.ok((s.sourcePropensities[source] ?? 0) >= share / SOURCES.length - 1e-12, `${source} keeps its floor`);
+      chosen[s.source] = (chosen[s.source] ?? 0) + 1;
+    }
+    // the population prior alone almost never picks 'explore' (see the test below); the floor shows it share / 5 of the time
+    const explore = (chosen.explore ?? 0) / runs;
+    assert.ok(
+      Math.abs(explore - share / SOURCES.length) < 0.025,
+      `explore chosen in ${explore} of slates (expected about ${share / SOURCES.length})`,
+    );
+    // without a floor the same seeds give the same slates as before the floor existed (no extra random draw)
+    const plain = new SlateMixer({ policy: 'thompson', rate: 0.5, decay: 1, draws: 50 }).compose(lists(), 10, mulberry32(7));
+    const zero = new SlateMixer({ policy: 'thompson', rate: 0.5, decay: 1, draws: 50, uniformShare: 0 }).compose(lists(), 10, mulberry32(7));
+    assert.deepEqual(zero, plain);
+  });
+
   test('bad exploration settings are refused with a clear error', () => {
     assert.throws(() => engine({ exploration: { rate: 2 } }), /exploration.rate must be a number from 0 to 1/);
     assert.throws(() => engine({ exploration: { policy: 'greedy' as 'off' } }), /exploration\.policy must be one of/);
     assert.throws(() => engine({ exploration: { prior: { explore: 3 } } }), /exploration\.prior\.explore must be a rate from 0 to 1/);
+    assert.throws(() => engine({ exploration: { uniformShare: 1.5 } }), /exploration\.uniformShare must be a number from 0 to 1/);
   });
 
   test('the population prior starts each visitor near the measured source rates; uniform explores evenly', () => {

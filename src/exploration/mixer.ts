@@ -144,11 +144,17 @@ export class SlateMixer {
 
   private pickThompson(available: Source[], next: (s: Source) => number | undefined, slot: number, rand: RandomSource): ShownItem {
     const arms = available.map((s) => this.arm(slot, s));
-    const chosen = available[arms.indexOf(this.beta.choose(arms, rand) as string)];
-    // propensities: how often each source wins the Thompson draw
+    // the uniform floor: with probability `uniformShare` the slot's source is drawn uniformly
+    // (no random number is drawn when it is 0, so slates without a floor stay as they were)
+    const floor = Math.min(1, Math.max(0, this.config.uniformShare ?? 0));
+    const uniform = floor > 0 && rand() < floor;
+    const chosen = uniform
+      ? available[Math.min(available.length - 1, Math.floor(rand() * available.length))]
+      : available[arms.indexOf(this.beta.choose(arms, rand) as string)];
+    // propensities: how often each source wins the Thompson draw, mixed with the uniform floor
     const shares = winShares(() => this.beta.sample(arms, rand), available.length, this.config.draws);
     const sourcePropensities: Partial<Record<Source, number>> = {};
-    available.forEach((s, a) => (sourcePropensities[s] = shares[a]));
+    available.forEach((s, a) => (sourcePropensities[s] = (1 - floor) * shares[a] + floor / available.length));
     // the chosen source's item can also be the best remaining item of other sources
     const item = next(chosen) as number;
     const propensity = available.reduce((p, s) => (next(s) === item ? p + (sourcePropensities[s] ?? 0) : p), 0);
