@@ -78,6 +78,8 @@ export interface TestBrowser {
   /** Who observes requests: the driver itself, or the recording proxy. */
   readonly requestSource: 'driver' | 'proxy';
   newContext(): Promise<TestContext>;
+  /** Closes the contexts still open (a failed test's): a WebKitWebDriver serves one session at a time. */
+  closeContexts(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,15 +107,47 @@ async function poll(page: Pick<TestPage, 'evaluate'>, what: string, fn: (arg: ne
   }
 }
 
+type Driver = Omit<TestBrowser, 'closeContexts'>;
+
 export async function launchBrowser(name: BrowserName, options: LaunchOptions = {}): Promise<TestBrowser> {
-  if (name === 'chromium') return launchChromium(options.webgpu ?? true);
-  if (name === 'firefox') return launchFirefox();
-  return launchWebKit(options.origins ?? []);
+  const driver: Driver =
+    name === 'chromium'
+      ? await launchChromium(options.webgpu ?? true)
+      : name === 'firefox'
+        ? await launchFirefox()
+        : await launchWebKit(options.origins ?? []);
+  const open = new Set<TestContext>();
+  const closeContexts = async (): Promise<void> => void (await Promise.all([...open].map((c) => c.close().catch(() => undefined))));
+  return {
+    name: driver.name,
+    get version() {
+      return driver.version;
+    },
+    requestSource: driver.requestSource,
+    async newContext() {
+      const context = await driver.newContext();
+      const tracked: TestContext = {
+        requests: context.requests,
+        open: (url) => context.open(url),
+        close: async () => {
+          open.delete(tracked);
+          await context.close();
+        },
+      };
+      open.add(tracked);
+      return tracked;
+    },
+    closeContexts,
+    async close() {
+      await closeContexts();
+      await driver.close();
+    },
+  };
 }
 
 // ------------------------------------------------------------------ Chromium
 
-async function launchChromium(webgpu: boolean): Promise<TestBrowser> {
+async function launchChromium(webgpu: boolean): Promise<Driver> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -172,7 +206,7 @@ function playwrightPage(page: PwPage, console: TestPage['console']): TestPage {
 
 // ------------------------------------------------------------------ Firefox
 
-async function launchFirefox(): Promise<TestBrowser> {
+async function launchFirefox(): Promise<Driver> {
   const browser: PpBrowser = await puppeteer.launch({ browser: 'firefox', executablePath: FIREFOX, headless: true });
   const version = await browser.version();
   return {
@@ -291,7 +325,7 @@ export async function recordingProxy(origins: string[]): Promise<{ url: string; 
   };
 }
 
-async function launchWebKit(origins: string[]): Promise<TestBrowser> {
+async function launchWebKit(origins: string[]): Promise<Driver> {
   const port = await freePort();
   const driverProcess: ChildProcess = spawn('xvfb-run', ['-a', '-s', '-screen 0 1280x1024x24', 'WebKitWebDriver', `--port=${port}`], {
     env: { ...process.env, WEBKIT_DISABLE_SANDBOX_THIS_IS_DANGEROUS: '1' },

@@ -19,7 +19,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, test, type TestContext as NodeTestContext } from 'node:test';
+import { after, afterEach, before, describe, test, type TestContext as NodeTestContext } from 'node:test';
 import type { CatalogItem, ExportedData, Recommender } from '../src/types';
 import { launchBrowser, type BrowserName, type SeenRequest, type TestBrowser, type TestPage } from './browsers';
 import { DIST, QUIET_DEMO_IN_PAGE, serveStatic, STORED_EVENTS_IN_PAGE, STRICT_CSP, type StaticServer } from './harness';
@@ -186,6 +186,8 @@ export function crossBrowserSuite(name: BrowserName): void {
       sites = await buildSites();
       browser = await launchBrowser(name, { webgpu: true, origins: [sites.demo.url, sites.quickstart.url, sites.element.url] });
     });
+    // a failed flow leaves its context open: close it, or the next one cannot start (a WebKitWebDriver holds one session)
+    afterEach(() => browser?.closeContexts());
     after(async () => {
       if (browser) process.stdout.write(`# ${LABEL[name]}: ${browser.version}, requests observed by the ${browser.requestSource}\n`);
       await browser?.close();
