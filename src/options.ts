@@ -164,6 +164,7 @@ export interface ResolvedOptions {
   huggingFaceModel: { model: string; localModelPath: string; allowRemoteModels: boolean; dtype?: HuggingFaceDtype } | null;
   globalModel: string | null;
   rankingHeads: string | null;
+  sequenceModel: string | null;
   /** Compute backend of the models; 'js' given by the integrator is 'wasm' here (the models have no TypeScript path). */
   backend: 'webgpu' | 'wasm' | 'auto';
   /** Catalog scoring path: `scoring`, else a forced `backend` (including 'js'), else 'auto'. */
@@ -218,6 +219,7 @@ const OPTION_KEYS = [
   'huggingFaceModel',
   'globalModel',
   'rankingHeads',
+  'sequenceModel',
   'backend',
   'scoring',
   'retrievalMinItems',
@@ -253,7 +255,7 @@ const VARIANT_KEYS = [
 const HF_KEYS = ['model', 'localModelPath', 'allowRemoteModels', 'dtype'] as const satisfies readonly (keyof HuggingFaceOptions)[];
 const HF_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'] as const satisfies readonly HuggingFaceDtype[];
 const TASK_KEYS = ['click', 'conversion'] as const satisfies readonly (keyof NonNullable<RecommenderOptions['taskWeights']>)[];
-const EXPLORATION_KEYS = ['policy', 'rate', 'decay', 'prior', 'priorStrength', 'uniformShare'] as const satisfies readonly (keyof NonNullable<
+const EXPLORATION_KEYS = ['policy', 'rate', 'decay', 'prior', 'priorStrength'] as const satisfies readonly (keyof NonNullable<
   RecommenderOptions['exploration']
 >)[];
 const POLICIES = ['thompson', 'contextual', 'off'] as const satisfies readonly ExplorationPolicy[];
@@ -501,16 +503,7 @@ function resolveExploration(o: Dict): ExplorationConfig {
     ) ??
     DEFAULT_EXPLORATION.priorStrength ??
     1000;
-  const uniformShare =
-    optionalNumber(
-      x,
-      'uniformShare',
-      'exploration.uniformShare',
-      (r) => r >= 0 && r <= 1,
-      'a number from 0 to 1',
-      '{ exploration: { uniformShare: 0.1 } } (0: the bandit alone chooses each open slot)',
-    ) ?? DEFAULT_EXPLORATION.uniformShare;
-  return { ...DEFAULT_EXPLORATION, policy, rate, decay, prior, priorStrength, uniformShare };
+  return { ...DEFAULT_EXPLORATION, policy, rate, decay, prior, priorStrength };
 }
 
 // diversity is 1 - the MMR lambda of the ranking
@@ -705,6 +698,7 @@ export function resolvePageOptions(options: unknown, pageUrl: string): { resolve
     huggingFaceModel: resolveHuggingFace(o, modelsUrl),
     globalModel: optionalString(o, 'globalModel', 'globalModel', "'global-movielens'") ?? null,
     rankingHeads: optionalString(o, 'rankingHeads', 'rankingHeads', "'ranking-heads'") ?? null,
+    sequenceModel: optionalString(o, 'sequenceModel', 'sequenceModel', "'sequence-movielens'") ?? null,
     // the models have no TypeScript path: 'js' runs them on WASM (the catalog scoring path stays 'js', below)
     backend: requestedBackend === 'js' ? 'wasm' : requestedBackend,
     // a forced backend is the scoring path too, unless scoring says otherwise

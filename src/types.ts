@@ -278,6 +278,13 @@ export interface RecommenderOptions {
   globalModel?: string;
   /** Folder (inside modelsUrl) of the multi-task ranking heads built by build:heads; none by default. */
   rankingHeads?: string;
+  /**
+   * Folder (inside modelsUrl) of the behaviour model built by build:sequence-model (a SASRec-style
+   * transformer trained site-side, training/sasrec), run in the worker over the visitor's own ordered
+   * history; its scores join the ranking. None by default. A folder that cannot be used (tampered,
+   * missing, built for another catalog or encoder) is reported as an error event and the engine ranks without it.
+   */
+  sequenceModel?: string;
   /** Force a compute backend; default picks WebGPU when available, else WASM. */
   backend?: Backend | 'auto';
   /**

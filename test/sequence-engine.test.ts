@@ -14,6 +14,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { itemText } from '../src/catalog/validate';
 import { Engine } from '../src/engine/engine';
+import { RecommenderError } from '../src/errors';
 import type { SequenceModelLoader } from '../src/engine/sequence-state';
 import { loadGlobalModel } from '../src/global/global-model';
 import { matrixFromRows } from '../src/math/matrix';
@@ -161,4 +162,13 @@ test('a tampered or missing model file: an error event naming the folder and the
     await e.close();
     await plain.close();
   }
+});
+
+test('the sequenceModel option: a folder name inside modelsUrl, none by default, anything else refused', () => {
+  assert.equal(engineOptions({}).sequenceModel, null);
+  assert.equal(engineOptions({ sequenceModel: 'sequence-movielens' }).sequenceModel, 'sequence-movielens');
+  assert.throws(
+    () => engineOptions({ sequenceModel: 3 as unknown as string }),
+    (e: unknown) => e instanceof RecommenderError && e.code === 'invalid_options' && /sequenceModel/.test(e.message),
+  );
 });

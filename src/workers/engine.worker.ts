@@ -14,6 +14,7 @@ import { ModelBackends } from '../runtime/backend';
 import { RecommenderError } from '../errors';
 import { loadGlobalModel } from '../global/global-model';
 import { OnnxRankingHeads } from '../ranking/heads';
+import { OnnxSequenceModel } from '../ranking/sequence-model';
 import type { CatalogItem, EngineEvent, RecommendOptions, SetCatalogOptions, TrackEvent } from '../types';
 import type { ItemUpdate, SearchOptions, SimilarOptions } from '../types';
 import { createCatalogScorer, type CatalogScorer } from '../candidates/scorer';
@@ -120,6 +121,24 @@ class EngineWorker {
             const where = new URL(`${init.rankingHeads}/`, init.modelsUrl).href;
             const plan = await backends.follower();
             return OnnxRankingHeads.create({ ort: await loadOrt(plan.build), reader: fetchReader(where), where, backend: plan.backend });
+          }
+        : undefined,
+      // after the encoder, like the heads: its backend follows the encoder's
+      sequenceModel: init.sequenceModel
+        ? async (catalog, encoder) => {
+            const where = new URL(`${init.sequenceModel}/`, init.modelsUrl).href;
+            const plan = await backends.follower();
+            const ort = await loadOrt(plan.build);
+            const reader = fetchReader(where);
+            return OnnxSequenceModel.create({
+              ort,
+              reader,
+              where,
+              backend: plan.backend,
+              encoder,
+              catalogIds: catalog.ids,
+              catalogVectors: catalog.vectors,
+            });
           }
         : undefined,
       fetchCatalog: (url) => fetchJson(url, init.pageUrl),
