@@ -255,7 +255,7 @@ const VARIANT_KEYS = [
 const HF_KEYS = ['model', 'localModelPath', 'allowRemoteModels', 'dtype'] as const satisfies readonly (keyof HuggingFaceOptions)[];
 const HF_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'] as const satisfies readonly HuggingFaceDtype[];
 const TASK_KEYS = ['click', 'conversion'] as const satisfies readonly (keyof NonNullable<RecommenderOptions['taskWeights']>)[];
-const EXPLORATION_KEYS = ['policy', 'rate', 'decay', 'prior', 'priorStrength'] as const satisfies readonly (keyof NonNullable<
+const EXPLORATION_KEYS = ['policy', 'rate', 'decay', 'prior', 'priorStrength', 'uniformShare'] as const satisfies readonly (keyof NonNullable<
   RecommenderOptions['exploration']
 >)[];
 const POLICIES = ['thompson', 'contextual', 'off'] as const satisfies readonly ExplorationPolicy[];
@@ -503,7 +503,16 @@ function resolveExploration(o: Dict): ExplorationConfig {
     ) ??
     DEFAULT_EXPLORATION.priorStrength ??
     1000;
-  return { ...DEFAULT_EXPLORATION, policy, rate, decay, prior, priorStrength };
+  const uniformShare =
+    optionalNumber(
+      x,
+      'uniformShare',
+      'exploration.uniformShare',
+      (r) => r >= 0 && r <= 1,
+      'a number from 0 to 1',
+      '{ exploration: { uniformShare: 0.1 } } (0: the bandit alone chooses each open slot)',
+    ) ?? DEFAULT_EXPLORATION.uniformShare;
+  return { ...DEFAULT_EXPLORATION, policy, rate, decay, prior, priorStrength, uniformShare };
 }
 
 // diversity is 1 - the MMR lambda of the ranking
