@@ -149,6 +149,8 @@ test('the manifest carries the SHA-256 of every file and the training figures', 
   assert.ok(manifest.training.bestEpoch >= 1);
   // the fixture's next item is deterministic: the model learns it (popularity alone would give about 10/30)
   assert.ok(manifest.training.validationHr10 > 0.5, `validation HR@10 ${manifest.training.validationHr10}`);
+  const card = readFileSync(join(model, 'MODEL_CARD.md'), 'utf8');
+  assert.match(card, new RegExp(`best epoch\\s+${manifest.training.bestEpoch}: validation HR@10 ${manifest.training.validationHr10}`));
 });
 
 test('a history longer than maxLength uses its last maxLength events; unknown items are skipped; no known item gives no state', async () => {

@@ -1,5 +1,8 @@
 /**
- * npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]
+ * npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune] [--sequence]
+ *
+ * --sequence trains the behaviour model (training/sasrec) from the directory's training
+ * interactions and adds its rows: alone, and combined with the engine's ranking.
  *
  * Offline top-N evaluation per docs/evaluation.md section 1, scored with
  * the engine's own ranking code (src/model) and its shipped encoder on WASM.
@@ -15,7 +18,9 @@ import { topK } from '../src/math/top-k';
 import { OnnxRankingHeads, type RankingHeads } from '../src/ranking/heads';
 import { intraListDiversity } from '../src/ranking/mmr';
 import { rankForYou } from '../src/ranking/pipeline';
-import { DEFAULT_RANKING_CONFIG, type RankingConfig } from '../src/ranking/score';
+import { DEFAULT_RANKING_CONFIG, type RankingConfig, type SequenceComponents } from '../src/ranking/score';
+import type { OnnxSequenceModel } from '../src/ranking/sequence-model';
+import { evaluationSequenceModel, sequenceComponentsFor } from './eval/sequence';
 import type { CatalogIndex } from '../src/vectors/catalog-index';
 import type { Profile } from '../src/profile/profile';
 import { movieLensIndex, profileFor } from './data/ml-index';
@@ -33,6 +38,8 @@ export interface Variant {
   diversity: boolean;
   popularityOnly?: boolean;
   heads?: boolean;
+  /** Rank with the behaviour model's components (--sequence). */
+  sequence?: boolean;
 }
 
 interface VariantResult {
@@ -50,6 +57,7 @@ async function evaluate(
   target: 'validation' | 'test',
   cold: ReadonlySet<number>,
   heads: RankingHeads | null,
+  sequenceModel: OnnxSequenceModel | null = null,
 ): Promise<VariantResult[]> {
   const ranks = variants.map(() => [] as (number | null)[]);
   const ild = variants.map(() => 0);
@@ -59,6 +67,8 @@ async function evaluate(
     const history = target === 'test' && !cold.has(u.validation.movieId) ? [...u.train, u.validation] : u.train;
     const profile = profileFor(history, index);
     const targetIndex = index.indexOf.get(String((target === 'test' ? u.test : u.validation).movieId));
+    // the model reads the same history (its order and ratings: 'like' for 4 or more)
+    const sequence = sequenceModel ? await sequenceComponentsFor(sequenceModel, history) : null;
     for (const [vi, v] of variants.entries()) {
       let scores: Float32Array;
       let slate: number[];
@@ -67,7 +77,7 @@ async function evaluate(
         applyExclusions(scores, index, {}, profile.seen, true);
         slate = topK(scores, 10);
       } else {
-        ({ scores, slate } = await rankVariant(v, index, global, heads, profile));
+        ({ scores, slate } = await rankVariant(v, index, global, heads, profile, 10, v.sequence ? sequence : null));
       }
       if (v.diversity) {
         const r = targetIndex === undefined ? -1 : slate.indexOf(targetIndex);
@@ -110,8 +120,9 @@ export function rankVariant(
   heads: RankingHeads | null,
   profile: Profile,
   k = 10,
+  sequence: SequenceComponents | null = null,
 ): Promise<{ scores: Float32Array; slate: number[] }> {
-  return rankForYou({ catalog: index, global: v.global ? global : null, profile, config: v.config }, { k, heads: v.heads ? heads : null });
+  return rankForYou({ catalog: index, global: v.global ? global : null, profile, config: v.config, sequence }, { k, heads: v.heads ? heads : null });
 }
 
 const popularityCache = new WeakMap<GlobalContext, Float32Array>();
@@ -212,13 +223,47 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
     ...(heads ? [{ name: '+ heads (multi-task re-ranking)', config: d, global: true, diversity: false, heads: true }] : []),
     engineVariant(heads),
   ];
+  let sequenceModel: OnnxSequenceModel | null = null;
+  if (flags.has('--sequence')) {
+    sequenceModel = await evaluationSequenceModel(allSplits, index, cold, log);
+    const none = { content: 0, neighbour: 0, next: 0, popularity: 0, coldContent: 0, sequenceConversion: 0 };
+    variants.push(
+      {
+        name: 'behaviour model alone (next-item share)',
+        config: withConfig({ weights: { ...none, sequence: 1 } }),
+        global: true,
+        diversity: false,
+        sequence: true,
+      },
+      ...[0.25, 0.5, 1, 2].map((w) => ({
+        name: `+ behaviour model (sequence ${w})`,
+        config: withConfig({ weights: { sequence: w } }),
+        global: true,
+        diversity: false,
+        sequence: true,
+      })),
+      {
+        name: `+ behaviour model (sequence 1, conversion 0.3)`,
+        config: withConfig({ weights: { sequence: 1, sequenceConversion: 0.3 } }),
+        global: true,
+        diversity: false,
+        sequence: true,
+      },
+      {
+        ...engineVariant(null),
+        name: `+ diversity (MMR), behaviour model (sequence 1)`,
+        config: withConfig({ weights: { sequence: 1 } }),
+        sequence: true,
+      },
+    );
+  }
   if (flags.has('--tune')) {
     for (const coldContent of [0.25, 0.5, 0.75, 1, 1.5]) {
       variants.push({ name: `tune coldContent=${coldContent}`, config: withConfig({ weights: { coldContent } }), global: true, diversity: false });
     }
   }
-  const validation = await evaluate(variants, splits, index, global, 'validation', cold, heads);
-  const test = flags.has('--tune') ? [] : await evaluate(variants, splits, index, global, 'test', cold, heads);
+  const validation = await evaluate(variants, splits, index, global, 'validation', cold, heads, sequenceModel);
+  const test = flags.has('--tune') ? [] : await evaluate(variants, splits, index, global, 'test', cold, heads, sequenceModel);
   const seconds = Math.round((Date.now() - started) / 100) / 10;
 
   console.log(table(validation, `\nValidation (${splits.length} users${coldStart ? ', cold-start' : ''})`));
@@ -264,7 +309,7 @@ async function main(): Promise<void> {
     return runReplay(dir, flags, cachedGlobalModel);
   }
   process.stderr.write(
-    'usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune]\n       npm run eval -- ope <open-bandit-dir> [--campaign <name>] [--json] [--min-evidence-clicks 20] [--learn-from random|random+bts]\n       npm run eval -- replay <movielens-dir> [--json]\n       npm run eval -- similar <movielens-dir> [--json]\n',
+    'usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune] [--sequence]\n       npm run eval -- ope <open-bandit-dir> [--campaign <name>] [--json] [--min-evidence-clicks 20] [--learn-from random|random+bts]\n       npm run eval -- replay <movielens-dir> [--json]\n       npm run eval -- similar <movielens-dir> [--json]\n',
   );
   process.exit(2);
 }

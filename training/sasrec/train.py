@@ -172,8 +172,14 @@ def train(spec, text, args):
     has_id = torch.from_numpy((counts > 0).astype(np.float32))
     model = SASRec(n_items, text, has_id, len(spec["typeNames"]), args.dims, args.blocks, args.heads, args.max_len, args.dropout)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
-    # training windows: the last max_len + 1 training interactions of each user with at least 2
-    seqs = [u for u in users if len(u["items"]) >= 2]
+    # training windows of max_len + 1 interactions, from the end of each user's training sequence back
+    # (a long history gives several; every interaction is a target once)
+    seqs = []
+    for u in users:
+        n = len(u["items"])
+        for end in range(n, 1, -args.max_len):
+            start = max(0, end - args.max_len - 1)
+            seqs.append({"items": u["items"][start:end], "types": u["types"][start:end]})
     liked = set(t for t, name in enumerate(spec["typeNames"], start=1) if name in args.converting.split(","))
     best = (-1.0, -1.0)
     best_state = None
@@ -186,7 +192,7 @@ def train(spec, text, args):
         total = 0.0
         for s in range(0, len(order), args.batch):
             batch = [seqs[j] for j in order[s : s + args.batch]]
-            win = [(u["items"][-(args.max_len + 1) :], u["types"][-(args.max_len + 1) :]) for u in batch]
+            win = [(u["items"], u["types"]) for u in batch]
             inp = torch.tensor([left_pad([i + 1 for i in it[:-1]], args.max_len) for it, _ in win])
             typ = torch.tensor([left_pad(ty[:-1], args.max_len) for _, ty in win])
             tgt = torch.tensor([left_pad([i + 1 for i in it[1:]], args.max_len) for it, _ in win])
@@ -213,6 +219,9 @@ def train(spec, text, args):
             loss.backward()
             opt.step()
             total += float(loss) * len(batch)
+        out_of_time = time.time() - t0 > 60 * args.max_minutes
+        if epoch % args.check_every and epoch < args.epochs and not out_of_time:
+            continue
         hr, nd = metrics(model, users, n_items, args.max_len)
         history.append({"epoch": epoch, "loss": round(total / len(seqs), 4), "validationHr10": round(hr, 4), "validationNdcg10": round(nd, 4)})
         log(f"epoch {epoch}: loss {total / len(seqs):.4f}, validation HR@10 {hr:.4f} NDCG@10 {nd:.4f} ({time.time() - t0:.1f} s)")
@@ -224,9 +233,12 @@ def train(spec, text, args):
             if since >= args.patience:
                 log(f"early stop: no better validation NDCG@10 for {args.patience} checks")
                 break
+        if out_of_time:
+            log(f"stop: the time budget of {args.max_minutes} minutes is spent")
+            break
     model.load_state_dict(best_state)
     model.eval()
-    return model, {"bestEpoch": best_epoch, "validationNdcg10": round(best[0], 4), "validationHr10": round(best[1], 4), "epochs": history, "seconds": round(time.time() - t0, 1)}
+    return model, {"windows": len(seqs), "bestEpoch": best_epoch, "validationNdcg10": round(best[0], 4), "validationHr10": round(best[1], 4), "epochs": history, "seconds": round(time.time() - t0, 1)}
 
 
 class Export(nn.Module):
@@ -318,12 +330,14 @@ def export(model, spec, args, figures):
             "lr": args.lr,
             "batch": args.batch,
             "patience": args.patience,
+            "checkEvery": args.check_every,
+            "windows": figures.get("windows"),
             "conversionWeight": args.conversion_weight,
             "converting": args.converting,
             "opset": args.opset,
             "torch": torch.__version__,
             "users": len(spec["users"]),
-            **{k: v for k, v in figures.items() if k != "epochs"},
+            **{k: v for k, v in figures.items() if k not in ("epochs", "windows")},
         },
         "files": files,
         "hash": hashlib.sha256(lines.encode()).hexdigest(),
@@ -331,7 +345,40 @@ def export(model, spec, args, figures):
     with open(os.path.join(args.out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
+    write_model_card(manifest, figures, args)
     return manifest
+
+
+def write_model_card(manifest, figures, args):
+    """MODEL_CARD.md beside the files: data, training, figures, size (not in the manifest's files: it is documentation)."""
+    t = manifest["training"]
+    sizes = "\n".join(f"| `{n}` | {v['bytes']:,} |" for n, v in manifest["files"].items())
+    checks = "\n".join(f"| {e['epoch']} | {e['loss']} | {e['validationHr10']} | {e['validationNdcg10']} |" for e in figures["epochs"])
+    card = f"""# {manifest['name']}: behaviour model (SASRec-style transformer)
+
+Trained site-side by `training/sasrec/train.py` (PyTorch {t['torch']}, one thread, seed {t['seed']}) from
+{t['users']} users' ordered training events over {manifest['catalog']['items']:,} catalog items
+({manifest['catalog']['withInteractions']:,} with interactions; the others carry only their projected text
+vector from encoder `{(manifest.get('encoder') or {}).get('name')}`). Event types: {', '.join(manifest['eventTypes'])}.
+
+- Network: {t['blocks']} causal transformer blocks of {t['dims']} dims, {t['heads']} heads, the last {manifest['maxLength']} events;
+  item = ID embedding + projection of the text vector (ID dropout {t['idDropout']}); tied input/output item table.
+- Losses: next-item cross-entropy ({'full softmax' if t['negatives'] == 0 else str(t['negatives']) + ' sampled negatives per batch'})
+  + {t['conversionWeight']} x conversion BCE (next event one of {t['converting']}).
+- Selection: validation NDCG@10 every {t['checkEvery']} epoch(s), patience {t['patience']} checks; best epoch
+  {t['bestEpoch']}: validation HR@10 {t['validationHr10']}, NDCG@10 {t['validationNdcg10']}; {t['seconds']} s of training.
+- Export: ONNX opset {t['opset']}; {manifest['quantization']}.
+
+| file | bytes |
+| --- | --- |
+{sizes}
+
+| epoch | loss | validation HR@10 | validation NDCG@10 |
+| --- | --- | --- | --- |
+{checks}
+"""
+    with open(os.path.join(args.out, "MODEL_CARD.md"), "w") as f:
+        f.write(card)
 
 
 def reference(model, spec, args):
@@ -366,7 +413,9 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--epochs", type=int, default=200)
-    p.add_argument("--patience", type=int, default=5)
+    p.add_argument("--patience", type=int, default=5, help="validation checks (epochs) without a better NDCG@10 before stopping")
+    p.add_argument("--check-every", type=int, default=1, help="epochs between validation checks")
+    p.add_argument("--max-minutes", type=float, default=9, help="training time budget")
     p.add_argument("--conversion-weight", type=float, default=0.5)
     p.add_argument("--converting", default="like,add_to_cart,purchase", help="event types that count as a conversion")
     p.add_argument("--opset", type=int, default=17)
