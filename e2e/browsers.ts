@@ -29,7 +29,7 @@ import type { BrowserContext as PwContext, Page as PwPage } from 'playwright-cor
 import puppeteer from 'puppeteer-core';
 import type { Browser as PpBrowser, BrowserContext as PpContext, Page as PpPage } from 'puppeteer-core';
 import { Builder, Key, type WebDriver } from 'selenium-webdriver';
-import { CHROMIUM, WEBGPU_FLAGS } from './harness';
+import { BASE_FLAGS, CHROMIUM, WEBGPU_FLAGS } from './harness';
 
 export type BrowserName = 'chromium' | 'firefox' | 'webkit';
 export const FIREFOX = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
@@ -151,15 +151,7 @@ async function launchChromium(webgpu: boolean): Promise<Driver> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-dev-shm-usage',
-      ...(webgpu ? WEBGPU_FLAGS : []),
-    ],
+    args: [...BASE_FLAGS, ...(webgpu ? WEBGPU_FLAGS : [])],
   });
   return {
     name: 'chromium',

@@ -22,7 +22,17 @@ import { join } from 'node:path';
 import { after, afterEach, before, describe, test, type TestContext as NodeTestContext } from 'node:test';
 import type { CatalogItem, ExportedData, Recommender } from '../src/types';
 import { launchBrowser, type BrowserName, type SeenRequest, type TestBrowser, type TestPage } from './browsers';
-import { DIST, QUIET_DEMO_IN_PAGE, serveStatic, STORED_EVENTS_IN_PAGE, STRICT_CSP, type StaticServer } from './harness';
+import {
+  DIST,
+  ELEMENT_ARIA_IN_PAGE,
+  PERSONALISED_IN_PAGE,
+  QUIET_DEMO_IN_PAGE,
+  serveStatic,
+  STORAGE_LEFT_IN_PAGE,
+  STORED_EVENTS_IN_PAGE,
+  STRICT_CSP,
+  type StaticServer,
+} from './harness';
 import { quickStartSite } from './package';
 
 declare global {
@@ -116,19 +126,6 @@ const forYouCards = (): { id: string; reason: string }[] =>
     reason: c.querySelector('.reason')?.textContent ?? '',
   }));
 
-/** "For you" reflects every click: no clicked item listed, and every reason names a clicked title, except exploration's self-explaining slots. */
-const personalised = ({ want, ids }: { want: string[]; ids: string[] }): boolean => {
-  const cards = [...document.querySelectorAll('#for-you .rec-card')];
-  const reasons = cards.map((c) => c.querySelector('.reason')?.textContent ?? '');
-  const personal = reasons.filter((r) => !/^(Something new for you|Trending in this catalog)/.test(r));
-  return (
-    cards.length > 0 &&
-    cards.every((c) => !ids.includes(c.getAttribute('data-item-id') ?? '')) &&
-    personal.length >= Math.ceil(cards.length / 2) &&
-    personal.every((r) => want.some((t) => r.includes(t)))
-  );
-};
-
 async function openDemoIn(page: TestPage, timeoutMs = 180_000): Promise<void> {
   await page.waitFor('the first slate (body[data-ready])', ready, undefined, timeoutMs);
 }
@@ -136,17 +133,18 @@ async function openDemoIn(page: TestPage, timeoutMs = 180_000): Promise<void> {
 async function clickViaSearch(page: TestPage, id: string, query: string): Promise<void> {
   await page.fill('#search-input', query);
   await page.click(`#search-results .rec-card[data-item-id="${id}"] .card-actions button[data-action="click"]`);
-  // the click is stored before history shows it
-  await page.waitFor(
-    `the click on ${id} in history()`,
-    (itemId: string) => window.__recs.history().then((h) => h.some((e) => e.itemId === itemId && e.type === 'click')),
-    id,
-    30_000,
-  );
+  // wait until IndexedDB holds it (read directly): history() already lists a queued event, and a reload
+  // before the write commits loses it (reported lost on the next load). WebKit commits in 30-150 ms here,
+  // so a reload right after history() showed the third click lost it there, 2 runs in 3.
+  for (const deadline = Date.now() + 30_000; ; await new Promise((r) => setTimeout(r, 100))) {
+    const stored = await page.evaluate(STORED_EVENTS_IN_PAGE, 'on-device-recs');
+    if (stored.some((e) => e.itemId === id && e.type === 'click')) return;
+    if (Date.now() > deadline) throw new Error(`the click on ${id} was not stored in IndexedDB within 30 s`);
+  }
 }
 
 async function waitForPersonalised(page: TestPage): Promise<void> {
-  await page.waitFor('"For you" to follow the three clicks', personalised, { want: HORROR_TITLES, ids: HORROR.map((m) => m.id) }, 60_000);
+  await page.waitFor('"For you" to follow the three clicks', PERSONALISED_IN_PAGE, { want: HORROR_TITLES, ids: HORROR.map((m) => m.id) }, 60_000);
 }
 
 /** Network requests only (data: and blob: URLs never leave the browser). */
@@ -330,18 +328,7 @@ export function crossBrowserSuite(name: BrowserName): void {
           180_000,
         );
 
-        const aria = await page.evaluate(() => {
-          const root = document.getElementById('a')!.shadowRoot!;
-          const list = root.querySelector('ul')!;
-          return {
-            role: list.getAttribute('role'),
-            heading: root.getElementById(list.getAttribute('aria-labelledby')!)?.textContent,
-            region: root.querySelector('section')?.getAttribute('aria-labelledby'),
-            cards: [...root.querySelectorAll('.card')].map((c) => c.tagName),
-            dismissLabel: root.querySelector('.dismiss')?.getAttribute('aria-label'),
-            status: root.querySelector('[role="status"]') !== null,
-          };
-        });
+        const aria = await page.evaluate(ELEMENT_ARIA_IN_PAGE, 'a');
         assert.equal(aria.role, 'list');
         assert.equal(aria.heading, 'Recommended for you');
         assert.equal(aria.region, 'heading');
@@ -421,12 +408,7 @@ export function crossBrowserSuite(name: BrowserName): void {
       // the demo's own refreshes would write state again after the delete: stop them first
       await page.evaluate(QUIET_DEMO_IN_PAGE);
       await page.evaluate(() => window.__recs.deleteData());
-      const left = await page.evaluate(async () => ({
-        databases: (await indexedDB.databases()).map((d) => d.name),
-        caches: await caches.keys(),
-        localStorage: localStorage.length,
-        sessionStorage: sessionStorage.length,
-      }));
+      const left = await page.evaluate(STORAGE_LEFT_IN_PAGE);
       assert.deepEqual(left, { databases: [], caches: [], localStorage: 0, sessionStorage: 0 });
 
       await new Promise((r) => setTimeout(r, 500));

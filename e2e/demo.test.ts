@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { CatalogItem, Recommender } from '../src/types';
-import { DIST, openDemo, readStoredEvents, recordRequests, useBrowser } from './harness';
+import { DIST, openDemo, PERSONALISED_IN_PAGE, readStoredEvents, recordRequests, useBrowser } from './harness';
 
 declare global {
   interface Window {
@@ -49,21 +49,7 @@ async function forYou(page: Page): Promise<{ id: string; reason: string }[]> {
  * except the slots exploration filled from a source that explains itself ("Something new for you", "Trending").
  */
 async function waitForPersonalised(page: Page, titles: string[], clickedIds: string[]): Promise<void> {
-  await page.waitForFunction(
-    ({ want, ids }) => {
-      const cards = [...document.querySelectorAll('#for-you .rec-card')];
-      const reasons = cards.map((c) => c.querySelector('.reason')?.textContent ?? '');
-      const personal = reasons.filter((r) => !/^(Something new for you|Trending in this catalog)/.test(r));
-      return (
-        cards.length > 0 &&
-        cards.every((c) => !ids.includes(c.getAttribute('data-item-id') ?? '')) &&
-        personal.length >= Math.ceil(cards.length / 2) &&
-        personal.every((r) => want.some((t) => r.includes(t)))
-      );
-    },
-    { want: titles, ids: clickedIds },
-    { timeout: 60_000, polling: 250 },
-  );
+  await page.waitForFunction(PERSONALISED_IN_PAGE, { want: titles, ids: clickedIds }, { timeout: 60_000, polling: 250 });
 }
 
 describe('demo in Chromium with WebGPU (SwiftShader)', () => {

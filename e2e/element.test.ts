@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { STRICT_CSP, launch, serveStatic, type StaticServer } from './harness';
+import { ELEMENT_ARIA_IN_PAGE, STRICT_CSP, launch, serveStatic, type StaticServer } from './harness';
 import { ROOT } from './package';
 
 let server: StaticServer;
@@ -111,19 +111,7 @@ test('modes, ARIA, keyboard, theming and hostile text under a strict CSP', { tim
   );
 
   // ARIA: a labelled region and list, native buttons, a live status
-  const aria = await page.evaluate(() => {
-    const root = document.getElementById('a')!.shadowRoot!;
-    const list = root.querySelector('ul')!;
-    const heading = root.getElementById(list.getAttribute('aria-labelledby')!);
-    return {
-      role: list.getAttribute('role'),
-      heading: heading?.textContent,
-      region: root.querySelector('section')?.getAttribute('aria-labelledby'),
-      cards: [...root.querySelectorAll('.card')].map((c) => c.tagName),
-      dismissLabel: root.querySelector('.dismiss')?.getAttribute('aria-label'),
-      status: root.querySelector('[role="status"]') !== null,
-    };
-  });
+  const aria = await page.evaluate(ELEMENT_ARIA_IN_PAGE, 'a');
   assert.equal(aria.role, 'list');
   assert.equal(aria.heading, 'Recommended for you');
   assert.equal(aria.region, 'heading');

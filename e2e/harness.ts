@@ -12,7 +12,8 @@ import { chromium, type Browser, type BrowserContext, type Page, type Request } 
 export const DIST = resolve(import.meta.dirname, '..', 'dist');
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const BASE_FLAGS = [
+/** Chromium's flags for every e2e launch (e2e/browsers.ts too). */
+export const BASE_FLAGS = [
   '--no-sandbox',
   '--disable-background-networking',
   '--disable-component-update',
@@ -150,6 +151,46 @@ export const QUIET_DEMO_IN_PAGE = async (): Promise<void> => {
   for (const m of ['recommend', 'history', 'stats', 'similar', 'search', 'explain']) r[m] = () => new Promise(() => undefined);
   await new Promise((resolve) => setTimeout(resolve, 300)); // pending state saves (50 ms timers) land
 };
+
+/**
+ * Run inside the demo page: whether "For you" reflects every click (no clicked item listed, every reason
+ * names a clicked title), except the slots exploration filled from a source that explains itself
+ * ("Something new for you", "Trending"); at least half the slate must name a clicked title.
+ */
+export const PERSONALISED_IN_PAGE = ({ want, ids }: { want: string[]; ids: string[] }): boolean => {
+  const cards = [...document.querySelectorAll('#for-you .rec-card')];
+  const reasons = cards.map((c) => c.querySelector('.reason')?.textContent ?? '');
+  const personal = reasons.filter((r) => !/^(Something new for you|Trending in this catalog)/.test(r));
+  return (
+    cards.length > 0 &&
+    cards.every((c) => !ids.includes(c.getAttribute('data-item-id') ?? '')) &&
+    personal.length >= Math.ceil(cards.length / 2) &&
+    personal.every((r) => want.some((t) => r.includes(t)))
+  );
+};
+
+/** Run inside a page: the ARIA shape of the `<on-device-recs>` element with id `id` (list, heading, region, card tags, labels, status). */
+export const ELEMENT_ARIA_IN_PAGE = (id: string) => {
+  const root = document.getElementById(id)!.shadowRoot!;
+  const list = root.querySelector('ul')!;
+  const heading = root.getElementById(list.getAttribute('aria-labelledby')!);
+  return {
+    role: list.getAttribute('role'),
+    heading: heading?.textContent,
+    region: root.querySelector('section')?.getAttribute('aria-labelledby'),
+    cards: [...root.querySelectorAll('.card')].map((c) => c.tagName),
+    dismissLabel: root.querySelector('.dismiss')?.getAttribute('aria-label'),
+    status: root.querySelector('[role="status"]') !== null,
+  };
+};
+
+/** Run inside a page: what is stored for the origin besides the engine's calls (databases, Cache Storage, localStorage, sessionStorage). */
+export const STORAGE_LEFT_IN_PAGE = async () => ({
+  databases: (await indexedDB.databases()).map((d) => d.name),
+  caches: await caches.keys(),
+  localStorage: localStorage.length,
+  sessionStorage: sessionStorage.length,
+});
 
 /** Reads the whole on-device IndexedDB events store from inside the page (not through the engine). */
 export async function readStoredEvents(page: Page, dbName = 'on-device-recs'): Promise<{ eventId: string; type: string; itemId?: string }[]> {

@@ -17,7 +17,17 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { CatalogItem, ExportedData, Recommender } from '../src/types';
-import { DIST, launch, openDemo, QUIET_DEMO_IN_PAGE, recordRequests, serveStatic, STRICT_CSP, type StaticServer } from './harness';
+import {
+  DIST,
+  launch,
+  openDemo,
+  QUIET_DEMO_IN_PAGE,
+  recordRequests,
+  serveStatic,
+  STORAGE_LEFT_IN_PAGE,
+  STRICT_CSP,
+  type StaticServer,
+} from './harness';
 
 declare global {
   interface Window {
@@ -137,12 +147,7 @@ describe('privacy: strict CSP, no request leaves the origin or carries tracked d
 
     // delete leaves nothing behind
     await page.evaluate(() => window.__recs.deleteData());
-    const left = await page.evaluate(async () => ({
-      databases: (await indexedDB.databases()).map((d) => d.name),
-      caches: await caches.keys(),
-      localStorage: localStorage.length,
-      sessionStorage: sessionStorage.length,
-    }));
+    const left = await page.evaluate(STORAGE_LEFT_IN_PAGE);
     assert.deepEqual(left, { databases: [], caches: [], localStorage: 0, sessionStorage: 0 });
 
     // no CSP violation, in the page or in the worker (the server collects reports from both)
