@@ -16,6 +16,9 @@ import { mulberry32 } from '../src/math/random';
 import { topK } from '../src/math/top-k';
 import { OnnxSequenceModel, sequenceInputs, sequenceLogits, sequenceScores, type SequenceEvent } from '../src/ranking/sequence-model';
 import { fileReader, nodeOrt } from '../support/node-models';
+import { buildProfile } from '../src/profile/profile';
+import { catalogOrderPrior } from '../src/vectors/catalog-index';
+import { DEFAULT_RANKING_CONFIG, linearScore, scoreComponents } from '../src/ranking/score';
 import { runTrainer, writeTrainerInput, type TrainerUser } from '../tools/sequence-model';
 
 const ITEMS = 40;
@@ -266,4 +269,29 @@ test('bad model folders are refused with a code, the folder and the fix', async 
   const otherCatalog = await refused(() => {}, { catalogIds: ids.map((id) => `other-${id}`) });
   assert.equal(otherCatalog.code, 'model_load_failed');
   assert.match(otherCatalog.message, /another catalog/);
+});
+
+test("the pipeline adds the model's components with their named weights, for a visitor with history only", () => {
+  const index = {
+    items: ids.map((id) => ({ id, title: id })),
+    indexOf: new Map(ids.map((id, i) => [id, i] as const)),
+    matrix: vectors,
+    prior: catalogOrderPrior(ITEMS),
+  };
+  const next = Float32Array.from({ length: ITEMS }, (_, i) => i / ITEMS);
+  const conversion = Float32Array.from({ length: ITEMS }, (_, i) => 1 - i / ITEMS);
+  const profile = buildProfile(
+    [{ type: 'view', itemId: 'm1', timestamp: 1, eventId: 'e1', seq: 0 }],
+    (id) => (id === 'm1' ? vectors.data.subarray(TEXT_DIMS, 2 * TEXT_DIMS) : undefined),
+    1,
+  );
+  const config = { ...DEFAULT_RANKING_CONFIG, weights: { ...DEFAULT_RANKING_CONFIG.weights, sequence: 2, sequenceConversion: 0.5 } };
+  const base = linearScore(scoreComponents(index, profile, null, config), index, profile, config);
+  const withModel = linearScore(scoreComponents(index, profile, null, config, { next, conversion }), index, profile, config);
+  for (let i = 0; i < ITEMS; i++) assert.ok(Math.abs(withModel[i] - base[i] - (2 * next[i] + 0.5 * conversion[i])) < 1e-5, `item ${i}`);
+  const cold = buildProfile([], () => undefined, 1);
+  assert.deepEqual(
+    linearScore(scoreComponents(index, cold, null, config, { next, conversion }), index, cold, config),
+    linearScore(scoreComponents(index, cold, null, config), index, cold, config),
+  );
 });

@@ -16,7 +16,8 @@ export interface RankingConfig {
   priorWeight: number;
   /**
    * Weights of the score components when a global model is loaded; `sequence` and `sequenceConversion` weigh the
-   * behaviour model's next-item share and conversion probability (sequence-model.ts) when one is loaded.
+   * behaviour model's next-item share and conversion probability (sequence-model.ts) when one is loaded
+   * (sequence 0.25: the best of 0.25-2 on the validation target of npm run eval -- ranking --sequence).
    */
   weights: {
     content: number;
@@ -50,7 +51,7 @@ export interface RankingConfig {
 
 export const DEFAULT_RANKING_CONFIG: RankingConfig = {
   priorWeight: 0.05,
-  weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05, coldContent: 1, sequence: 1, sequenceConversion: 0 },
+  weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05, coldContent: 1, sequence: 0.25, sequenceConversion: 0 },
   sequence: DEFAULT_SEQUENCE_CONFIG,
   negativeWeight: 0.6,
   mmrLambda: 0.85,
@@ -153,9 +154,10 @@ function scaleToMax(v: Float32Array, given?: number): Float32Array {
  */
 export function linearScore(c: ScoreComponents, index: CatalogIndex, profile: Profile, config: RankingConfig = DEFAULT_RANKING_CONFIG): Float32Array {
   const w = config.weights;
-  if (!c.neighbour || !c.next || !c.popularity) return applyNegative(withSequence(c.content.slice(), c.sequence, config), index, profile, config);
-  const out = new Float32Array(index.items.length);
   const personal = profile.sequence.length > 0;
+  if (!c.neighbour || !c.next || !c.popularity)
+    return applyNegative(personal ? withSequence(c.content.slice(), c.sequence, config) : c.content.slice(), index, profile, config);
+  const out = new Float32Array(index.items.length);
   for (let i = 0; i < out.length; i++) {
     out[i] = personal
       ? w.content * c.content[i] + w.neighbour * c.neighbour[i] + w.next * c.next[i] + w.popularity * c.popularity[i]
