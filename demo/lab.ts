@@ -7,6 +7,7 @@ import { fetchReader } from '../src/runtime/model-files';
 import { configureOrt, loadOrt } from '../src/runtime/onnx';
 import type { Backend } from '../src/types';
 import { OnnxRankingHeads } from '../src/ranking/heads';
+import { OnnxSequenceModel, type SequenceEvent } from '../src/ranking/sequence-model';
 import { randomUnitRows } from '../support/unit-rows';
 import { quantizeItems, quantizeQueries, scoreQuantized } from '../src/candidates/quantized-scoring';
 import { GPU_MAX_K, WebGpuScorer } from '../src/candidates/webgpu-scoring';
@@ -116,6 +117,16 @@ export interface Lab {
     exclude?: number[];
   }): Promise<ScoringRun>;
   heads(features: number[], rows: number, backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; click: number[]; conversion: number[] }>;
+  /** A behaviour model folder given as bytes, on one backend: its user and conversion states for each history. */
+  sequenceStates(options: {
+    files: Record<string, number[]>;
+    catalogIds: string[];
+    vectors: number[];
+    textDims: number;
+    encoderHash: string;
+    histories: SequenceEvent[][];
+    backend: 'webgpu' | 'wasm';
+  }): Promise<{ backend: Backend; states: { userState: number[]; conversionState: number[] }[] }>;
   /** The bench's peers on the same vectors and queries (demo/bench-peers.ts, loaded on first use). */
   benchPeers(options: PeerOptions): Promise<{ count: number; dims: number; rows: PeerResult }>;
   /** A recommender on a bench catalog, with clicks tracked and one warm-up call (kept as window.labRecs), for the breakdown. */
@@ -356,6 +367,30 @@ const lab: Lab = {
       kernelBuild: scanKernelBuild(simdProbe()),
       wgslFeatures: wgsl ? [...wgsl] : [],
     };
+  },
+  async sequenceStates({ files, catalogIds, vectors, textDims, encoderHash, histories, backend }) {
+    const bytes = new Map(Object.entries(files).map(([name, b]) => [name, Uint8Array.from(b)] as const));
+    const reader = async (file: string): Promise<Uint8Array> => {
+      const b = bytes.get(file);
+      if (!b) throw new Error(`${file} not given`);
+      return b;
+    };
+    const model = await OnnxSequenceModel.create({
+      ort: await ortBuild,
+      reader,
+      where: 'lab-sequence-model',
+      backend,
+      encoder: { modelHash: encoderHash, dimensions: textDims },
+      catalogIds,
+      catalogVectors: { count: catalogIds.length, dims: textDims, data: Float32Array.from(vectors) },
+    });
+    const states: { userState: number[]; conversionState: number[] }[] = [];
+    for (const h of histories) {
+      const s = await model.state(h);
+      states.push({ userState: s ? Array.from(s.userState) : [], conversionState: s ? Array.from(s.conversionState) : [] });
+    }
+    await model.dispose();
+    return { backend: model.backend, states };
   },
   async heads(features, rows, backend) {
     const h = await heads(backend);

@@ -11,74 +11,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RecommenderError } from '../src/errors';
-import { matrixFromRows, type ItemMatrix } from '../src/math/matrix';
-import { mulberry32 } from '../src/math/random';
 import { topK } from '../src/math/top-k';
 import { OnnxSequenceModel, sequenceInputs, sequenceLogits, sequenceScores, type SequenceEvent } from '../src/ranking/sequence-model';
 import { fileReader, nodeOrt } from '../support/node-models';
 import { buildProfile } from '../src/profile/profile';
 import { catalogOrderPrior } from '../src/vectors/catalog-index';
 import { DEFAULT_RANKING_CONFIG, linearScore, scoreComponents } from '../src/ranking/score';
-import { runTrainer, writeTrainerInput, type TrainerUser } from '../tools/sequence-model';
+import {
+  CHECK,
+  ENCODER,
+  eventsOf,
+  ids,
+  ITEMS,
+  MAX_LEN,
+  maxAbsDiff,
+  TEXT_DIMS,
+  trainFixtureModel,
+  TYPES,
+  vectors,
+  type Reference,
+} from '../support/sequence-fixture';
 
-const ITEMS = 40;
-const TEXT_DIMS = 8;
-const MAX_LEN = 12;
-const TYPES = ['view', 'like'];
-const ENCODER = { name: 'fixture-encoder', modelHash: 'f'.repeat(64) };
 const dir = mkdtempSync(join(tmpdir(), 'h4-sequence-model-'));
 const model = join(dir, 'model');
-const ids = Array.from({ length: ITEMS }, (_, i) => `m${i}`);
-
-function unitVectors(): ItemMatrix {
-  const rand = mulberry32(7);
-  const rows = ids.map(() => {
-    const v = Float32Array.from({ length: TEXT_DIMS }, () => rand() * 2 - 1);
-    const n = Math.hypot(...v);
-    return v.map((x) => x / n);
-  });
-  return matrixFromRows(rows, TEXT_DIMS);
-}
-const vectors = unitVectors();
-
-/** Users walk the catalog in order (item i is followed by i + 1), starting anywhere in the first 30 items; items 30-39 never occur. */
-function fixtureUsers(): TrainerUser[] {
-  const rand = mulberry32(11);
-  return Array.from({ length: 60 }, () => {
-    const start = Math.floor(rand() * 30);
-    const length = 4 + Math.floor(rand() * 11);
-    const items = Array.from({ length }, (_, k) => (start + k) % 30);
-    const types = items.map(() => 1 + Math.floor(rand() * 2));
-    return { items: items.slice(0, -1), types: types.slice(0, -1), validation: { item: items[length - 1], type: types[length - 1] } };
-  });
-}
-
-// histories PyTorch answers in reference.json: short, with a never-seen item (35), and longer than MAX_LEN
-const CHECK: [number[], number[]][] = [
-  [
-    [1, 2, 3],
-    [1, 2, 1],
-  ],
-  [
-    [35, 5, 6, 7],
-    [1, 1, 2, 2],
-  ],
-  [Array.from({ length: 20 }, (_, k) => k % 30), Array.from({ length: 20 }, (_, k) => 1 + (k % 2))],
-];
-
-interface Reference {
-  userState: number[];
-  conversionState: number[];
-  top10: number[];
-  scores: number[];
-}
-
-const eventsOf = ([rows, types]: [number[], number[]]): SequenceEvent[] => rows.map((r, i) => ({ itemId: ids[r], type: TYPES[types[i] - 1] }));
-const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-};
 
 async function open(folder = model, options: { catalogIds?: string[]; modelHash?: string } = {}): Promise<OnnxSequenceModel> {
   return OnnxSequenceModel.create({
@@ -92,15 +47,7 @@ async function open(folder = model, options: { catalogIds?: string[]; modelHash?
   });
 }
 
-before(() => {
-  const input = join(dir, 'input');
-  writeTrainerInput(input, { items: ids, vectors, encoder: ENCODER, typeNames: TYPES, users: fixtureUsers(), check: CHECK });
-  // full softmax, 16 dims, windows of 12: a few seconds on one thread
-  runTrainer(input, model, [
-    ...['--dims', '16', '--max-len', String(MAX_LEN), '--epochs', '80', '--patience', '8', '--lr', '0.01'],
-    ...['--negatives', '0', '--batch', '16', '--heads', '2', '--reference'],
-  ]);
-});
+before(() => void trainFixtureModel(dir));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('PyTorch and onnxruntime (WASM) give the same user state, conversion state and top 10 for the exported model', async () => {
