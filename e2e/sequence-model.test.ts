@@ -4,15 +4,19 @@
  * both give PyTorch's user and conversion states within 1e-3 and its top 10.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { CHECK, ENCODER, eventsOf, ids, maxAbsDiff, TEXT_DIMS, trainFixtureModel, vectors, type Reference } from '../support/sequence-fixture';
 import { topK } from '../src/math/top-k';
 import { OnnxSequenceModel, sequenceLogits } from '../src/ranking/sequence-model';
-import { fileReader, nodeOrt } from '../support/node-models';
-import { useBrowser } from './harness';
+import { itemText } from '../src/catalog/validate';
+import { matrixFromRows } from '../src/math/matrix';
+import type { CatalogItem } from '../src/types';
+import { fileReader, loadNodeEncoder, nodeOrt } from '../support/node-models';
+import { runTrainer, writeTrainerInput } from '../tools/sequence-model';
+import { DIST, useBrowser } from './harness';
 
 const env = useBrowser({ webgpu: true });
 const dir = mkdtempSync(join(tmpdir(), 'h4-sequence-e2e-'));
@@ -63,4 +67,68 @@ test('behaviour model: WebGPU and WASM in Chromium give PyTorch user and convers
   }
   await page.close();
   await node.dispose();
+});
+
+test('behaviour model in the worker (sequenceModel): it loads without an error; a tampered folder gives an error event naming it, and recommendations keep coming', async () => {
+  const catalog = (JSON.parse(readFileSync(join(DIST, 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 3000);
+  const encoder = await loadNodeEncoder();
+  const text = matrixFromRows(await encoder.embed(catalog.map(itemText)), encoder.info.dimensions);
+  await encoder.dispose();
+  // users walk the first 60 items in order: enough for a model of this catalog and encoder
+  const users = Array.from({ length: 80 }, (_, u) => {
+    const items = Array.from({ length: 8 }, (_, k) => (u + k) % 60);
+    return { items: items.slice(0, -1), types: items.slice(0, -1).map(() => 1), validation: { item: items[7], type: 1 } };
+  });
+  const input = join(dir, 'demo-input');
+  writeTrainerInput(input, {
+    items: catalog.map((it) => it.id),
+    vectors: text,
+    encoder: { name: encoder.info.name, modelHash: encoder.info.modelHash },
+    typeNames: ['view', 'like'],
+    users,
+  });
+  const name = `e2e-sequence-${process.pid}`;
+  const good = join(DIST, 'models', name);
+  const bad = join(DIST, 'models', `${name}-tampered`);
+  runTrainer(input, good, ['--dims', '16', '--max-len', '10', '--epochs', '6', '--negatives', '256', '--batch', '32']);
+  cpSync(good, bad, { recursive: true });
+  const b = readFileSync(join(bad, 'items.bin'));
+  b[5] ^= 0x21;
+  writeFileSync(join(bad, 'items.bin'), b);
+  try {
+    for (const [folder, tampered] of [
+      [name, false],
+      [`${name}-tampered`, true],
+    ] as const) {
+      const page = await env.browser().newPage();
+      await page.goto(new URL('lab.html', env.server().url).href);
+      await page.waitForFunction(() => document.body.dataset.labReady === 'true');
+      await page.evaluate((o) => window.lab.open(o).then(() => undefined), {
+        sequenceModel: folder,
+        globalModel: 'global-movielens',
+        storeName: `seq-${folder}`,
+      });
+      const recs = await page.evaluate(
+        async (viewed) => {
+          const r = window.labRecs as NonNullable<typeof window.labRecs>;
+          for (const itemId of viewed) await r.track({ type: 'view', itemId });
+          return (await r.recommend({ k: 10 })).map((x) => x.item.id);
+        },
+        catalog.slice(10, 14).map((it) => it.id),
+      );
+      const errors = await page.evaluate(() => (window.labEvents ?? []).filter((e) => e.type === 'error'));
+      assert.equal(recs.length, 10, `${folder}: recommendations`);
+      if (tampered) {
+        assert.equal(errors.length, 1, `${folder}: one error event`);
+        assert.ok(
+          errors[0].type === 'error' && errors[0].code === 'model_integrity' && errors[0].message.includes(folder),
+          JSON.stringify(errors[0]),
+        );
+      } else assert.deepEqual(errors, [], `${folder}: no error`);
+      await page.close();
+    }
+  } finally {
+    rmSync(good, { recursive: true, force: true });
+    rmSync(bad, { recursive: true, force: true });
+  }
 });
