@@ -43,6 +43,7 @@ test('defaults: nothing given (or undefined) resolves to the documented defaults
       huggingFaceModel: null,
       globalModel: null,
       rankingHeads: null,
+      sequenceModel: null,
       backend: 'auto',
       scoring: 'auto',
       scoringForced: false,
