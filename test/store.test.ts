@@ -316,6 +316,18 @@ test('deleteAll rejects as blocked while a foreign connection ignores versioncha
   store.close();
 });
 
+test('deleteAll waits out a blocked deletion that the other connection lets go of in time (WebKit fires blocked for a closing connection)', async () => {
+  const factory = new IDBFactory();
+  const store = await openStore({ indexedDB: factory });
+  await store.appendEvents([ev('a')]);
+  const late = await rawOpen(factory);
+  late.onversionchange = null; // does not step aside at once: 'blocked' fires
+  setTimeout(() => late.close(), 100); // ... but lets go well within the grace period
+  await store.deleteAll();
+  assert.deepEqual(await factory.databases(), []);
+  store.close();
+});
+
 test('corrupt records are skipped on read and counted, not thrown', async () => {
   const factory = new IDBFactory();
   const store = await openStore({ indexedDB: factory });

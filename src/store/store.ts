@@ -102,6 +102,9 @@ type Db = IDBPDatabase<RecsDB>;
  */
 const blockedOpens = new WeakMap<IDBFactory, Map<string, StoreError>>();
 
+/** How long deleteAll() waits on a blocked deletion before saying another tab holds the database (see deleteAll). */
+export const DELETE_BLOCKED_GRACE_MS = 2000;
+
 function globalFactory(): IDBFactory | undefined {
   return (globalThis as { indexedDB?: IDBFactory }).indexedDB;
 }
@@ -490,18 +493,31 @@ class IdbRecommenderStore implements RecommenderStore {
         reject(toStoreError(e, 'deleting the on-device database'));
         return;
       }
-      request.onsuccess = () => resolve();
+      // 'blocked' is not the end: the deletion goes on once the other connections close. WebKit fires it
+      // for this store's own connection while that is still closing (a write in flight), and the deletion
+      // completes a moment later; so it is an error only if the deletion is still waiting after a grace period.
+      let waiting: ReturnType<typeof setTimeout> | undefined;
+      request.onsuccess = () => {
+        clearTimeout(waiting);
+        resolve();
+      };
       request.onerror = (event) => {
+        clearTimeout(waiting);
         event.preventDefault();
         reject(toStoreError(request.error, 'deleting the on-device database'));
       };
-      request.onblocked = () =>
-        reject(
-          new StoreError(
-            'blocked',
-            'Deleting the on-device data waits for another open tab of this site that keeps the database open: close or reload the other tabs; the deletion completes as soon as they let go.',
-          ),
+      request.onblocked = () => {
+        waiting ??= setTimeout(
+          () =>
+            reject(
+              new StoreError(
+                'blocked',
+                'Deleting the on-device data waits for another open tab of this site that keeps the database open: close or reload the other tabs; the deletion completes as soon as they let go.',
+              ),
+            ),
+          DELETE_BLOCKED_GRACE_MS,
         );
+      };
     });
     this.corruptSeqs.clear();
   }
