@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --json] [--quick] [--sizes=10000,100000] [--only=kernels,recommend,breakdown,peers,encoder,demo]
+ * npm run bench [-- --json] [--quick] [--sizes=10000,100000] [--only=kernels,recommend,breakdown,peers,encoder,demo,browsers]
  *
  * Every compute path side by side in one headless Chromium run (WebGPU through
  * SwiftShader on a machine without a GPU: compare paths as ratios within a run).
@@ -19,7 +19,9 @@
  *  (c) track(): events/s persisted, and the longest main-thread time of an API call;
  *  (d) time to first recommendation on the demo (3,000 items), cold and warm vector cache;
  *  (e) memory at 100k items: page + worker JS heap (measureUserAgentSpecificMemory) and the GPU item buffer;
- *  (f) gzip sizes of the script bundles and of each model.
+ *  (f) gzip sizes of the script bundles and of each model;
+ *  (g) per browser, Chromium, Firefox ESR and WebKitGTK (e2e/browsers.ts drives them): time to the
+ *      demo's first slate in a fresh profile, and recommend() p50 / p95 at 10k items on the wasm path.
  * Writes docs/bench-latency.svg (latency against catalog size: recommend() per path and the peers' top-10 query).
  */
 import { ORT_FILES } from '../src/runtime/ort-files';
@@ -28,6 +30,7 @@ import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { itemText } from '../src/catalog/validate';
 import { DIST, launch, serveStatic } from '../e2e/harness';
+import { launchBrowser, type BrowserName } from '../e2e/browsers';
 import { loadMovieLens, movieLensCatalog, MOVIELENS_DIR } from './data/movielens';
 import { embedCatalog } from './embed-catalog';
 import { mulberry32 } from '../src/math/random';
@@ -40,7 +43,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const SIZES = arg('sizes')?.split(',').map(Number) ?? (quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]);
-const ONLY = new Set(arg('only')?.split(',') ?? ['kernels', 'recommend', 'breakdown', 'peers', 'encoder', 'demo']);
+const ONLY = new Set(arg('only')?.split(',') ?? ['kernels', 'recommend', 'breakdown', 'peers', 'encoder', 'demo', 'browsers']);
 /** A peer runs at a size only if its build time, projected from the size below (x size ratio, x1.3 for HNSW's log factor), stays under this. */
 const PEER_BUILD_BUDGET_MS = 120_000;
 const RUNS: Record<number, number> = { 10_000: 30, 100_000: 10, 1_000_000: 3 };
@@ -65,6 +68,8 @@ const result = {
   memory_mb: {} as Record<string, number>,
   gzip_kb: {} as Record<string, number>,
   adapter: '',
+  /** (g) the same demo and the same 10k-item recommend() in each browser engine. */
+  browsers: {} as Record<string, { version: string; first_slate_ms: number; recommend_10k: Latency & { scoring: string } }>,
 };
 
 /** A catalog of `count` items from MovieLens titles (the real movies first, then variants with two extra words each). */
@@ -200,6 +205,55 @@ try {
     };
     await context.close();
   }
+
+  // (g) per browser: first slate on the demo (fresh profile) and recommend() at 10k items, wasm scoring
+  const browsers: BrowserName[] = ONLY.has('browsers') ? ['chromium', 'firefox', 'webkit'] : [];
+  if (browsers.length && !existsSync(join(CACHE, '10000', 'vectors', 'manifest.json'))) {
+    log('per browser: skipped, the 10k-item catalog is not built (run with 10000 among --sizes)');
+    browsers.length = 0;
+  }
+  for (const name of browsers) {
+    log(`per browser: ${name}`);
+    const other = await launchBrowser(name, { webgpu: false, origins: [server.url] });
+    try {
+      const ctx = await other.newContext();
+      const page = await ctx.open(server.url);
+      // measured in the page from its navigation start (the driver's open() returns at the load event)
+      const firstSlate = await page.evaluate(
+        () =>
+          new Promise<number>((resolve) => {
+            // no named inner function: tsx's name helper does not exist in the page
+            const timer = setInterval(() => {
+              if (document.body.dataset.ready !== 'true') return;
+              clearInterval(timer);
+              resolve(performance.now());
+            }, 10);
+          }),
+      );
+      await ctx.close();
+      const labContext = await other.newContext();
+      const lab = await labContext.open(new URL('lab.html', server.url).href);
+      await lab.waitFor('the lab page', () => document.body.dataset.labReady === 'true', undefined, 120_000);
+      const r = await lab.evaluate((o) => window.lab.benchRecommend(o), {
+        catalogUrl: 'bench-data/10000/catalog.json',
+        vectorsUrl: 'bench-data/10000/vectors/',
+        scoring: 'wasm' as const,
+        runs: RUNS[10_000],
+        clicks,
+      });
+      await labContext.close();
+      result.browsers[name] = {
+        version: other.version,
+        first_slate_ms: Math.round(firstSlate),
+        recommend_10k: { p50_ms: r.p50_ms, p95_ms: r.p95_ms, scoring: r.stats.scoring?.path ?? 'unknown' },
+      };
+      log(
+        `  ${other.version}: first slate ${Math.round(firstSlate)} ms, recommend() 10k p50 ${r.p50_ms} / p95 ${r.p95_ms} ms (${r.stats.scoring?.path})`,
+      );
+    } finally {
+      await other.close();
+    }
+  }
 } finally {
   await browser.close();
   await server.close();
@@ -265,5 +319,9 @@ console.log(
 );
 console.log(`(e) memory MB: ${JSON.stringify(result.memory_mb)}`);
 console.log(`(f) gzip KB: ${JSON.stringify(result.gzip_kb)}`);
+console.log('\n(g) per browser: demo first slate (fresh profile, ms) and recommend() at 10k items, k = 10, wasm scoring (ms, p50 / p95)');
+console.log('| browser | first slate | recommend() 10k p50 / p95 | scoring ran on |\n| --- | --- | --- | --- |');
+for (const b of Object.values(result.browsers))
+  console.log(`| ${b.version} | ${b.first_slate_ms} | ${b.recommend_10k.p50_ms} / ${b.recommend_10k.p95_ms} | ${b.recommend_10k.scoring} |`);
 console.log('chart: docs/bench-latency.svg');
 if (json) console.log(JSON.stringify(result));

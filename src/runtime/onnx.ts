@@ -39,11 +39,11 @@ export interface ThreadScope {
 /**
  * onnxruntime's WASM threads for a worker: up to 4 where the page is cross-origin isolated
  * (SharedArrayBuffer), one otherwise. And one in Firefox: there the engine's worker starts
- * onnxruntime's thread pool as nested module workers, and now and then (about one start in
- * 20-70 here, Firefox ESR 153) the worker stopped for good right after importing onnxruntime,
- * before it even requested the .wasm: the demo never left "Loading model…" (issue 19's
- * "no slate within 120 s"). Pages without COOP/COEP, like the script tag's quick start, ran
- * single-threaded and never hung. The models are small; one thread costs little.
+ * onnxruntime's thread pool as nested module workers, and now and then (2 of 100 fresh profiles
+ * here, Firefox ESR 153) the worker stopped for good right after importing onnxruntime, before
+ * it even requested the .wasm: the demo never left "Loading model…" (issue 19's "no slate within
+ * 120 s"); with one thread, 0 of 100. Pages without COOP/COEP, like the script tag's quick start,
+ * always ran single-threaded. The models are small; one thread costs little.
  */
 export function ortThreads(scope: ThreadScope = globalThis): number {
   if (!scope.crossOriginIsolated) return 1;
