@@ -16,7 +16,7 @@
  * same record in every browser, whether or not its driver reports console messages.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test, type TestContext as NodeTestContext } from 'node:test';
@@ -100,11 +100,14 @@ interface Sites {
   quickstart: StaticServer;
   /** The same installed package under the strict CSP: element.html holds the elements the checks use. */
   element: StaticServer;
+  /** Scratch folders to remove afterwards (the quick start's holds an npm install). */
+  folders: string[];
 }
 
 async function buildSites(): Promise<Sites> {
-  const demo = await serveStatic(demoSite(), { 'Content-Security-Policy': CSP });
-  const { publicDir } = quickStartSite(PROBE_TAG);
+  const demoRoot = demoSite();
+  const demo = await serveStatic(demoRoot, { 'Content-Security-Policy': CSP });
+  const { site, publicDir } = quickStartSite(PROBE_TAG);
   writeFileSync(join(publicDir, 'probe.js'), PROBE_JS);
   writeFileSync(
     join(publicDir, 'element.html'),
@@ -113,7 +116,7 @@ async function buildSites(): Promise<Sites> {
   );
   const quickstart = await serveStatic(publicDir, {}, { isolated: false });
   const element = await serveStatic(publicDir, { 'Content-Security-Policy': CSP }, { isolated: false });
-  return { demo, quickstart, element };
+  return { demo, quickstart, element, folders: [demoRoot, site] };
 }
 
 // ------------------------------------------------------------------ page-side checks (serialized into the page)
@@ -190,6 +193,7 @@ export function crossBrowserSuite(name: BrowserName): void {
       if (browser) process.stdout.write(`# ${LABEL[name]}: ${browser.version}, requests observed by the ${browser.requestSource}\n`);
       await browser?.close();
       await Promise.all([sites?.demo.close(), sites?.quickstart.close(), sites?.element.close()]);
+      for (const dir of sites?.folders ?? []) rmSync(dir, { recursive: true, force: true });
     });
 
     test('demo: first slate, three clicks personalise "For you", a reload keeps the history, export, delete', { timeout: 420_000 }, async () => {
