@@ -20,9 +20,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, test, type TestContext as NodeTestContext } from 'node:test';
-import type { CatalogItem, ExportedData, Recommender } from '../src/types';
+import type { ExportedData, Recommender } from '../src/types';
 import { launchBrowser, type BrowserName, type SeenRequest, type TestBrowser, type TestPage } from './browsers';
 import {
+  demoFixture,
   DIST,
   ELEMENT_ARIA_IN_PAGE,
   PERSONALISED_IN_PAGE,
@@ -74,14 +75,7 @@ const PROBE_TAG = '<script src="/probe.js"></script>';
 const CSP_REPORT_PATH = '/__csp-report';
 const CSP = `${STRICT_CSP}; report-uri ${CSP_REPORT_PATH}`;
 
-const catalog = JSON.parse(readFileSync(join(DIST, 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[];
-const byId = new Map(catalog.map((c) => [c.id, c]));
-const genresOf = (id: string): string[] => (byId.get(id)?.tags ?? []).filter((t) => /^[A-Z]/.test(t));
-const HORROR = [
-  { id: '1258', query: 'shining' },
-  { id: '1997', query: 'exorcist' },
-  { id: '1982', query: 'halloween' },
-];
+const { catalog, byId, genresOf, HORROR } = demoFixture();
 const HORROR_TITLES = HORROR.map((m) => byId.get(m.id)?.title ?? '');
 
 /** The built demo (dist/) with probe.js loaded first, in a folder of symlinks. */

@@ -3,12 +3,10 @@
  * load, click, reload, export, delete, two tabs, and the WASM-only browser.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import type { CatalogItem, Recommender } from '../src/types';
-import { DIST, openDemo, PERSONALISED_IN_PAGE, readStoredEvents, recordRequests, useBrowser } from './harness';
+import type { Recommender } from '../src/types';
+import { demoFixture, openDemo, PERSONALISED_IN_PAGE, readStoredEvents, recordRequests, useBrowser } from './harness';
 
 declare global {
   interface Window {
@@ -16,15 +14,7 @@ declare global {
   }
 }
 
-const catalog = JSON.parse(readFileSync(join(DIST, 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[];
-const byId = new Map(catalog.map((c) => [c.id, c]));
-const genresOf = (id: string): string[] => (byId.get(id)?.tags ?? []).filter((t) => /^[A-Z]/.test(t));
-
-const HORROR = [
-  { id: '1258', query: 'shining' },
-  { id: '1997', query: 'exorcist' },
-  { id: '1982', query: 'halloween' },
-];
+const { catalog, byId, genresOf, HORROR } = demoFixture();
 
 async function clickViaSearch(page: Page, id: string, query: string): Promise<void> {
   await page.fill('#search-input', query);

@@ -2,14 +2,37 @@
  * Shared e2e harness: serves the built demo (dist/) from a local static server
  * on 127.0.0.1 and drives Debian's Chromium through playwright-core.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
 import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import type { CatalogItem } from '../src/types';
 
 export const DIST = resolve(import.meta.dirname, '..', 'dist');
+
+/**
+ * The built demo's catalog (dist/, so call it after the build), its items by id, an item's
+ * genres, and the three horror films (each with a search query that finds it) that the demo
+ * flows click to personalise a slate.
+ */
+export function demoFixture(): {
+  catalog: CatalogItem[];
+  byId: Map<string, CatalogItem>;
+  genresOf: (id: string) => string[];
+  HORROR: { id: string; query: string }[];
+} {
+  const catalog = JSON.parse(readFileSync(join(DIST, 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[];
+  const byId = new Map(catalog.map((c) => [c.id, c]));
+  const genresOf = (id: string): string[] => (byId.get(id)?.tags ?? []).filter((t) => /^[A-Z]/.test(t));
+  const HORROR = [
+    { id: '1258', query: 'shining' },
+    { id: '1997', query: 'exorcist' },
+    { id: '1982', query: 'halloween' },
+  ];
+  return { catalog, byId, genresOf, HORROR };
+}
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /** Chromium's flags for every e2e launch (e2e/browsers.ts too). */
