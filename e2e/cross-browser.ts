@@ -23,7 +23,9 @@ import { after, afterEach, before, describe, test, type TestContext as NodeTestC
 import type { ExportedData, Recommender } from '../src/types';
 import { launchBrowser, type BrowserName, type SeenRequest, type TestBrowser, type TestPage } from './browsers';
 import {
+  assertSharesClickedGenres,
   demoFixture,
+  FOCUSED_CARD_IN_PAGE,
   DIST,
   ELEMENT_ARIA_IN_PAGE,
   PERSONALISED_IN_PAGE,
@@ -75,7 +77,8 @@ const PROBE_TAG = '<script src="/probe.js"></script>';
 const CSP_REPORT_PATH = '/__csp-report';
 const CSP = `${STRICT_CSP}; report-uri ${CSP_REPORT_PATH}`;
 
-const { catalog, byId, genresOf, HORROR } = demoFixture();
+const fixture = demoFixture();
+const { catalog, byId, HORROR } = fixture;
 const HORROR_TITLES = HORROR.map((m) => byId.get(m.id)?.title ?? '');
 
 /** The built demo (dist/) with probe.js loaded first, in a folder of symlinks. */
@@ -201,12 +204,7 @@ export function crossBrowserSuite(name: BrowserName): void {
       await waitForPersonalised(page);
       const recs = (await page.evaluate(forYouCards)).slice(0, 10);
       assert.equal(recs.length, 10);
-      const clickedGenres = new Set(HORROR.flatMap((m) => genresOf(m.id)));
-      const sharing = recs.filter((r) => genresOf(r.id).some((g) => clickedGenres.has(g)));
-      assert.ok(
-        sharing.length >= 6,
-        `${sharing.length}/10 share a genre with the clicked movies: ${recs.map((r) => byId.get(r.id)?.title).join('; ')}`,
-      );
+      assertSharesClickedGenres(recs, fixture);
       assert.equal(await page.evaluate(() => !(document.querySelector('#because-viewed') as HTMLElement).hidden), true, '"Because you viewed" shows');
 
       // reload: the history and the personalisation survive
@@ -335,11 +333,7 @@ export function crossBrowserSuite(name: BrowserName): void {
         assert.ok(aria.status, 'a status region (role=status: announced politely)');
 
         // keyboard through the driver's key events: arrows, Home and End move between the cards
-        const focused = (): Promise<number> =>
-          page.evaluate(() => {
-            const root = document.getElementById('a')!.shadowRoot!;
-            return [...root.querySelectorAll('.card')].indexOf(root.activeElement as Element);
-          });
+        const focused = (): Promise<number> => page.evaluate(FOCUSED_CARD_IN_PAGE);
         await page.evaluate(() => (document.getElementById('a')!.shadowRoot!.querySelector('.card') as HTMLElement).focus());
         assert.equal(await focused(), 0);
         const moves: [Parameters<TestPage['press']>[0], number][] = [

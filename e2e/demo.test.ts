@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { Recommender } from '../src/types';
-import { demoFixture, openDemo, PERSONALISED_IN_PAGE, readStoredEvents, recordRequests, useBrowser } from './harness';
+import { assertSharesClickedGenres, demoFixture, openDemo, PERSONALISED_IN_PAGE, readStoredEvents, recordRequests, useBrowser } from './harness';
 
 declare global {
   interface Window {
@@ -14,7 +14,8 @@ declare global {
   }
 }
 
-const { catalog, byId, genresOf, HORROR } = demoFixture();
+const fixture = demoFixture();
+const { catalog, byId, genresOf, HORROR } = fixture;
 
 async function clickViaSearch(page: Page, id: string, query: string): Promise<void> {
   await page.fill('#search-input', query);
@@ -74,12 +75,7 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
     );
     const recs = (await forYou(page)).slice(0, 10);
     assert.equal(recs.length, 10);
-    const clickedGenres = new Set(HORROR.flatMap((m) => genresOf(m.id)));
-    const sharing = recs.filter((r) => genresOf(r.id).some((g) => clickedGenres.has(g)));
-    assert.ok(
-      sharing.length >= 6,
-      `${sharing.length}/10 share a genre with the clicked movies: ${recs.map((r) => byId.get(r.id)?.title).join('; ')}`,
-    );
+    assertSharesClickedGenres(recs, fixture);
     // a slot exploration filled from a source that explains itself says so instead of naming a history item
     for (const r of recs.filter((x) => !/^(Something new for you|Trending in this catalog)/.test(x.reason)))
       assert.ok(

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { ELEMENT_ARIA_IN_PAGE, STRICT_CSP, launch, serveStatic, type StaticServer } from './harness';
+import { ELEMENT_ARIA_IN_PAGE, FOCUSED_CARD_IN_PAGE, STRICT_CSP, launch, serveStatic, type StaticServer } from './harness';
 import { ROOT } from './package';
 
 let server: StaticServer;
@@ -120,11 +120,7 @@ test('modes, ARIA, keyboard, theming and hostile text under a strict CSP', { tim
   assert.ok(aria.status);
 
   // keyboard: Tab reaches the first card; arrows, Home and End move between cards
-  const focusedIndex = (): Promise<number> =>
-    page.evaluate(() => {
-      const root = document.getElementById('a')!.shadowRoot!;
-      return [...root.querySelectorAll('.card')].indexOf(root.activeElement as Element);
-    });
+  const focusedIndex = (): Promise<number> => page.evaluate(FOCUSED_CARD_IN_PAGE);
   await page.evaluate(() => (document.getElementById('a')!.shadowRoot!.querySelector('.card') as HTMLElement).focus());
   assert.equal(await focusedIndex(), 0);
   await page.keyboard.press('ArrowRight');

@@ -2,6 +2,7 @@
  * Shared e2e harness: serves the built demo (dist/) from a local static server
  * on 127.0.0.1 and drives Debian's Chromium through playwright-core.
  */
+import assert from 'node:assert/strict';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,6 +33,14 @@ export function demoFixture(): {
     { id: '1982', query: 'halloween' },
   ];
   return { catalog, byId, genresOf, HORROR };
+}
+
+/** Asserts that at least 6 of the slate's 10 first items share a genre with the films clicked (demoFixture's HORROR). */
+export function assertSharesClickedGenres(slate: readonly { id: string }[], fixture: ReturnType<typeof demoFixture>): void {
+  const { HORROR, byId, genresOf } = fixture;
+  const clickedGenres = new Set(HORROR.flatMap((m) => genresOf(m.id)));
+  const sharing = slate.filter((r) => genresOf(r.id).some((g) => clickedGenres.has(g)));
+  assert.ok(sharing.length >= 6, `${sharing.length}/10 share a genre with the clicked movies: ${slate.map((r) => byId.get(r.id)?.title).join('; ')}`);
 }
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -193,6 +202,12 @@ export const PERSONALISED_IN_PAGE = ({ want, ids }: { want: string[]; ids: strin
 };
 
 /** Run inside a page: the ARIA shape of the `<on-device-recs>` element with id `id` (list, heading, region, card tags, labels, status). */
+/** In the page: the index of the focused card inside the element with id 'a' (-1 when none). */
+export const FOCUSED_CARD_IN_PAGE = (): number => {
+  const root = document.getElementById('a')!.shadowRoot!;
+  return [...root.querySelectorAll('.card')].indexOf(root.activeElement as Element);
+};
+
 export const ELEMENT_ARIA_IN_PAGE = (id: string) => {
   const root = document.getElementById(id)!.shadowRoot!;
   const list = root.querySelector('ul')!;
