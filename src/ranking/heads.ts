@@ -10,7 +10,7 @@ import { RecommenderError } from '../errors';
 import { dot, rowOf } from '../math/matrix';
 import { topK } from '../math/top-k';
 import { openModelFolder, type ModelFileReader } from '../runtime/model-files';
-import { createSession, runExclusive, type Ort, type Session } from '../runtime/onnx';
+import { createSession, runExclusive, runFloatOutputs, type Ort, type Session } from '../runtime/onnx';
 import type { Profile } from '../profile/profile';
 import type { CatalogIndex } from '../vectors/catalog-index';
 import type { ScoreComponents } from './score';
@@ -120,14 +120,7 @@ export class OnnxRankingHeads implements RankingHeads {
   async predict(features: Float32Array, rows: number): Promise<HeadOutputs> {
     if (rows === 0) return { click: new Float32Array(0), conversion: new Float32Array(0) };
     const input = new this.ort.Tensor('float32', features, [rows, FEATURE_COUNT]);
-    const outputs = await runExclusive(async () => {
-      const out = await this.session.run({ features: input });
-      const click = ((await out.click.getData()) as Float32Array).slice();
-      const conversion = ((await out.conversion.getData()) as Float32Array).slice();
-      out.click.dispose();
-      out.conversion.dispose();
-      return { click, conversion };
-    });
+    const outputs = await runFloatOutputs(this.session, { features: input }, ['click', 'conversion']);
     input.dispose();
     return outputs;
   }

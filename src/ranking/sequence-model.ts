@@ -17,7 +17,7 @@ import type { Backend } from '../types';
 import type { EventType } from '../vocabulary';
 import { RecommenderError } from '../errors';
 import { openModelFolder, type ModelFileReader } from '../runtime/model-files';
-import { createSession, runExclusive, type Ort, type Session } from '../runtime/onnx';
+import { createSession, runExclusive, runFloatOutputs, type Ort, type Session } from '../runtime/onnx';
 import { quantizeQueries, scoreQuantized, type QuantizedItems } from '../candidates/quantized-scoring';
 import type { ItemMatrix } from '../math/matrix';
 
@@ -202,17 +202,10 @@ export class OnnxSequenceModel {
     if (input.used === 0) return null;
     const items = new this.ort.Tensor('int64', input.items, [1, maxLength]);
     const types = new this.ort.Tensor('int64', input.types, [1, maxLength]);
-    const out = await runExclusive(async () => {
-      const o = await this.session.run({ items, types });
-      const userState = ((await o.user_state.getData()) as Float32Array).slice();
-      const conversionState = ((await o.conversion_state.getData()) as Float32Array).slice();
-      o.user_state.dispose();
-      o.conversion_state.dispose();
-      return { userState, conversionState };
-    });
+    const out = await runFloatOutputs(this.session, { items, types }, ['user_state', 'conversion_state']);
     items.dispose();
     types.dispose();
-    return { ...out, used: input.used };
+    return { userState: out.user_state, conversionState: out.conversion_state, used: input.used };
   }
 
   async dispose(): Promise<void> {

@@ -85,6 +85,26 @@ export type Session = OrtTypes.InferenceSession;
  */
 export const runExclusive = serialQueue();
 
+/**
+ * Runs a session on that queue and copies the named float outputs out of onnxruntime's
+ * tensors (each disposed once read), so the caller keeps plain arrays.
+ */
+export function runFloatOutputs<N extends string>(
+  session: Session,
+  feeds: Record<string, OrtTypes.Tensor>,
+  names: readonly N[],
+): Promise<Record<N, Float32Array>> {
+  return runExclusive(async () => {
+    const out = await session.run(feeds);
+    const result = {} as Record<N, Float32Array>;
+    for (const name of names) {
+      result[name] = ((await out[name].getData()) as Float32Array).slice();
+      out[name].dispose();
+    }
+    return result;
+  });
+}
+
 type FallbackListener = (from: Backend, to: Backend, reason: string) => void;
 
 async function sessionOn(runtime: Ort, model: Uint8Array, backend: 'webgpu' | 'wasm'): Promise<Session> {
