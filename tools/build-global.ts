@@ -9,12 +9,11 @@
  * MODEL_CARD.md, and bought.bin (co-purchase neighbours: items one user purchased within
  * a 30-minute session gap, --session-gap-minutes) when the logs hold such purchases. With --catalog, rows are limited to that catalog's items.
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
-import { encodeBoughtTogether, encodeGlobalModel } from '../src/formats/global-model-file';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { isEventType } from '../src/vocabulary';
-import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { readCsvObjects } from './data/csv';
+import { writeGlobalAsset } from './global/write-asset';
 import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, DEFAULT_SESSION_GAP_SECONDS, type LoggedInteraction } from './global/build';
 
 const args = process.argv.slice(2);
@@ -62,35 +61,12 @@ const options = {
   log,
 };
 const model = buildGlobalModel(interactions, options);
-const dir = resolve(out);
-mkdirSync(dir, { recursive: true });
-const bin = encodeGlobalModel(model);
-const items = new TextEncoder().encode(`${JSON.stringify(model.itemIds)}\n`);
-writeFileSync(join(dir, 'global.bin'), bin);
-writeFileSync(join(dir, 'items.json'), items);
-const files: ModelManifest['files'] = {
-  'global.bin': { sha256: await sha256Hex(bin), bytes: bin.length },
-  'items.json': { sha256: await sha256Hex(items), bytes: items.length },
-};
 const purchases = interactions.filter((x) => x.type === 'purchase').length;
-if (model.bought) {
-  const bought = encodeBoughtTogether(model.rows, model.bought);
-  writeFileSync(join(dir, 'bought.bin'), bought);
-  files['bought.bin'] = { sha256: await sha256Hex(bought), bytes: bought.length };
-} else {
+if (!model.bought)
   log(purchases ? `${purchases} purchases, none shared a session with another: no bought.bin` : 'no purchases in the logs: no bought.bin');
-}
-const name = flag('name') ?? basename(dir);
-const manifest: ModelManifest = {
-  format: 'on-device-recs-model/v1',
-  name,
-  kind: 'global-model',
-  model: 'global.bin',
-  inputs: {},
-  outputs: {},
-  rows: model.rows,
-  neighboursPerItem: model.k,
-  transitionsPerItem: model.kt,
+const sizes = await writeGlobalAsset(out, model, {
+  name: flag('name'),
+  source: `${interactions.length} interactions from ${input}${catalogPath ? `, limited to the items of ${catalogPath}` : ''}`,
   build: {
     minCount: options.minCount,
     maxItems: options.maxItems,
@@ -101,28 +77,11 @@ const manifest: ModelManifest = {
     interactions: interactions.length,
     purchases,
   },
-  files,
-  hash: await manifestHash(files),
-};
-writeFileSync(join(dir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-writeFileSync(
-  join(dir, 'MODEL_CARD.md'),
-  `# Global model: ${name}
-
-A non-personal asset the engine loads as static files. It was built by
-\`npm run build:global\` from ${interactions.length} aggregate, anonymous interactions
-(${input}${catalogPath ? `, limited to the items of ${catalogPath}` : ''}) and holds, for ${model.rows} items:
-
-- up to ${model.k} item-to-item neighbours with EASE weights (Steck 2019; lambda ${options.lambda},
+  describe: () => `- up to ${model.k} item-to-item neighbours with EASE weights (Steck 2019; lambda ${options.lambda},
   items with at least ${options.minCount} interactions, at most ${options.maxItems});
 - up to ${model.kt} next-item transitions (what users interacted with in the next
   ${options.window} steps of their time-ordered history, 1/distance weighted, normalised per item);
 - popularity with a ${options.popularityHalfLifeDays}-day half-life;
-- ${model.bought ? `up to ${model.bought.k} "bought together" neighbours (bought.bin): items one user purchased in the same session (sessions split by ${options.sessionGapSeconds / 60} minutes without an event), one count per session` : `no "bought together" list: the logs held ${purchases ? 'no two purchases in one session' : 'no purchases'}`}.
-
-No user id or per-user sequence is stored. Size: global.bin ${(bin.length / 1e6).toFixed(2)} MB.
-${input.includes('movielens') ? '\nSource data: MovieLens latest-small (GroupLens Research; research and non-commercial use only, see public/catalog/LICENSE-MovieLens.txt).\n' : ''}
-Quality on MovieLens latest-small under docs/evaluation.md: see \`npm run eval -- ranking data/movielens-latest-small\`.
-`,
-);
-log(`wrote ${dir}: ${model.rows} rows, global.bin ${(bin.length / 1e6).toFixed(2)} MB`);
+- ${model.bought ? `up to ${model.bought.k} "bought together" neighbours (bought.bin): items one user purchased in the same session (sessions split by ${options.sessionGapSeconds / 60} minutes without an event), one count per session` : `no "bought together" list: the logs held ${purchases ? 'no two purchases in one session' : 'no purchases'}`}.`,
+});
+log(`wrote ${resolve(out)}: ${model.rows} rows, global.bin ${(sizes['global.bin'] / 1e6).toFixed(2)} MB`);
