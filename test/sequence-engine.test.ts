@@ -116,6 +116,11 @@ test("the model's next item joins the ranking: after a walk it ranks higher than
   const without = ids(await plain.recommend({ k: 20 }));
   const at = recs.indexOf(next);
   assert.ok(at >= 0, `with the model ${catalog[14].title} is at ${at}`);
+  // "why this": the slot the model drove names the history item whose removal lowers it most (the last one of the walk)
+  const reason = (await e.recommend({ k: 20 })).find((r) => r.item.id === next)?.reasons[0];
+  assert.equal(reason?.kind, 'history');
+  assert.equal(reason.itemIds?.[0], catalog[13].id, `the reason: ${reason.text}`);
+  assert.match(reason.text, new RegExp(`Because you viewed ${catalog[13].title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
   assert.ok(without.indexOf(next) === -1 || at < without.indexOf(next), `without the model it is at ${without.indexOf(next)}`);
   await e.close();
   await plain.close();

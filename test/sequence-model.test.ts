@@ -12,9 +12,18 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RecommenderError } from '../src/errors';
 import { topK } from '../src/math/top-k';
-import { OnnxSequenceModel, sequenceInputs, sequenceLogits, sequenceScores, type SequenceEvent } from '../src/ranking/sequence-model';
+import {
+  ATTRIBUTION_ITEMS,
+  OnnxSequenceModel,
+  sequenceCauses,
+  sequenceInputs,
+  sequenceLogits,
+  sequenceScores,
+  type SequenceEvent,
+} from '../src/ranking/sequence-model';
 import { fileReader, nodeOrt } from '../support/node-models';
 import { buildProfile } from '../src/profile/profile';
+import { mulberry32 } from '../src/math/random';
 import { catalogOrderPrior } from '../src/vectors/catalog-index';
 import { DEFAULT_RANKING_CONFIG, linearScore, scoreComponents } from '../src/ranking/score';
 import {
@@ -83,6 +92,56 @@ test('PyTorch and onnxruntime (WASM) give the same user state, conversion state 
       'conversion probabilities',
     );
   }
+  await m.dispose();
+});
+
+test('leave-one-out attribution: one batched run gives what separate runs without each history item give, and names the item that drove the top slots', async () => {
+  const m = await open();
+  const rand = mulberry32(23);
+  // fixture-like histories (walks through items 0-29, the model learned that i + 1 follows i), some with a repeated item
+  const histories: SequenceEvent[][] = Array.from({ length: 20 }, (_, h) => {
+    const start = Math.floor(rand() * 30);
+    const length = 3 + Math.floor(rand() * 12);
+    const walk = Array.from({ length }, (_, k) => ({ itemId: ids[(start + k) % 30], type: TYPES[Math.floor(rand() * 2)] }));
+    return h % 5 === 0 ? [walk[0], ...walk] : walk;
+  });
+  let slots = 0;
+  let agree = 0;
+  let last = 0;
+  for (const events of histories) {
+    const state = await m.state(events);
+    const attribution = await m.attribution(events);
+    assert.ok(state && attribution);
+    const distinct = [...new Set(events.map((e) => e.itemId).reverse())].slice(0, ATTRIBUTION_ITEMS);
+    assert.deepEqual(attribution.itemIds, distinct, 'the last distinct items, most recent first');
+    const { next } = sequenceScores(m, state);
+    const top = topK(next, 3);
+    // separate runs, each without one history item: the reference leave-one-out (the drop of the item's next-item share)
+    const without = new Map<string, Float32Array>();
+    for (const id of distinct) {
+      const s = await m.state(events.filter((e) => e.itemId !== id));
+      without.set(id, s ? sequenceScores(m, s).next : new Float32Array(ITEMS));
+    }
+    for (const i of top) {
+      const causes = sequenceCauses(m, attribution, next, i);
+      for (const c of causes) assert.ok(Math.abs(c.drop - (next[i] - (without.get(c.itemId) as Float32Array)[i])) <= 1e-3, `drop of ${c.itemId}`);
+      let best = '';
+      let bestDrop = 0;
+      for (const id of distinct) {
+        const drop = next[i] - (without.get(id) as Float32Array)[i];
+        if (drop > bestDrop) [best, bestDrop] = [id, drop];
+      }
+      slots++;
+      if ((causes[0]?.itemId ?? '') === best) agree++;
+      if (i === top[0] && causes[0]?.itemId === events[events.length - 1].itemId) last++;
+    }
+  }
+  console.log(
+    `# attribution: the batched run names the separate runs' leave-one-out item in ${agree} of ${slots} top-3 slots; the last item drove the top slot in ${last} of ${histories.length}`,
+  );
+  assert.equal(agree, slots, 'the batched leave-one-out names the item separate runs name');
+  // the fixture's next item follows the last one: leaving the last item out is what lowers the top item most
+  assert.ok(last >= 0.6 * histories.length, `the last item drove the top slot in ${last} of ${histories.length}`);
   await m.dispose();
 });
 
@@ -210,6 +269,14 @@ test('bad model folders are refused with a code, the folder and the fix', async 
   const missing = await refused((f) => unlinkSync(join(f, 'projection.bin')));
   assert.equal(missing.code, 'model_load_failed');
   assert.match(missing.message, /projection\.bin/);
+  const older = await refused((f) => {
+    const manifest = JSON.parse(readFileSync(join(f, 'manifest.json'), 'utf8')) as { inputs: Record<string, string> };
+    delete manifest.inputs.rows; // a folder of the trainer that kept the item table inside model.onnx
+    writeFileSync(join(f, 'manifest.json'), JSON.stringify(manifest));
+  });
+  assert.equal(older.code, 'model_load_failed');
+  assert.match(older.message, /older trainer/);
+  assert.match(older.fix, /build:sequence-model/);
   const otherEncoder = await refused(() => {}, { modelHash: 'e'.repeat(64) });
   assert.equal(otherEncoder.code, 'model_load_failed');
   assert.match(otherEncoder.message, /encoder/);

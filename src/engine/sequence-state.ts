@@ -8,13 +8,13 @@
  */
 import type { EngineEvent, StoredEvent } from '../types';
 import type { ItemMatrix } from '../math/matrix';
-import type { SequenceComponents } from '../ranking/score';
-import { sequenceScores, type OnnxSequenceModel } from '../ranking/sequence-model';
+import { sequenceCauses, sequenceScores, type AttributedSequence, type OnnxSequenceModel, type SequenceCause } from '../ranking/sequence-model';
+import { spanAsync } from '../runtime/spans';
 import { errorEvent } from '../store/errors';
 import type { LoadedCatalog } from './catalog-loader';
 
 /** What the engine needs of a loaded behaviour model. */
-export type SequenceModel = Pick<OnnxSequenceModel, 'info' | 'items' | 'state' | 'dispose'>;
+export type SequenceModel = Pick<OnnxSequenceModel, 'info' | 'items' | 'state' | 'attribution' | 'dispose'>;
 
 /** Loads the behaviour model for a catalog's items (ids and text vectors, catalog order) and the encoder the page runs. */
 export type SequenceModelLoader = (
@@ -35,8 +35,9 @@ export class SequenceModelSlot {
   /**
    * The model's components for this history, per item of the ranked index (`rows`: its full-catalog
    * rows when the ranking runs on retrieved candidates). Null without a model or for a cold visitor.
+   * `attribute()` names the history items behind each item's score (leave-one-out, one batched run when first asked).
    */
-  async components(catalog: LoadedCatalog, history: readonly StoredEvent[], rows: readonly number[] | null): Promise<SequenceComponents | null> {
+  async components(catalog: LoadedCatalog, history: readonly StoredEvent[], rows: readonly number[] | null): Promise<AttributedSequence | null> {
     if (!this.load) return null;
     if (this.catalog !== catalog) {
       const previous = this.model;
@@ -47,11 +48,19 @@ export class SequenceModelSlot {
     const model = await this.model;
     if (!model || history.length === 0) return null;
     const ordered = [...history].sort((a, b) => a.timestamp - b.timestamp || (a.seq ?? 0) - (b.seq ?? 0));
-    const state = await model.state(ordered.filter((e) => e.itemId !== undefined).map((e) => ({ itemId: e.itemId as string, type: e.type })));
+    const events = ordered.filter((e) => e.itemId !== undefined).map((e) => ({ itemId: e.itemId as string, type: e.type }));
+    // the model's own run (what the bench times as sequence_model), then the catalog scan
+    const state = await spanAsync('sequence_model', () => model.state(events));
     if (!state) return null;
     const full = sequenceScores(model, state);
-    if (!rows) return full;
-    return { next: Float32Array.from(rows, (r) => full.next[r]), conversion: Float32Array.from(rows, (r) => full.conversion[r]) };
+    let causes: Promise<(i: number) => SequenceCause[]> | null = null;
+    // "why this": the leave-one-out rows run once, when a slot of the slate needs them
+    const attribute = (): Promise<(i: number) => SequenceCause[]> =>
+      (causes ??= spanAsync('sequence_attribution', () => model.attribution(events)).then(
+        (a) => (i: number) => (a ? sequenceCauses(model, a, full.next, rows ? rows[i] : i) : []),
+      ));
+    if (!rows) return { ...full, attribute };
+    return { next: Float32Array.from(rows, (r) => full.next[r]), conversion: Float32Array.from(rows, (r) => full.conversion[r]), attribute };
   }
 
   private async open(catalog: LoadedCatalog): Promise<SequenceModel | null> {

@@ -1,13 +1,21 @@
 /**
  * The behaviour model: a SASRec-style causal transformer trained site-side
  * (training/sasrec, PyTorch) over the visitor's own ordered history. Its graph
- * (model.onnx, run through onnxruntime-web on WebGPU or WASM) turns the last
- * `maxLength` events (items and event types) into a user state; the next-item
- * score of an item is the user state times the item's row of the model's int8
- * item table (items.bin), scanned with the engine's exact integer kernel
- * (candidates/quantized-scoring.ts). Catalog items the model never saw get the
- * learned projection of their text vector (projection.bin), quantized with the
- * same scale, so new items are scored by content through the same path.
+ * (model.onnx, int8 weights dequantized in the graph, run through onnxruntime-web
+ * on WebGPU or WASM) turns the last `maxLength` events (their item rows and event
+ * types) into a user state; the next-item score of an item is the user state
+ * times the item's row of the model's int8 item table (items.bin, stored once:
+ * the window's rows are gathered from it here and given to the graph), scanned
+ * with the engine's exact integer kernel (candidates/quantized-scoring.ts).
+ * Catalog items the model never saw get the learned projection of their text
+ * vector (projection.bin), quantized with the same scale, so new items are scored
+ * by content through the same path.
+ *
+ * "Why this": `attribution` runs the history without each of its last ATTRIBUTION_ITEMS
+ * distinct items (leave-one-out), all in one batched run; `sequenceCauses` gives the
+ * drop of an item's model score (its next-item share, the `next` component the engine
+ * ranks with) without each of them, from one catalog scan per left-out item, made the
+ * first time a slot asks. The engine runs it only for a slate with a slot the model drove.
  *
  * The folder is refused, with an error naming it and the fix, when a file fails
  * its SHA-256 or size, is missing, or the model was built for another encoder
@@ -20,6 +28,10 @@ import { openModelFolder, type ModelFileReader } from '../runtime/model-files';
 import { createSession, runExclusive, runFloatOutputs, type Ort, type Session } from '../runtime/onnx';
 import { quantizeQueries, scoreQuantized, type QuantizedItems } from '../candidates/quantized-scoring';
 import type { ItemMatrix } from '../math/matrix';
+import type { SequenceComponents } from './score';
+
+/** Distinct recent history items whose removal the attribution measures (one batch row each). */
+export const ATTRIBUTION_ITEMS = 4;
 
 /** What the folder's manifest.json says beyond the common model manifest. */
 export interface SequenceModelInfo {
@@ -51,6 +63,24 @@ export interface UserState {
   /** History events the graph read (after truncation and skipping unknown items). */
   used: number;
 }
+
+/** Leave-one-out over the last distinct history items: `states` row j = the user state without itemIds[j]. */
+export interface SequenceAttribution {
+  itemIds: string[];
+  states: Float32Array;
+}
+
+/** A history item that drove a recommendation: `drop` = the item's next-item share minus its share without that history item. */
+export interface SequenceCause {
+  itemId: string;
+  drop: number;
+}
+
+/**
+ * The model's components, with the history items behind each ranked item's score: `attribute()` runs the
+ * leave-one-out rows (once) and resolves with `because(i)`, strongest first.
+ */
+export type AttributedSequence = SequenceComponents & { attribute?: () => Promise<(i: number) => SequenceCause[]> };
 
 /** The graph's inputs for a history: the last maxLength events whose item the model knows, left padded. */
 export function sequenceInputs(
@@ -108,6 +138,8 @@ export class OnnxSequenceModel {
     readonly modelRow: Int32Array,
     /** item id -> row of the model's item table. */
     private readonly rowOfId: ReadonlyMap<string, number>,
+    /** The model's int8 item table (items.bin), model order: the graph's input rows are gathered from it. */
+    private readonly table: Int8Array,
     private readonly ort: Ort,
     private readonly session: Session,
   ) {}
@@ -155,6 +187,9 @@ export class OnnxSequenceModel {
         REBUILD,
       );
     }
+    if (!(m as { inputs?: Record<string, unknown> }).inputs?.rows) {
+      throw refuse(where, 'it was exported by an older trainer (its item table inside model.onnx, no rows input).', REBUILD);
+    }
     const [graph, table, projection, idsJson] = await Promise.all(
       ['model.onnx', 'items.bin', 'projection.bin', 'items.json'].map((f) => folder.read(f)),
     );
@@ -177,8 +212,10 @@ export class OnnxSequenceModel {
     const proj = new Float32Array(projection.slice().buffer);
     const items = catalogRows(q, proj, modelRow, options.catalogVectors, dims, m.textDims, Number(m.itemScale));
     const probe = async (s: Session): Promise<void> => {
-      const input = new options.ort.Tensor('int64', new BigInt64Array(m.maxLength as number), [1, m.maxLength as number]);
-      const out = await s.run({ items: input, types: input });
+      const n = m.maxLength as number;
+      const input = new options.ort.Tensor('int64', new BigInt64Array(n), [1, n]);
+      const rows = new options.ort.Tensor('float32', new Float32Array(n * dims), [1, n, dims]);
+      const out = await s.run({ items: input, types: input, rows });
       await out.user_state.getData();
     };
     const { session, backend, reason } = await runExclusive(() => createSession(options.ort, graph, options.backend ?? 'auto', undefined, probe));
@@ -192,20 +229,77 @@ export class OnnxSequenceModel {
       conversionBias: Number(m.conversionBias ?? 0),
       knownItems: known,
     };
-    return new OnnxSequenceModel(info, backend, reason, items, modelRow, modelRows, options.ort, session);
+    return new OnnxSequenceModel(info, backend, reason, items, modelRow, modelRows, q, options.ort, session);
   }
 
   /** The user state for a history (oldest first), or null when no event of it is an item the model knows (the cold ranking). */
   async state(events: readonly SequenceEvent[]): Promise<UserState | null> {
-    const { maxLength, eventTypes } = this.info;
-    const input = sequenceInputs(events, (id) => this.rowOfId.get(id), eventTypes, maxLength);
+    const input = this.inputs(events);
     if (input.used === 0) return null;
-    const items = new this.ort.Tensor('int64', input.items, [1, maxLength]);
-    const types = new this.ort.Tensor('int64', input.types, [1, maxLength]);
-    const out = await runFloatOutputs(this.session, { items, types }, ['user_state', 'conversion_state']);
-    items.dispose();
-    types.dispose();
+    const out = await this.run([input]);
     return { userState: out.user_state, conversionState: out.conversion_state, used: input.used };
+  }
+
+  /**
+   * Leave-one-out over the last `recent` distinct items of the history: the user state without each
+   * (removed with all its events; older events move up into the window as they would if it had never
+   * happened), all in one batched run. Null when the history has no item the model knows.
+   */
+  async attribution(events: readonly SequenceEvent[], recent = ATTRIBUTION_ITEMS): Promise<SequenceAttribution | null> {
+    const input = this.inputs(events);
+    if (input.used === 0) return null;
+    const itemIds: string[] = [];
+    for (let t = this.info.maxLength - 1; t >= 0 && itemIds.length < recent; t--) {
+      const row = Number(input.items[t]) - 1;
+      if (row < 0) break;
+      const id = this.ids[row];
+      if (!itemIds.includes(id)) itemIds.push(id);
+    }
+    const out = await this.run(itemIds.map((id) => this.inputs(events.filter((e) => e.itemId !== id))));
+    return { itemIds, states: out.user_state };
+  }
+
+  private get ids(): string[] {
+    this.idList ??= (() => {
+      const list: string[] = [];
+      for (const [id, r] of this.rowOfId) list[r] = id;
+      return list;
+    })();
+    return this.idList;
+  }
+  private idList: string[] | null = null;
+
+  private inputs(events: readonly SequenceEvent[]): ReturnType<typeof sequenceInputs> {
+    return sequenceInputs(events, (id) => this.rowOfId.get(id), this.info.eventTypes, this.info.maxLength);
+  }
+
+  /** One run of the graph over a batch of windows (the item rows gathered from items.bin, dequantized). */
+  private async run(batch: ReturnType<typeof sequenceInputs>[]): Promise<{ user_state: Float32Array; conversion_state: Float32Array }> {
+    const { maxLength: n, dims, itemScale } = this.info;
+    const b = batch.length;
+    const items = new BigInt64Array(b * n);
+    const types = new BigInt64Array(b * n);
+    const rows = new Float32Array(b * n * dims);
+    batch.forEach((w, k) => {
+      items.set(w.items, k * n);
+      types.set(w.types, k * n);
+      for (let t = 0; t < n; t++) {
+        const r = Number(w.items[t]) - 1;
+        if (r < 0) continue;
+        const at = (k * n + t) * dims;
+        for (let d = 0; d < dims; d++) rows[at + d] = this.table[r * dims + d] * itemScale;
+      }
+    });
+    const feeds = {
+      items: new this.ort.Tensor('int64', items, [b, n]),
+      types: new this.ort.Tensor('int64', types, [b, n]),
+      rows: new this.ort.Tensor('float32', rows, [b, n, dims]),
+    };
+    try {
+      return await runFloatOutputs(this.session, feeds, ['user_state', 'conversion_state']);
+    } finally {
+      for (const t of Object.values(feeds)) t.dispose();
+    }
   }
 
   async dispose(): Promise<void> {
@@ -249,24 +343,29 @@ function catalogRows(
  * conversion logit.
  */
 export function sequenceScores(model: Pick<OnnxSequenceModel, 'items' | 'info'>, state: UserState): { next: Float32Array; conversion: Float32Array } {
-  const { items, info } = model;
-  const scan = (v: Float32Array): { ints: Int32Array; factor: number } => {
-    let norm = 0;
-    for (const x of v) norm += x * x;
-    norm = Math.sqrt(norm) || 1;
-    const unit = Float32Array.from(v, (x) => x / norm);
-    const q = quantizeQueries([unit], [1], items.paddedDims);
-    q.weights[0] = 1;
-    // int dot = sum(row/scale * unit*127): logit = int * scale * norm / 127
-    return { ints: scoreQuantized(items, q), factor: (info.itemScale * norm) / 127 };
-  };
-  const n = scan(state.userState);
-  const c = scan(state.conversionState);
+  const c = scan(model, state.conversionState);
+  const conversion = Float32Array.from(c.ints, (v) => 1 / (1 + Math.exp(-(v * c.factor + model.info.conversionBias))));
+  return { next: nextShares(model, state.userState), conversion };
+}
+
+/** The exact integer scan of the int8 rows with a state (its unit vector quantized like a query). */
+function scan({ items, info }: Pick<OnnxSequenceModel, 'items' | 'info'>, v: Float32Array): { ints: Int32Array; factor: number } {
+  let norm = 0;
+  for (const x of v) norm += x * x;
+  norm = Math.sqrt(norm) || 1;
+  const unit = Float32Array.from(v, (x) => x / norm);
+  const q = quantizeQueries([unit], [1], items.paddedDims);
+  q.weights[0] = 1;
+  // int dot = sum(row/scale * unit*127): logit = int * scale * norm / 127
+  return { ints: scoreQuantized(items, q), factor: (info.itemScale * norm) / 127 };
+}
+
+/** The next-item share of every catalog item for a user state: exp(logit - best logit), in (0, 1]. */
+function nextShares(model: Pick<OnnxSequenceModel, 'items' | 'info'>, userState: Float32Array): Float32Array {
+  const n = scan(model, userState);
   let best = -Infinity;
   for (const v of n.ints) if (v > best) best = v;
-  const next = Float32Array.from(n.ints, (v) => Math.exp((v - best) * n.factor));
-  const conversion = Float32Array.from(c.ints, (v) => 1 / (1 + Math.exp(-(v * c.factor + info.conversionBias))));
-  return { next, conversion };
+  return Float32Array.from(n.ints, (v) => Math.exp((v - best) * n.factor));
 }
 
 /** The float logits of every catalog row for a state (dequantized table): what the parity test compares with PyTorch. */
@@ -278,4 +377,32 @@ export function sequenceLogits(items: QuantizedItems, scale: number, state: Floa
     out[i] = s * scale;
   }
   return out;
+}
+
+/** The next-item shares of every catalog item without each attributed history item (one scan each, on first use). */
+const sharesWithout = new WeakMap<SequenceAttribution, Float32Array[]>();
+
+/**
+ * The history items behind catalog item `i`'s model score, strongest first: for each attributed
+ * history item, how much the item's next-item share (`next`: the full history's shares, from
+ * sequenceScores) falls when that history item is left out; only positive drops (items that raised it).
+ */
+export function sequenceCauses(
+  model: Pick<OnnxSequenceModel, 'items' | 'info'>,
+  attribution: SequenceAttribution,
+  next: Float32Array,
+  i: number,
+): SequenceCause[] {
+  const { dims } = model.info;
+  let without = sharesWithout.get(attribution);
+  if (!without) {
+    without = attribution.itemIds.map((_, j) => nextShares(model, attribution.states.subarray(j * dims, (j + 1) * dims)));
+    sharesWithout.set(attribution, without);
+  }
+  const out: SequenceCause[] = [];
+  attribution.itemIds.forEach((itemId, j) => {
+    const drop = next[i] - (without as Float32Array[])[j][i];
+    if (drop > 0) out.push({ itemId, drop });
+  });
+  return out.sort((a, b) => b.drop - a.drop || (a.itemId < b.itemId ? -1 : 1));
 }

@@ -11,6 +11,8 @@ import type { CatalogIndex } from '../vectors/catalog-index';
 import type { Profile } from '../profile/profile';
 import { neighbourContributions, neighboursOf, type GlobalContext } from '../global/global-model';
 import { effectiveSimilarKind } from '../ranking/pipeline';
+import type { RankingConfig, SequenceComponents } from '../ranking/score';
+import type { AttributedSequence, SequenceCause } from '../ranking/sequence-model';
 import { span } from '../runtime/spans';
 
 /** The history items that make `itemIndex` a good match, most important first, with their share. */
@@ -36,14 +38,52 @@ export function historyContributions(
     .map((p) => ({ ...p, weight: total > 0 ? p.weight / total : 0 }));
 }
 
+/** The behaviour model's part of a slot: its components, their weights, the slot's whole score, and the causes (leave-one-out). */
+export interface ModelShare {
+  sequence: SequenceComponents;
+  weights: Pick<RankingConfig['weights'], 'sequence' | 'sequenceConversion'>;
+  score: number;
+  because: (i: number) => SequenceCause[];
+}
+
+/** Whether the behaviour model drove a slot: its weighted components make at least half of the slot's score. */
+export function modelDrove(sequence: SequenceComponents, weights: ModelShare['weights'], itemIndex: number, score: number): boolean {
+  const part = weights.sequence * sequence.next[itemIndex] + weights.sequenceConversion * sequence.conversion[itemIndex];
+  return score > 0 && part >= 0.5 * score;
+}
+
+/**
+ * The history items behind a slot the behaviour model drove (modelDrove): those whose removal lowers
+ * the item's next-item score most (leave-one-out, sequence-model.ts), with their share of the positive
+ * drops. Empty when the model did not drive it.
+ */
+export function modelContributions(
+  itemIndex: number,
+  index: CatalogIndex,
+  share: ModelShare | null,
+  limit = 2,
+): { itemId: string; weight: number }[] {
+  if (!share || !modelDrove(share.sequence, share.weights, itemIndex, share.score)) return [];
+  const causes = share.because(itemIndex).filter((c) => index.indexOf.has(c.itemId) && c.itemId !== index.items[itemIndex].id);
+  const total = causes.reduce((s, c) => s + c.drop, 0);
+  return causes.slice(0, limit).map((c) => ({ itemId: c.itemId, weight: c.drop / total }));
+}
+
 /**
  * "Because you viewed X and Y" for a personal recommendation: the history items
+ * that drove the behaviour model's score when the model drove the slot, else those
  * whose global-model neighbours include it, else those most similar in content;
  * "popular" when there is no history.
  */
-export function explainRecommendation(itemIndex: number, index: CatalogIndex, profile: Profile, global: GlobalContext | null = null): Reason[] {
-  let parts: { itemId: string; weight: number; type?: EventType }[] = [];
-  if (global) {
+export function explainRecommendation(
+  itemIndex: number,
+  index: CatalogIndex,
+  profile: Profile,
+  global: GlobalContext | null = null,
+  model: ModelShare | null = null,
+): Reason[] {
+  let parts: { itemId: string; weight: number; type?: EventType }[] = modelContributions(itemIndex, index, model);
+  if (parts.length === 0 && global) {
     parts = neighbourContributions(global.model, global.rowOf, index.items[itemIndex].id, profile.sequence)
       .filter((p) => index.indexOf.has(p.itemId))
       .slice(0, 2);
@@ -128,18 +168,24 @@ export function truncate(s: string, n = 80): string {
  * The Recommendations of a composed slate: each slot's reasons (its source's own, or
  * the history items behind it), its score, source and propensity. `rows` maps a
  * sub-index of retrieved candidates back to the full catalog (null: `inputs.catalog` is it).
+ * A slot the behaviour model drove names the history items behind it (leave-one-out).
  */
-export function shownRecommendations(
+export async function shownRecommendations(
   slate: readonly ShownItem[],
   scores: Float32Array,
-  inputs: { catalog: CatalogIndex; global: GlobalContext | null; profile: Profile },
+  inputs: { catalog: CatalogIndex; global: GlobalContext | null; profile: Profile; config?: RankingConfig; sequence?: AttributedSequence | null },
   full: CatalogIndex,
   rows: readonly number[] | null,
-): Recommendation[] {
+): Promise<Recommendation[]> {
+  const { sequence, config } = inputs;
+  // the model's leave-one-out run (one, batched) only for a slate with a slot the model drove
+  const drove = config && slate.some((sh) => !sourceReason(sh.source) && sequence && modelDrove(sequence, config.weights, sh.item, scores[sh.item]));
+  const because = drove && sequence?.attribute ? await sequence.attribute() : null;
   return span('reasons', () =>
     slate.map((sh) => {
       const own = sourceReason(sh.source);
-      const reasons = own ? [own] : explainRecommendation(sh.item, inputs.catalog, inputs.profile, inputs.global);
+      const model = sequence && config && because ? { sequence, weights: config.weights, score: scores[sh.item], because } : null;
+      const reasons = own ? [own] : explainRecommendation(sh.item, inputs.catalog, inputs.profile, inputs.global, model);
       const rec = toRecommendation(full, rows ? rows[sh.item] : sh.item, scores[sh.item], reasons);
       return { ...rec, source: sh.source, propensity: Math.round(sh.propensity * 1e4) / 1e4 };
     }),

@@ -15,10 +15,12 @@ never passes one.
 
 Output folder (the model folder the engine loads, see README.md):
   model.onnx       items int64 [batch, N] (model index + 1, 0 = padding, left padded),
-                   types int64 [batch, N] -> user_state float32 [batch, d],
-                   conversion_state float32 [batch, d]
+                   types int64 [batch, N], rows float32 [batch, N, d] (each item's row of
+                   items.bin times itemScale, 0 for padding) -> user_state float32 [batch, d],
+                   conversion_state float32 [batch, d]; Linear weights int8, one scale per
+                   output unit, dequantized in the graph (--float-weights: float32)
   items.bin        int8 [len(items), d]: the item table (ID embedding + projected text vector),
-                   one symmetric scale for the whole table (manifest itemScale)
+                   one symmetric scale for the whole table (manifest itemScale); stored only here
   projection.bin   float32 [D + 1, d]: the text projection (weights, then bias) for items added
                    after training (their embedding = projection of their text vector)
   items.json       the catalog ids, model order
@@ -27,6 +29,7 @@ Output folder (the model folder the engine loads, see README.md):
 """
 
 import argparse
+import copy
 import hashlib
 import json
 import math
@@ -241,17 +244,100 @@ def train(spec, text, args):
     return model, {"windows": len(seqs), "bestEpoch": best_epoch, "validationNdcg10": round(best[0], 4), "validationHr10": round(best[1], 4), "epochs": history, "seconds": round(time.time() - t0, 1)}
 
 
-class Export(nn.Module):
-    """The exported graph: the int8 item table inside, dequantized by one scale."""
+class Int8Linear(nn.Module):
+    """A trained nn.Linear shipped as int8 weights with one symmetric scale per output unit
+    (the project's own packing): in the graph Cast(int8) -> Mul(scales) -> MatMul -> Add(bias),
+    and the same dequantized weights in PyTorch, so both compute the shipped model.
+    `dynamic` simulates onnxruntime's dynamic quantization instead (DynamicQuantizeLinear:
+    the input quantized to uint8 with one scale and zero point per tensor, then MatMulInteger),
+    only to measure its parity (export never ships it)."""
 
-    def __init__(self, model, q_table, scale):
+    def __init__(self, linear):
+        super().__init__()
+        w = linear.weight.detach().T.contiguous()  # [in, out]
+        scale = w.abs().amax(dim=0).clamp_min(1e-12) / 127.0
+        self.register_buffer("q", torch.clamp(torch.round(w / scale[None, :]), -127, 127).to(torch.int8))
+        self.register_buffer("scale", scale.float())
+        self.register_buffer("bias", linear.bias.detach().clone())
+        self.dynamic = False
+
+    def forward(self, x):
+        if self.dynamic:
+            lo = torch.clamp(x.min(), max=0.0)
+            hi = torch.clamp(x.max(), min=0.0)
+            s = (hi - lo) / 255.0
+            zp = torch.clamp(torch.round(-lo / s), 0, 255)
+            x = (torch.clamp(torch.round(x / s) + zp, 0, 255) - zp) * s
+        return torch.matmul(x, self.q.float() * self.scale[None, :]) + self.bias
+
+
+LINEARS = ("qkv", "out", "ff1", "ff2")
+
+
+def int8_weights(model):
+    """Replaces the transformer's and the conversion head's Linear layers by Int8Linear (in place)."""
+    for blk in model.blocks:
+        for name in LINEARS:
+            setattr(blk, name, Int8Linear(getattr(blk, name)))
+    model.conv = Int8Linear(model.conv)
+
+
+def set_dynamic(model, on):
+    for m in model.modules():
+        if isinstance(m, Int8Linear):
+            m.dynamic = on
+
+
+def probe_windows(spec, max_len, limit=256):
+    """Up to `limit` users' last training windows (the histories the parity figures are measured on)."""
+    users = [u for u in spec["users"] if u["items"]][:limit]
+    items = torch.tensor([left_pad([i + 1 for i in u["items"]], max_len) for u in users])
+    types = torch.tensor([left_pad(u["types"], max_len) for u in users])
+    return items, types
+
+
+def agreement(h, ref, table, k=10):
+    """Max abs diff of user states, and the mean share of the top k items in common (scores over `table`)."""
+    top = torch.topk(h @ table[1:].T, k, dim=1).indices
+    top_ref = torch.topk(ref @ table[1:].T, k, dim=1).indices
+    common = [len(set(a.tolist()) & set(b.tolist())) / k for a, b in zip(top, top_ref)]
+    return {"maxAbsDiff": round(float((h - ref).abs().max()), 6), "top10Overlap": round(float(np.mean(common)), 4)}
+
+
+def quantize(model, spec, args):
+    """Quantizes the trained model in place (item table int8, one scale; with --int8-weights the Linear
+    layers int8, one scale per output unit) and measures each step against the float model on the
+    probe windows: the figures the manifest records ("quantization.parity")."""
+    items, types = probe_windows(spec, args.max_len)
+    with torch.no_grad():
+        table = model.table()
+        float_state = model(items, types)[0]
+        scale = float(table.abs().max()) / 127.0
+        q = torch.clamp(torch.round(table / scale), -127, 127).to(torch.int8)
+        # from here on the PyTorch model is the shipped one: the same dequantized table
+        model.table_override = q.float() * scale
+        parity = {"windows": int(items.shape[0]), "itemTableInt8": agreement(model(items, types)[0], float_state, table)}
+        quantized = copy.deepcopy(model)
+        int8_weights(quantized)
+        int8_state = quantized(items, types)[0]
+        parity["itemTableAndWeightsInt8"] = agreement(int8_state, float_state, table)
+        set_dynamic(quantized, True)
+        parity["onnxruntimeDynamicVsInt8Weights"] = agreement(quantized(items, types)[0], int8_state, table)
+    if args.int8_weights:
+        int8_weights(model)
+    log(f"quantization parity on {parity['windows']} windows: {json.dumps(parity)}")
+    return q, scale, parity
+
+
+class Export(nn.Module):
+    """The exported graph: the item rows of the window come in as an input (the engine gathers them from
+    items.bin, dequantized), so the item table is stored once, in items.bin."""
+
+    def __init__(self, model):
         super().__init__()
         self.model = model
-        self.register_buffer("q_table", q_table)
-        self.scale = scale
 
-    def forward(self, items, types):
-        rows = self.q_table[items.reshape(-1)].float().reshape(items.shape[0], items.shape[1], -1) * self.scale
+    def forward(self, items, types, rows):
         h = self.model.encode_rows(rows, items, types)[:, -1]
         return h, self.model.conv(h)
 
@@ -262,28 +348,31 @@ def sha256(path):
 
 def export(model, spec, args, figures):
     os.makedirs(args.out, exist_ok=True)
-    with torch.no_grad():
-        table = model.table()
-        scale = float(table.abs().max()) / 127.0
-        q = torch.clamp(torch.round(table / scale), -127, 127).to(torch.int8)
-        # from here on the PyTorch model is the shipped one: the same dequantized table
-        model.table_override = q.float() * scale
-    exp = Export(model, q, scale)
+    q, scale, parity = quantize(model, spec, args)
+    exp = Export(model)
     exp.eval()
     dummy_items = torch.zeros(1, args.max_len, dtype=torch.long)
     dummy_items[0, -1] = 1
     dummy_types = torch.zeros(1, args.max_len, dtype=torch.long)
     dummy_types[0, -1] = 1
+    dummy_rows = torch.zeros(1, args.max_len, args.dims)
     onnx_path = os.path.join(args.out, "model.onnx")
     torch.onnx.export(
         exp,
-        (dummy_items, dummy_types),
+        (dummy_items, dummy_types, dummy_rows),
         onnx_path,
-        input_names=["items", "types"],
+        input_names=["items", "types", "rows"],
         output_names=["user_state", "conversion_state"],
-        dynamic_axes={"items": {0: "batch"}, "types": {0: "batch"}, "user_state": {0: "batch"}, "conversion_state": {0: "batch"}},
+        dynamic_axes={
+            "items": {0: "batch"},
+            "types": {0: "batch"},
+            "rows": {0: "batch"},
+            "user_state": {0: "batch"},
+            "conversion_state": {0: "batch"},
+        },
         opset_version=args.opset,
-        do_constant_folding=True,
+        # folding would turn the int8 weights' Cast -> Mul back into float initializers (onnxruntime folds them in memory at load)
+        do_constant_folding=not args.int8_weights,
     )
     import onnx
 
@@ -307,6 +396,7 @@ def export(model, spec, args, figures):
         "inputs": {
             "items": f"int64 [batch, {args.max_len}]: 1 + the item's row in items.json, 0 = padding (left padded, oldest first)",
             "types": f"int64 [batch, {args.max_len}]: 1 + the event type's position in eventTypes, 0 = padding",
+            "rows": f"float32 [batch, {args.max_len}, {args.dims}]: the item's row of items.bin times itemScale (0 for padding)",
         },
         "outputs": {
             "user_state": f"float32 [batch, {args.dims}]: the next-item logit of item i is user_state . items[i]",
@@ -318,7 +408,13 @@ def export(model, spec, args, figures):
         "textDims": spec["textDims"],
         "encoder": spec.get("encoder"),
         "catalog": {"items": len(spec["items"]), "withInteractions": int(model.has_id.sum())},
-        "quantization": "item table int8, one symmetric scale (itemScale), in model.onnx and items.bin; other weights float32",
+        "quantization": {
+            "itemTable": "int8 in items.bin only (the graph takes the window's rows as its rows input), one symmetric scale (itemScale)",
+            "weights": "int8 per output unit, dequantized in the graph (Cast, Mul) before each MatMul: attention, feed-forward and conversion layers"
+            if args.int8_weights
+            else "float32",
+            "parity": parity,
+        },
         "training": {
             "seed": args.seed,
             "dims": args.dims,
@@ -352,6 +448,8 @@ def export(model, spec, args, figures):
 def write_model_card(manifest, figures, args):
     """MODEL_CARD.md beside the files: data, training, figures, size (not in the manifest's files: it is documentation)."""
     t = manifest["training"]
+    qz = manifest["quantization"]
+    par = qz["parity"]
     sizes = "\n".join(f"| `{n}` | {v['bytes']:,} |" for n, v in manifest["files"].items())
     checks = "\n".join(f"| {e['epoch']} | {e['loss']} | {e['validationHr10']} | {e['validationNdcg10']} |" for e in figures["epochs"])
     card = f"""# {manifest['name']}: behaviour model (SASRec-style transformer)
@@ -367,7 +465,12 @@ vector from encoder `{(manifest.get('encoder') or {}).get('name')}`). Event type
   + {t['conversionWeight']} x conversion BCE (next event one of {t['converting']}).
 - Selection: validation NDCG@10 every {t['checkEvery']} epoch(s), patience {t['patience']} checks; best epoch
   {t['bestEpoch']}: validation HR@10 {t['validationHr10']}, NDCG@10 {t['validationNdcg10']}; {t['seconds']} s of training.
-- Export: ONNX opset {t['opset']}; {manifest['quantization']}.
+- Export: ONNX opset {t['opset']}; item table: {qz['itemTable']}; weights: {qz['weights']}.
+- Quantization against the float model on {par['windows']} training windows (user state max abs diff, top-10 overlap):
+  item table int8 {par['itemTableInt8']['maxAbsDiff']} / {par['itemTableInt8']['top10Overlap']};
+  item table and weights int8 {par['itemTableAndWeightsInt8']['maxAbsDiff']} / {par['itemTableAndWeightsInt8']['top10Overlap']};
+  onnxruntime's dynamic quantization (activations uint8 per tensor) against the int8 weights
+  {par['onnxruntimeDynamicVsInt8Weights']['maxAbsDiff']} / {par['onnxruntimeDynamicVsInt8Weights']['top10Overlap']}.
 
 | file | bytes |
 | --- | --- |
@@ -419,6 +522,7 @@ def main():
     p.add_argument("--conversion-weight", type=float, default=0.5)
     p.add_argument("--converting", default="like,add_to_cart,purchase", help="event types that count as a conversion")
     p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--float-weights", dest="int8_weights", action="store_false", help="ship the Linear layers in float32 (default: int8, one scale per output unit)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--reference", action="store_true")
     args = p.parse_args()
