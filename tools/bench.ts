@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --json] [--quick] [--sizes=10000,100000] [--only=kernels,recommend,breakdown,peers,encoder,demo,browsers]
+ * npm run bench [-- --json] [--quick] [--sizes=10000,100000] [--only=kernels,recommend,breakdown,peers,encoder,demo,browsers,sequence]
  *
  * Every compute path side by side in one headless Chromium run (WebGPU through
  * SwiftShader on a machine without a GPU: compare paths as ratios within a run).
@@ -21,7 +21,9 @@
  *  (e) memory at 100k items: page + worker JS heap (measureUserAgentSpecificMemory) and the GPU item buffer;
  *  (f) gzip sizes of the script bundles and of each model;
  *  (g) per browser, Chromium, Firefox ESR and WebKitGTK (e2e/browsers.ts drives them): time to the
- *      demo's first slate in a fresh profile, and recommend() p50 / p95 at 10k items on the wasm path.
+ *      demo's first slate in a fresh profile, and recommend() p50 / p95 at 10k items on the wasm path;
+ *  (h) the behaviour model's run in the worker for a 200-event history (the sequence_model span: the graph only,
+ *      no catalog scan), p50 / p95 on wasm and webgpu, and its folder's gzip size for 10k items (tools/bench-sequence.ts).
  * Writes docs/bench-latency.svg (latency against catalog size: recommend() per path and the peers' top-10 query).
  */
 import { ORT_FILES } from '../src/runtime/ort-files';
@@ -36,6 +38,7 @@ import { embedCatalog } from './embed-catalog';
 import { mulberry32 } from '../src/math/random';
 import { benchBreakdown, benchEnvironment, benchKernels, benchPeers, latencyChart, printSideBySide, sideBySideRatios } from './bench-side-by-side';
 import type { CatalogItem } from '../src/types';
+import { benchSequence, type SequenceBench } from './bench-sequence';
 
 const json = process.argv.includes('--json');
 const quick = process.argv.includes('--quick');
@@ -43,7 +46,7 @@ const ROOT = resolve(import.meta.dirname, '..');
 const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
 const arg = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const SIZES = arg('sizes')?.split(',').map(Number) ?? (quick ? [10_000, 100_000] : [10_000, 100_000, 1_000_000]);
-const ONLY = new Set(arg('only')?.split(',') ?? ['kernels', 'recommend', 'breakdown', 'peers', 'encoder', 'demo', 'browsers']);
+const ONLY = new Set(arg('only')?.split(',') ?? ['kernels', 'recommend', 'breakdown', 'peers', 'encoder', 'demo', 'browsers', 'sequence']);
 /** A peer runs at a size only if its build time, projected from the size below (x size ratio, x1.3 for HNSW's log factor), stays under this. */
 const PEER_BUILD_BUDGET_MS = 120_000;
 const RUNS: Record<number, number> = { 10_000: 30, 100_000: 10, 1_000_000: 3 };
@@ -70,6 +73,8 @@ const result = {
   adapter: '',
   /** (g) the same demo and the same 10k-item recommend() in each browser engine. */
   browsers: {} as Record<string, { version: string; first_slate_ms: number; recommend_10k: Latency & { scoring: string } }>,
+  /** (h) the behaviour model's graph run in the worker (200-event history), and its folder's size for 10k items. */
+  sequence_model: null as SequenceBench | null,
 };
 
 /** A catalog of `count` items from MovieLens titles (the real movies first, then variants with two extra words each). */
@@ -156,6 +161,10 @@ try {
     for (const count of SIZES.filter((s) => s >= 100_000))
       result.breakdown[String(count)] = await benchBreakdown(browser, server.url, count, clicks, RUNS[count] * 3);
   if (ONLY.has('peers')) result.peers = await benchPeers(browser, server.url, SIZES, PEER_BUILD_BUDGET_MS);
+  if (ONLY.has('sequence') && existsSync(join(CACHE, '10000', 'catalog.json'))) {
+    log('behaviour model in the worker, 200-event history');
+    result.sequence_model = await benchSequence(browser, server.url, SITE, CACHE, { runs: quick ? 20 : 60, webgpu: true });
+  } else if (ONLY.has('sequence')) log('behaviour model: skipped, the 10k-item catalog is not built (run with 10000 among --sizes)');
   result.ratios = sideBySideRatios(result.scoring_kernel, result.peers);
   const texts = movieLensCatalog(loadMovieLens(MOVIELENS_DIR)).map(itemText);
   const corpus = Array.from({ length: 10_000 }, (_, i) => `${texts[i % texts.length]}${i >= texts.length ? ` ${i}` : ''}`);
@@ -291,8 +300,11 @@ for (const model of readdirSync(join(ROOT, 'public', 'models'))) {
 
 // chart
 const paths = ['webgpu', 'wasm', 'js'] as const;
-mkdirSync(join(ROOT, 'docs'), { recursive: true });
-writeFileSync(join(ROOT, 'docs', 'bench-latency.svg'), latencyChart(SIZES, result.recommend, result.peers, result.adapter));
+// (only from a run that measured recommend(): a partial --only run leaves the chart alone)
+if (ONLY.has('recommend')) {
+  mkdirSync(join(ROOT, 'docs'), { recursive: true });
+  writeFileSync(join(ROOT, 'docs', 'bench-latency.svg'), latencyChart(SIZES, result.recommend, result.peers, result.adapter));
+}
 
 console.log(`\nHeadless Chromium, GPU adapter: ${result.adapter}`);
 console.log(`environment: ${JSON.stringify(result.environment)}`);
@@ -323,5 +335,10 @@ console.log('\n(g) per browser: demo first slate (fresh profile, ms) and recomme
 console.log('| browser | first slate | recommend() 10k p50 / p95 | scoring ran on |\n| --- | --- | --- | --- |');
 for (const b of Object.values(result.browsers))
   console.log(`| ${b.version} | ${b.first_slate_ms} | ${b.recommend_10k.p50_ms} / ${b.recommend_10k.p95_ms} | ${b.recommend_10k.scoring} |`);
+const sm = result.sequence_model;
+if (sm)
+  console.log(
+    `\n(h) behaviour model in the worker, ${sm.history_events}-event history, no catalog scan (ms, p50 / p95): wasm ${sm.wasm?.p50_ms} / ${sm.wasm?.p95_ms}, webgpu ${sm.webgpu?.p50_ms} / ${sm.webgpu?.p95_ms} (ran on ${sm.webgpu?.backend}); "why this" leave-one-out run (${sm.attribution_rows} batch rows, calls with a slot the model drove): wasm ${JSON.stringify(sm.wasm?.attribution)}, webgpu ${JSON.stringify(sm.webgpu?.attribution)}; model files ${sm.model_gzip_kb} KB gzip for 10,000 items`,
+  );
 console.log('chart: docs/bench-latency.svg');
 if (json) console.log(JSON.stringify(result));

@@ -338,8 +338,35 @@ class Export(nn.Module):
         self.model = model
 
     def forward(self, items, types, rows):
-        h = self.model.encode_rows(rows, items, types)[:, -1]
+        h = self.last_state(rows, items, types)
         return h, self.model.conv(h)
+
+    def last_state(self, rows, items, types):
+        """SASRec.encode_rows(...)[:, -1] computed for the last position only where that is all that is read:
+        the last block's attention has one query (the last event) and its feed-forward one row, which saves
+        about a third of the graph's work at 200 events. Same arithmetic as the training graph."""
+        m = self.model
+        n = items.shape[1]
+        present = (items > 0).float()
+        x = rows + m.type_emb(types) + m.pos.weight[None, m.max_len - n :]
+        x = x * present[..., None]
+        idx = torch.arange(n)
+        allowed = (idx[None, :] <= idx[:, None]).float()[None] * present[:, None, :]
+        bias = ((1.0 - allowed) * -1e9)[:, None]
+        for blk in m.blocks[:-1]:
+            x = blk(x, bias)
+        blk = m.blocks[-1]
+        b, _, d = x.shape
+        h = blk.heads
+        q, k, v = blk.qkv(blk.ln1(x)).chunk(3, dim=-1)
+        q = q[:, -1:].reshape(b, 1, h, d // h).transpose(1, 2)
+        k = k.reshape(b, n, h, d // h).transpose(1, 2)
+        v = v.reshape(b, n, h, d // h).transpose(1, 2)
+        att = torch.softmax(torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(d // h) + bias[:, :, -1:], dim=-1)
+        y = torch.matmul(att, v).transpose(1, 2).reshape(b, 1, d)
+        last = x[:, -1:] + blk.out(y)
+        last = last + blk.ff2(F.gelu(blk.ff1(blk.ln2(last))))
+        return m.ln(last)[:, 0]
 
 
 def sha256(path):
