@@ -1,0 +1,15 @@
+-- DuckDB only: MovieLens ratings.csv (userId,movieId,rating,timestamp in unix seconds).
+-- A rating of {{like_threshold}} or more is a 'like' (weight 3), any other rating a 'view' (weight 1).
+CREATE {{kind}} raw_input AS
+SELECT
+  {{line}} AS src_line,
+  userId AS user_id,
+  movieId AS item_id,
+  "timestamp" AS ts_text,
+  CASE
+    WHEN TRY_CAST(rating AS DOUBLE) IS NULL THEN 'rating ' || coalesce(rating, '(empty)')
+    WHEN CAST(rating AS DOUBLE) >= {{like_threshold}} THEN 'like'
+    ELSE 'view'
+  END AS event_type,
+  false AS malformed
+FROM raw_file;
