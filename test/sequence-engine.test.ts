@@ -126,6 +126,16 @@ test("the model's next item joins the ranking: after a walk it ranks higher than
   await plain.close();
 });
 
+test("the export's default weights follow the measured parity: int8 only within 1e-3 of the float weights", () => {
+  const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')) as {
+    quantization: { weights: string; parity: { weights: string; bound: number; weightsInt8VsFloatWeights: { maxAbsDiff: number } } };
+  };
+  const { parity } = manifest.quantization;
+  assert.equal(parity.bound, 1e-3);
+  assert.equal(parity.weights, parity.weightsInt8VsFloatWeights.maxAbsDiff <= 1e-3 ? 'int8' : 'float32');
+  assert.ok(manifest.quantization.weights.startsWith(parity.weights === 'int8' ? 'int8' : 'float32'), manifest.quantization.weights);
+});
+
 test('an empty history gives the cold ranking with or without the model', async () => {
   const { e } = engine({ sequence: model, global: true });
   const { e: plain } = engine({ global: true });

@@ -17,8 +17,8 @@ Output folder (the model folder the engine loads, see README.md):
   model.onnx       items int64 [batch, N] (model index + 1, 0 = padding, left padded),
                    types int64 [batch, N], rows float32 [batch, N, d] (each item's row of
                    items.bin times itemScale, 0 for padding) -> user_state float32 [batch, d],
-                   conversion_state float32 [batch, d]; Linear weights int8, one scale per
-                   output unit, dequantized in the graph (--float-weights: float32)
+                   conversion_state float32 [batch, d]; Linear weights float32, or int8 with
+                   one scale per output unit dequantized in the graph (--weights)
   items.bin        int8 [len(items), d]: the item table (ID embedding + projected text vector),
                    one symmetric scale for the whole table (manifest itemScale); stored only here
   projection.bin   float32 [D + 1, d]: the text projection (weights, then bias) for items added
@@ -304,10 +304,15 @@ def agreement(h, ref, table, k=10):
     return {"maxAbsDiff": round(float((h - ref).abs().max()), 6), "top10Overlap": round(float(np.mean(common)), 4)}
 
 
+PARITY_BOUND = 1e-3
+
+
 def quantize(model, spec, args):
-    """Quantizes the trained model in place (item table int8, one scale; with --int8-weights the Linear
-    layers int8, one scale per output unit) and measures each step against the float model on the
-    probe windows: the figures the manifest records ("quantization.parity")."""
+    """Quantizes the trained model in place (item table int8, one scale; the Linear layers int8, one
+    scale per output unit, when --weights int8, or --weights auto and the int8 weights move the user
+    state by at most PARITY_BOUND from the same model with float weights) and measures each step against
+    the float model on the probe windows: the figures the manifest records ("quantization.parity").
+    Sets args.int8_weights to the choice."""
     items, types = probe_windows(spec, args.max_len)
     with torch.no_grad():
         table = model.table()
@@ -316,13 +321,19 @@ def quantize(model, spec, args):
         q = torch.clamp(torch.round(table / scale), -127, 127).to(torch.int8)
         # from here on the PyTorch model is the shipped one: the same dequantized table
         model.table_override = q.float() * scale
-        parity = {"windows": int(items.shape[0]), "itemTableInt8": agreement(model(items, types)[0], float_state, table)}
+        table_state = model(items, types)[0]
+        parity = {"windows": int(items.shape[0]), "bound": PARITY_BOUND, "itemTableInt8": agreement(table_state, float_state, table)}
         quantized = copy.deepcopy(model)
         int8_weights(quantized)
         int8_state = quantized(items, types)[0]
         parity["itemTableAndWeightsInt8"] = agreement(int8_state, float_state, table)
+        # what the int8 weights alone change: against the same model with float weights and the int8 table
+        parity["weightsInt8VsFloatWeights"] = agreement(int8_state, table_state, table)
         set_dynamic(quantized, True)
         parity["onnxruntimeDynamicVsInt8Weights"] = agreement(quantized(items, types)[0], int8_state, table)
+    within = parity["weightsInt8VsFloatWeights"]["maxAbsDiff"] <= PARITY_BOUND
+    args.int8_weights = args.weights == "int8" or (args.weights == "auto" and within)
+    parity["weights"] = "int8" if args.int8_weights else "float32"
     if args.int8_weights:
         int8_weights(model)
     log(f"quantization parity on {parity['windows']} windows: {json.dumps(parity)}")
@@ -439,6 +450,8 @@ def export(model, spec, args, figures):
             "itemTable": "int8 in items.bin only (the graph takes the window's rows as its rows input), one symmetric scale (itemScale)",
             "weights": "int8 per output unit, dequantized in the graph (Cast, Mul) before each MatMul: attention, feed-forward and conversion layers"
             if args.int8_weights
+            else f"float32 (int8 moved the user state by {parity['weightsInt8VsFloatWeights']['maxAbsDiff']}, over the {PARITY_BOUND} bound)"
+            if args.weights == "auto"
             else "float32",
             "parity": parity,
         },
@@ -495,7 +508,8 @@ vector from encoder `{(manifest.get('encoder') or {}).get('name')}`). Event type
 - Export: ONNX opset {t['opset']}; item table: {qz['itemTable']}; weights: {qz['weights']}.
 - Quantization against the float model on {par['windows']} training windows (user state max abs diff, top-10 overlap):
   item table int8 {par['itemTableInt8']['maxAbsDiff']} / {par['itemTableInt8']['top10Overlap']};
-  item table and weights int8 {par['itemTableAndWeightsInt8']['maxAbsDiff']} / {par['itemTableAndWeightsInt8']['top10Overlap']};
+  item table and weights int8 {par['itemTableAndWeightsInt8']['maxAbsDiff']} / {par['itemTableAndWeightsInt8']['top10Overlap']}
+  (the int8 weights alone, against float weights: {par['weightsInt8VsFloatWeights']['maxAbsDiff']}; shipped: {par['weights']} weights);
   onnxruntime's dynamic quantization (activations uint8 per tensor) against the int8 weights
   {par['onnxruntimeDynamicVsInt8Weights']['maxAbsDiff']} / {par['onnxruntimeDynamicVsInt8Weights']['top10Overlap']}.
 
@@ -549,7 +563,12 @@ def main():
     p.add_argument("--conversion-weight", type=float, default=0.5)
     p.add_argument("--converting", default="like,add_to_cart,purchase", help="event types that count as a conversion")
     p.add_argument("--opset", type=int, default=17)
-    p.add_argument("--float-weights", dest="int8_weights", action="store_false", help="ship the Linear layers in float32 (default: int8, one scale per output unit)")
+    p.add_argument(
+        "--weights",
+        choices=["auto", "int8", "float"],
+        default="auto",
+        help="the Linear layers: int8 (one scale per output unit), float32, or auto: int8 only if that moves the user state by at most 1e-3",
+    )
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--reference", action="store_true")
     args = p.parse_args()
