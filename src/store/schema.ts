@@ -9,13 +9,18 @@ import type { StoredEvent } from '../types';
 export const DEFAULT_DB_NAME = 'on-device-recs';
 export const SCHEMA_VERSION = 2;
 
-/** One cached item vector, keyed by (modelHash, contentHash). */
+/**
+ * One cached item vector, keyed by (modelHash, contentHash); or a chunk of them (store.ts, CHUNK_MIN_ROWS):
+ * contentHash "~chunk:<id>:<rows>", `hashes` the rows' content hashes joined by spaces, `vector` the rows one after another.
+ */
 export interface VectorRecord {
   modelHash: string;
   contentHash: string;
   dims: number;
   /** Written as a compact Float32Array; an ArrayBuffer is accepted on read. */
   vector: Float32Array | ArrayBuffer;
+  /** A chunk's content hashes, space-separated, in row order. */
+  hashes?: string;
 }
 
 export interface RecsDB extends DBSchema {
