@@ -84,6 +84,10 @@ class SASRec(nn.Module):
         self.register_buffer("text", torch.cat([torch.zeros(1, text.shape[1]), text]))
         self.register_buffer("has_id", torch.cat([torch.zeros(1), has_id]))
         self.proj = nn.Linear(text.shape[1], d)
+        # the text path starts at zero: the model starts as a plain ID model and learns how much the text vectors carry
+        # (a default-initialised projection of unit text vectors outweighed the 0.02-std ID embeddings at the start)
+        nn.init.zeros_(self.proj.weight)
+        nn.init.zeros_(self.proj.bias)
         self.pos = nn.Embedding(max_len, d)
         self.type_emb = nn.Embedding(n_types + 1, d, padding_idx=0)
         self.blocks = nn.ModuleList([Block(d, heads, dropout) for _ in range(blocks)])
@@ -173,6 +177,8 @@ def train(spec, text, args):
         for i in u["items"]:
             counts[i] += 1
     has_id = torch.from_numpy((counts > 0).astype(np.float32))
+    # each item's share of the training targets (add-one), row 0 = padding: the sampling probability of --sampling batch
+    pop = torch.from_numpy(np.concatenate([[0.0], (counts + 1) / (counts + 1).sum()]).astype(np.float32))
     model = SASRec(n_items, text, has_id, len(spec["typeNames"]), args.dims, args.blocks, args.heads, args.max_len, args.dropout)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     # training windows of max_len + 1 interactions, from the end of each user's training sequence back
@@ -207,7 +213,15 @@ def train(spec, text, args):
             mask = tgt > 0
             hm = h[mask]
             tm = tgt[mask]
-            if args.negatives > 0:
+            if args.negatives > 0 and args.sampling == "batch":
+                # candidates: every target of the batch (drawn in proportion to popularity: the hard negatives) plus
+                # --negatives uniform items; each logit corrected by the log of the candidate's inclusion probability (logQ)
+                uni = torch.from_numpy(rng.integers(1, n_items + 1, size=args.negatives))
+                cand = torch.unique(torch.cat([tm, uni]))
+                p_in = 1 - (1 - pop[cand]) ** len(tm) * (1 - args.negatives / n_items)
+                logits = hm @ table[cand].T - torch.log(p_in)[None]
+                ce = F.cross_entropy(logits, torch.searchsorted(cand, tm))
+            elif args.negatives > 0:
                 neg = torch.from_numpy(rng.integers(1, n_items + 1, size=args.negatives))
                 pos_logit = (hm * table[tm]).sum(-1, keepdim=True)
                 neg_logit = hm @ table[neg].T
@@ -463,6 +477,7 @@ def export(model, spec, args, figures):
             "dropout": args.dropout,
             "idDropout": args.id_dropout,
             "negatives": args.negatives,
+            "sampling": args.sampling,
             "lr": args.lr,
             "batch": args.batch,
             "patience": args.patience,
@@ -501,7 +516,7 @@ vector from encoder `{(manifest.get('encoder') or {}).get('name')}`). Event type
 
 - Network: {t['blocks']} causal transformer blocks of {t['dims']} dims, {t['heads']} heads, the last {manifest['maxLength']} events;
   item = ID embedding + projection of the text vector (ID dropout {t['idDropout']}); tied input/output item table.
-- Losses: next-item cross-entropy ({'full softmax' if t['negatives'] == 0 else str(t['negatives']) + ' sampled negatives per batch'})
+- Losses: next-item cross-entropy ({'full softmax' if t['negatives'] == 0 else ("the batch's targets + " if t.get('sampling') == 'batch' else '') + str(t['negatives']) + ' uniform negatives per batch' + (', logQ-corrected' if t.get('sampling') == 'batch' else '')})
   + {t['conversionWeight']} x conversion BCE (next event one of {t['converting']}).
 - Selection: validation NDCG@10 every {t['checkEvery']} epoch(s), patience {t['patience']} checks; best epoch
   {t['bestEpoch']}: validation HR@10 {t['validationHr10']}, NDCG@10 {t['validationNdcg10']}; {t['seconds']} s of training.
@@ -554,6 +569,12 @@ def main():
     p.add_argument("--dropout", type=float, default=0.2)
     p.add_argument("--id-dropout", type=float, default=0.2)
     p.add_argument("--negatives", type=int, default=1024, help="sampled negatives per batch (0: full softmax)")
+    p.add_argument(
+        "--sampling",
+        choices=["batch", "uniform"],
+        default="batch",
+        help="batch: the batch's own targets plus --negatives uniform items, logQ-corrected; uniform: --negatives uniform items only",
+    )
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--epochs", type=int, default=200)
