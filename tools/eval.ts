@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeGlobalModel, encodeGlobalModel, type GlobalAssetOptions, type GlobalModel } from '../src/formats/global-model-file';
+import { decodeGlobalModel, encodeGlobalModel, type GlobalModel } from '../src/formats/global-model-file';
 import { applyExclusions } from '../src/catalog/rules';
 import { placeGlobalModel, type GlobalContext } from '../src/global/global-model';
 import { topK } from '../src/math/top-k';
@@ -27,10 +27,8 @@ import type { Profile } from '../src/profile/profile';
 import { movieLensIndex, profileFor } from './data/ml-index';
 import { loadMovieLens } from './data/movielens';
 import { coldItems, hitMetrics, rankOf, splitLeaveLastOut, type UserSplit } from './data/split';
-import type { LoggedInteraction } from './global/build';
-import { buildFingerprint, buildFromInteractions, DEFAULT_BUILD_SETTINGS } from './global/duckdb-build';
+import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, type LoggedInteraction } from './global/build';
 import { fileReader, MODELS_DIR, nodeOrt } from '../support/node-models';
-import { parseAssetSettings } from './global/write-asset';
 
 const log = (msg: string): void => void process.stderr.write(`[eval] ${msg}\n`);
 
@@ -165,31 +163,22 @@ function table(rows: VariantResult[], title: string): string {
   return lines.join('\n');
 }
 
-/** The global model for these training interactions, built by the DuckDB build (tools/global/sql/), cached under .cache/ by input, settings and SQL. */
-export async function cachedGlobalModel(training: LoggedInteraction[]): Promise<GlobalModel> {
+/** The global model for these training interactions, cached under .cache/ (the EASE inverse takes minutes). */
+export function cachedGlobalModel(training: LoggedInteraction[]): GlobalModel {
   const key = createHash('sha256');
-  for (const x of training) key.update(`${x.user},${x.item},${x.timestamp},${x.type ?? ''}\n`);
-  key.update(buildFingerprint(DEFAULT_BUILD_SETTINGS));
+  for (const x of training) key.update(`${x.user},${x.item},${x.timestamp}\n`);
+  key.update(JSON.stringify(DEFAULT_GLOBAL_OPTIONS));
   const dir = join(import.meta.dirname, '..', '.cache');
   const file = join(dir, `global-${key.digest('hex').slice(0, 16)}`);
   if (existsSync(`${file}.bin`)) {
     log(`global model from cache ${file}.bin`);
     return decodeGlobalModel(new Uint8Array(readFileSync(`${file}.bin`)), JSON.parse(readFileSync(`${file}.json`, 'utf8')) as string[]);
   }
-  const model = await buildFromInteractions(training, DEFAULT_BUILD_SETTINGS, { log });
+  const model = buildGlobalModel(training, { log });
   mkdirSync(dir, { recursive: true });
   writeFileSync(`${file}.bin`, encodeGlobalModel(model));
   writeFileSync(`${file}.json`, JSON.stringify(model.itemIds));
   return model;
-}
-
-/** --asset=k100,kt30,mk12,mt6,l16: the compact asset's settings (tools/global/write-asset.ts parseAssetSettings); none: the defaults. */
-function assetFlag(flags: Set<string>): Partial<GlobalAssetOptions> {
-  const flag = [...flags].find((f) => f.startsWith('--asset='));
-  if (!flag) return {};
-  const options = parseAssetSettings(flag.slice('--asset='.length));
-  log(`global asset encoded with ${JSON.stringify(options)}`);
-  return options;
 }
 
 async function ranking(dir: string, flags: Set<string>): Promise<void> {
@@ -220,9 +209,8 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   for (const s of allSplits)
     for (const r of s.train) if (!cold.has(r.movieId)) training.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
   log(`building the global model from ${training.length} training interactions`);
-  const model = await cachedGlobalModel(training);
-  // scored as a device holds it: encoded and decoded as the compact asset (defaults, or --asset=k100,kt30,mk12,mt6,l16 to measure others)
-  const global = placeGlobalModel(model, index.indexOf, assetFlag(flags));
+  const model = cachedGlobalModel(training);
+  const global = placeGlobalModel(model, index.indexOf);
 
   const d = DEFAULT_RANKING_CONFIG;
   const variants: Variant[] = [
