@@ -105,6 +105,11 @@ test('leave-one-out attribution: one batched run gives what separate runs withou
     const walk = Array.from({ length }, (_, k) => ({ itemId: ids[(start + k) % 30], type: TYPES[Math.floor(rand() * 2)] }));
     return h % 5 === 0 ? [walk[0], ...walk] : walk;
   });
+  // one distinct item only: leaving it out leaves no history (its share without it is 0, the cold visitor's)
+  histories.push([
+    { itemId: ids[7], type: 'view' },
+    { itemId: ids[7], type: 'like' },
+  ]);
   let slots = 0;
   let agree = 0;
   let last = 0;

@@ -68,6 +68,8 @@ export interface UserState {
 export interface SequenceAttribution {
   itemIds: string[];
   states: Float32Array;
+  /** 1 where leaving the item out leaves no event the model knows (no state: the model's shares are all 0, as for a cold visitor). */
+  emptied: Uint8Array;
 }
 
 /** A history item that drove a recommendation: `drop` = the item's next-item share minus its share without that history item. */
@@ -255,8 +257,9 @@ export class OnnxSequenceModel {
       const id = this.ids[row];
       if (!itemIds.includes(id)) itemIds.push(id);
     }
-    const out = await this.run(itemIds.map((id) => this.inputs(events.filter((e) => e.itemId !== id))));
-    return { itemIds, states: out.user_state };
+    const windows = itemIds.map((id) => this.inputs(events.filter((e) => e.itemId !== id)));
+    const out = await this.run(windows);
+    return { itemIds, states: out.user_state, emptied: Uint8Array.from(windows, (w) => (w.used === 0 ? 1 : 0)) };
   }
 
   private get ids(): string[] {
@@ -396,7 +399,9 @@ export function sequenceCauses(
   const { dims } = model.info;
   let without = sharesWithout.get(attribution);
   if (!without) {
-    without = attribution.itemIds.map((_, j) => nextShares(model, attribution.states.subarray(j * dims, (j + 1) * dims)));
+    without = attribution.itemIds.map((_, j) =>
+      attribution.emptied[j] ? new Float32Array(next.length) : nextShares(model, attribution.states.subarray(j * dims, (j + 1) * dims)),
+    );
     sharesWithout.set(attribution, without);
   }
   const out: SequenceCause[] = [];
