@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { loadGlobalModel, placeGlobalModel, type GlobalContext, type GlobalModel } from '../src/global/global-model';
+import { loadGlobalModel, placeGlobalModel, type GlobalAsset, type GlobalContext } from '../src/global/global-model';
 import { rankSimilar } from '../src/ranking/pipeline';
 import { DEFAULT_RANKING_CONFIG } from '../src/ranking/score';
 import { buildProfile } from '../src/profile/profile';
@@ -40,7 +40,7 @@ const rows: [string, string, number, string][] = [
   ]),
 ];
 
-function build(withTypes: boolean): { dir: string; model: Promise<GlobalModel> } {
+function build(withTypes: boolean): { dir: string; model: Promise<GlobalAsset> } {
   const tmp = mkdtempSync(join(tmpdir(), 'bought-'));
   const csv = join(tmp, 'logs.csv');
   writeFileSync(
@@ -51,6 +51,10 @@ function build(withTypes: boolean): { dir: string; model: Promise<GlobalModel> }
   execFileSync(process.execPath, ['--import', 'tsx', join(ROOT, 'tools/build-global.ts'), csv, dir], { cwd: ROOT, stdio: 'pipe' });
   return { dir, model: loadGlobalModel(async (file) => new Uint8Array(readFileSync(join(dir, file))), dir) };
 }
+
+/** The co-purchase neighbours per item the asset's manifest records (0: none). */
+const boughtPerItem = (dir: string): number =>
+  Number((JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { boughtPerItem?: number }).boughtPerItem ?? 0);
 
 // a catalog of 6 items; p3's vector is closest to p1's
 const vectors: Record<string, number[]> = {
@@ -99,9 +103,9 @@ describe('bought together', () => {
     assert.equal(coPurchases(userSequences(logs.map(({ type: _t, ...x }) => x)).values(), rowOf, ids.length, 4, GAP), null, 'no purchases, no list');
   });
 
-  test('build:global writes bought.bin from typed logs; similar(bought-together) ranks by it with "Often bought with X"', async () => {
+  test('build:global writes the co-purchase list from typed logs; similar(bought-together) ranks by it with "Often bought with X"', async () => {
     const { dir, model } = build(true);
-    assert.ok(existsSync(join(dir, 'bought.bin')));
+    assert.ok(boughtPerItem(dir) > 0, 'the asset holds a co-purchase list (in global.bin since the compact asset, version 2)');
     const m = await model;
     assert.ok(m.bought, 'the engine loads the co-purchase list');
     const global = placeGlobalModel(m, catalog.indexOf);
@@ -112,8 +116,9 @@ describe('bought together', () => {
     assert.notDeepEqual(similar(global, 'viewed-together').slice(0, 2), ['p2', 'p4'], 'viewed-together is another list');
   });
 
-  test('without purchases in the logs: no bought.bin, bought-together falls back to viewed-together and says so', async () => {
+  test('without purchases in the logs: no co-purchase list, bought-together falls back to viewed-together and says so', async () => {
     const { dir, model } = build(false);
+    assert.equal(boughtPerItem(dir), 0);
     assert.ok(!existsSync(join(dir, 'bought.bin')));
     const m = await model;
     assert.equal(m.bought, undefined);

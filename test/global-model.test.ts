@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { RecommenderError } from '../src/errors';
 import { globalScores, loadGlobalModel, neighbourContributions } from '../src/global/global-model';
-import { decodeGlobalModel, encodeGlobalModel } from '../src/formats/global-model-file';
+import { decodeGlobalAsset, decodeGlobalModel, encodeGlobalAsset, encodeGlobalModel } from '../src/formats/global-model-file';
 import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { coldItems, hitMetrics, rankOf, splitLeaveLastOut } from '../tools/data/split';
 import { buildGlobalModel, userSequences, type LoggedInteraction } from '../tools/global/build';
@@ -49,18 +49,20 @@ describe('global model', () => {
     const m = buildGlobalModel(logs, opts);
     const again = buildGlobalModel([...logs].reverse(), opts);
     assert.ok(Buffer.from(encodeGlobalModel(m)).equals(Buffer.from(encodeGlobalModel(again))), 'input order does not matter');
-    const bin = encodeGlobalModel(m);
-    const loaded = decodeGlobalModel(bin, m.itemIds);
-    assert.deepEqual(Array.from(loaded.neighbours), Array.from(m.neighbours));
-    assert.deepEqual(Array.from(loaded.weights), Array.from(m.weights));
-    assert.deepEqual(Array.from(loaded.popularity), Array.from(m.popularity));
+    const dense = decodeGlobalModel(encodeGlobalModel(m), m.itemIds);
+    assert.deepEqual(Array.from(dense.neighbours), Array.from(m.neighbours));
+    assert.deepEqual(Array.from(dense.weights), Array.from(m.weights));
+    assert.deepEqual(Array.from(dense.popularity), Array.from(m.popularity));
+    const { bytes, itemIds } = encodeGlobalAsset(m);
+    assert.ok(Buffer.from(bytes).equals(Buffer.from(encodeGlobalAsset(again).bytes)), 'the asset is byte-identical for the same input');
+    const asset = decodeGlobalAsset(bytes, itemIds);
     // next-item: after b comes c
-    const rowOf = new Map(m.itemIds.map((id, r) => [id, r] as const));
-    const rowToCatalog = Int32Array.from(m.itemIds, (_, r) => r);
+    const rowOf = new Map(asset.itemIds.map((id, r) => [id, r] as const));
+    const rowToCatalog = Int32Array.from(asset.itemIds, (_, r) => r);
     const s = globalScores(
-      m,
+      asset,
       rowToCatalog,
-      m.rows,
+      asset.rows,
       [
         { itemId: 'a', weight: 1 },
         { itemId: 'b', weight: 1 },
@@ -70,7 +72,7 @@ describe('global model', () => {
     assert.ok(s.next[rowOf.get('c') as number] > s.next[rowOf.get('d') as number]);
     assert.ok(s.neighbour[rowOf.get('c') as number] > 0, 'c co-occurs with a and b');
     assert.equal(s.neighbour[rowOf.get('d') as number], 0, 'd never co-occurs');
-    const why = neighbourContributions(m, rowOf, 'c', [
+    const why = neighbourContributions(asset, rowOf, 'c', [
       { itemId: 'a', weight: 1 },
       { itemId: 'b', weight: 1 },
     ]);
@@ -79,8 +81,8 @@ describe('global model', () => {
 
   test('a flipped byte is refused by the integrity check; a truncated file by the decoder', async () => {
     const m = buildGlobalModel(logs, { minCount: 1, k: 2, kt: 2 });
-    const bin = encodeGlobalModel(m);
-    const items = new TextEncoder().encode(JSON.stringify(m.itemIds));
+    const { bytes: bin, itemIds } = encodeGlobalAsset(m);
+    const items = new TextEncoder().encode(JSON.stringify(itemIds));
     const files: ModelManifest['files'] = {
       'global.bin': { sha256: await sha256Hex(bin), bytes: bin.length },
       'items.json': { sha256: await sha256Hex(items), bytes: items.length },
@@ -108,7 +110,7 @@ describe('global model', () => {
     assert.equal(ok.rows, m.rows);
     await assert.rejects(loadGlobalModel(serve(true), 'g'), (e: RecommenderError) => e.code === 'model_integrity');
     assert.throws(
-      () => decodeGlobalModel(bin.slice(0, bin.length - 4), m.itemIds),
+      () => decodeGlobalAsset(bin.slice(0, bin.length - 4), itemIds),
       (e: RecommenderError) => e.code === 'model_load_failed',
     );
   });

@@ -12,7 +12,7 @@ import 'fake-indexeddb/auto';
 import { IDBFactory } from 'fake-indexeddb';
 import { Engine } from '../src/engine/engine';
 import { openStore } from '../src/store';
-import { loadGlobalModel, placeGlobalModel, type GlobalModel } from '../src/global/global-model';
+import { loadGlobalModel, placeGlobalModel, type GlobalAsset } from '../src/global/global-model';
 import { OnnxRankingHeads, type RankingHeads } from '../src/ranking/heads';
 import type { CatalogItem } from '../src/types';
 import type { CatalogIndex } from '../src/vectors/catalog-index';
@@ -46,7 +46,7 @@ function histories(users: number): Interaction[][] {
 
 describe('one ranking pipeline', () => {
   let index: CatalogIndex;
-  let model: GlobalModel;
+  let model: GlobalAsset;
   let heads: RankingHeads;
   before(async () => {
     index = await catalogIndexOf(catalog);

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeGlobalModel, encodeGlobalModel, type GlobalModel } from '../src/formats/global-model-file';
+import { decodeGlobalModel, encodeGlobalModel, type GlobalAssetOptions, type GlobalModel } from '../src/formats/global-model-file';
 import { applyExclusions } from '../src/catalog/rules';
 import { placeGlobalModel, type GlobalContext } from '../src/global/global-model';
 import { topK } from '../src/math/top-k';
@@ -29,6 +29,7 @@ import { loadMovieLens } from './data/movielens';
 import { coldItems, hitMetrics, rankOf, splitLeaveLastOut, type UserSplit } from './data/split';
 import { buildGlobalModel, DEFAULT_GLOBAL_OPTIONS, type LoggedInteraction } from './global/build';
 import { fileReader, MODELS_DIR, nodeOrt } from '../support/node-models';
+import { parseAssetSettings } from './global/write-asset';
 
 const log = (msg: string): void => void process.stderr.write(`[eval] ${msg}\n`);
 
@@ -181,6 +182,15 @@ export function cachedGlobalModel(training: LoggedInteraction[]): GlobalModel {
   return model;
 }
 
+/** --asset=k100,kt30,mk12,mt6,l16: the compact asset's settings (tools/global/write-asset.ts parseAssetSettings); none: the defaults. */
+function assetFlag(flags: Set<string>): Partial<GlobalAssetOptions> {
+  const flag = [...flags].find((f) => f.startsWith('--asset='));
+  if (!flag) return {};
+  const options = parseAssetSettings(flag.slice('--asset='.length));
+  log(`global asset encoded with ${JSON.stringify(options)}`);
+  return options;
+}
+
 async function ranking(dir: string, flags: Set<string>): Promise<void> {
   const started = Date.now();
   const ml = loadMovieLens(dir);
@@ -210,7 +220,8 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
     for (const r of s.train) if (!cold.has(r.movieId)) training.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
   log(`building the global model from ${training.length} training interactions`);
   const model = cachedGlobalModel(training);
-  const global = placeGlobalModel(model, index.indexOf);
+  // scored as a device holds it: encoded and decoded as the compact asset (defaults, or --asset=k100,kt30,mk12,mt6,l16 to measure others)
+  const global = placeGlobalModel(model, index.indexOf, assetFlag(flags));
 
   const d = DEFAULT_RANKING_CONFIG;
   const variants: Variant[] = [

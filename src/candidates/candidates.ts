@@ -9,7 +9,7 @@ import { rowOf } from '../math/matrix';
 import { topK } from '../math/top-k';
 import type { CatalogIndex } from '../vectors/catalog-index';
 import type { Profile } from '../profile/profile';
-import type { GlobalContext } from '../global/global-model';
+import { globalRowBuffer, readGlobalRow, type GlobalContext } from '../global/global-model';
 import { quantizeQueries } from './quantized-scoring';
 import { DEFAULT_RETRIEVAL, interestQueries, retrieveCandidates, subIndex, type GlobalWeights, type SubIndex } from './retrieval';
 import type { ScoringPaths } from './scoring-paths';
@@ -64,13 +64,11 @@ function withPins(rows: number[], full: CatalogIndex, rules: RecommendOptions, m
 function pairedRows(global: GlobalContext | null, full: CatalogIndex, target: number): number[] {
   const r = global?.rowOf.get(full.items[target].id);
   if (!global || r === undefined) return [];
-  const m = global.model;
   const out: number[] = [];
-  const add = (k: number, ids: Uint32Array, ws: Float32Array): void => {
-    for (let t = 0; t < k && ws[r * k + t] > 0; t++) if (global.rowToCatalog[ids[r * k + t]] >= 0) out.push(global.rowToCatalog[ids[r * k + t]]);
-  };
-  add(m.k, m.neighbours, m.weights);
-  if (m.bought) add(m.bought.k, m.bought.neighbours, m.bought.weights);
+  const row = globalRowBuffer(global.model);
+  for (const list of ['neighbours', 'bought'] as const)
+    for (let t = 0, n = readGlobalRow(global.model, list, r, row); t < n; t++)
+      if (global.rowToCatalog[row.ids[t]] >= 0) out.push(global.rowToCatalog[row.ids[t]]);
   return out;
 }
 

@@ -14,7 +14,7 @@ import type { ModelFileReader } from '../runtime/model-files';
 import { emptyMatrix, matrixFromRows } from '../math/matrix';
 import { loadVectorFile } from '../vectors/vector-file';
 import { catalogOrderPrior, type CatalogIndex } from '../vectors/catalog-index';
-import { placeGlobalModel, type GlobalContext, type GlobalModel } from '../global/global-model';
+import { placeGlobalModel, type GlobalAsset, type GlobalContext } from '../global/global-model';
 import type { RecommenderStore } from '../store';
 import { errorEvent } from '../store/errors';
 import { truncate } from '../slate/explanations';
@@ -28,7 +28,7 @@ export interface LoadedCatalog extends CatalogIndex {
 export interface CatalogSources {
   encoder: SentenceEncoder;
   store: RecommenderStore;
-  globalModel: GlobalModel | null;
+  globalModel: GlobalAsset | null;
   /** Reads files of an ahead-of-time vector folder (null: this engine cannot fetch them). */
   vectorReader: ((folderUrl: string) => ModelFileReader) | null;
   emit: (e: EngineEvent) => void;

@@ -6,7 +6,7 @@
  */
 import type { EngineEvent } from '../types';
 import type { SentenceEncoder } from '../encoding/encoder';
-import type { GlobalModel } from '../global/global-model';
+import type { GlobalAsset } from '../global/global-model';
 import type { RankingHeads } from '../ranking/heads';
 import type { RecommenderStore } from '../store';
 import { errorEvent } from '../store/errors';
@@ -16,7 +16,7 @@ export interface ModelSources {
   store: () => Promise<RecommenderStore>;
   encoder: () => Promise<SentenceEncoder>;
   /** The site's non-personal global model, if it ships one (null: content only). */
-  globalModel?: () => Promise<GlobalModel | null>;
+  globalModel?: () => Promise<GlobalAsset | null>;
   /** Multi-task ranking heads (null: rank by the linear score). */
   rankingHeads?: () => Promise<RankingHeads | null>;
   /** The behaviour model for a catalog (absent: none); loaded per catalog by `sequence`. */
@@ -45,7 +45,7 @@ function once<T>(load: () => Promise<T>): { get: () => Promise<T>; value: () => 
 export class EngineModels {
   private readonly storeOnce;
   private readonly encoderOnce;
-  private globalPromise: Promise<GlobalModel | null> | null = null;
+  private globalPromise: Promise<GlobalAsset | null> | null = null;
   private headsPromise: Promise<RankingHeads | null> | null = null;
   /** The behaviour model of the loaded catalog (a failure is reported and the engine ranks without it). */
   readonly sequence: SequenceModelSlot;
@@ -82,13 +82,13 @@ export class EngineModels {
     return this.encoderOnce.value();
   }
 
-  globalModel(): Promise<GlobalModel | null> {
+  globalModel(): Promise<GlobalAsset | null> {
     this.globalPromise ??= this.optional('Global model', this.sources.globalModel);
     return this.globalPromise;
   }
 
   /** What loading a catalog needs: the encoder, the store and the global model (the heads load meanwhile). */
-  async forCatalog(): Promise<{ encoder: SentenceEncoder; store: RecommenderStore; globalModel: GlobalModel | null }> {
+  async forCatalog(): Promise<{ encoder: SentenceEncoder; store: RecommenderStore; globalModel: GlobalAsset | null }> {
     const [encoder, store, globalModel] = await Promise.all([this.encoder(), this.store(), this.globalModel(), this.heads()]);
     return { encoder, store, globalModel };
   }

@@ -9,45 +9,64 @@
  */
 import { RecommenderError } from '../errors';
 import { openModelFolder, type ModelFileReader } from '../runtime/model-files';
-import { decodeBoughtTogether, decodeGlobalModel, type GlobalModel } from '../formats/global-model-file';
+import {
+  decodeBoughtTogether,
+  decodeGlobalAsset,
+  decodeGlobalModel,
+  globalModelVersion,
+  globalRowBuffer,
+  readGlobalRow,
+  toGlobalAsset,
+  type GlobalAsset,
+  type GlobalAssetOptions,
+  type GlobalModel,
+} from '../formats/global-model-file';
 
-export type { GlobalModel } from '../formats/global-model-file';
+export type { GlobalAsset, GlobalModel } from '../formats/global-model-file';
+export { globalRowBuffer, readGlobalRow } from '../formats/global-model-file';
 
 /** Asset row -> catalog index (-1 when the catalog lacks the item). */
-export function mapToCatalog(model: GlobalModel, indexOf: ReadonlyMap<string, number>): Int32Array {
+export function mapToCatalog(model: GlobalAsset, indexOf: ReadonlyMap<string, number>): Int32Array {
   return Int32Array.from(model.itemIds, (id) => indexOf.get(id) ?? -1);
 }
 
 /** A global model placed onto a catalog. */
 export interface GlobalContext {
-  model: GlobalModel;
+  model: GlobalAsset;
   rowToCatalog: Int32Array;
   rowOf: Map<string, number>;
   /** Divide the global scores by these instead of their maxima over this index (a sub-index of candidates passes the whole catalog's). */
   scale?: { neighbour: number; next: number };
 }
 
-/** The global model placed onto a catalog (its rows matched to catalog indices). */
-export function placeGlobalModel(model: GlobalModel, indexOf: ReadonlyMap<string, number>): GlobalContext {
-  return { model, rowToCatalog: mapToCatalog(model, indexOf), rowOf: new Map(model.itemIds.map((id, r) => [id, r] as const)) };
+const isDense = (m: GlobalModel | GlobalAsset): m is GlobalModel => 'neighbours' in m;
+
+/**
+ * The global model placed onto a catalog (its rows matched to catalog indices). A dense model
+ * (straight from a build) is first encoded and decoded as the asset (`options`, default
+ * DEFAULT_ASSET_OPTIONS), so what is scored is what a device would load.
+ */
+export function placeGlobalModel(
+  model: GlobalModel | GlobalAsset,
+  indexOf: ReadonlyMap<string, number>,
+  options: Partial<GlobalAssetOptions> = {},
+): GlobalContext {
+  const asset = isDense(model) ? toGlobalAsset(model, options) : model;
+  return { model: asset, rowToCatalog: mapToCatalog(asset, indexOf), rowOf: new Map(asset.itemIds.map((id, r) => [id, r] as const)) };
 }
 
 /**
  * One row's item-to-item list of `target` (a catalog index): its co-visitation ('viewed', EASE) or
- * co-purchase ('bought') neighbours as (catalog index, weight) in the model's order, best first;
+ * co-purchase ('bought') neighbours as (catalog index, weight), best first (ties: the lower row);
  * empty when the model lacks the item or the list.
  */
 export function neighboursOf(global: GlobalContext | null, itemId: string, kind: 'viewed' | 'bought'): { item: number; weight: number }[] {
   const r = global?.rowOf.get(itemId);
   if (!global || r === undefined) return [];
-  const m = global.model;
-  const list =
-    kind === 'viewed' ? { k: m.k, ids: m.neighbours, ws: m.weights } : m.bought && { k: m.bought.k, ids: m.bought.neighbours, ws: m.bought.weights };
-  const out: { item: number; weight: number }[] = [];
-  // a weight of 0 marks an empty slot (the rest of the row is empty too)
-  for (let t = 0; list && t < list.k && list.ws[r * list.k + t] > 0; t++)
-    out.push({ item: global.rowToCatalog[list.ids[r * list.k + t]], weight: list.ws[r * list.k + t] });
-  return out;
+  const row = globalRowBuffer(global.model);
+  const n = readGlobalRow(global.model, kind === 'viewed' ? 'neighbours' : 'bought', r, row);
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => row.weights[b] - row.weights[a] || row.ids[a] - row.ids[b]);
+  return order.map((i) => ({ item: global.rowToCatalog[row.ids[i]], weight: row.weights[i] }));
 }
 
 export interface SequenceConfig {
@@ -76,7 +95,7 @@ export interface GlobalScores {
  * count more: the order of a history carries a lot of signal.
  */
 export function globalScores(
-  model: GlobalModel,
+  model: GlobalAsset,
   rowToCatalog: Int32Array,
   catalogSize: number,
   sequence: readonly { itemId: string; weight: number }[],
@@ -91,27 +110,22 @@ export function globalScores(
     if (c >= 0) popularity[c] = model.popularity[r];
   }
   const n = sequence.length;
+  const row = globalRowBuffer(model);
   for (let p = 0; p < n; p++) {
     const { itemId, weight } = sequence[p];
     const r = rowOf.get(itemId);
     if (r === undefined || weight <= 0) continue;
     const age = n - 1 - p;
     const w = weight * Math.max(config.floor, Math.pow(config.decay, age));
-    const base = r * model.k;
-    for (let t = 0; t < model.k; t++) {
-      const wt = model.weights[base + t];
-      if (wt === 0) break;
-      const c = rowToCatalog[model.neighbours[base + t]];
-      if (c >= 0) neighbour[c] += w * wt;
+    for (let t = 0, m = readGlobalRow(model, 'neighbours', r, row); t < m; t++) {
+      const c = rowToCatalog[row.ids[t]];
+      if (c >= 0) neighbour[c] += w * row.weights[t];
     }
     if (age < config.recentForNext) {
-      const bt = r * model.kt;
       const wr = weight * Math.pow(0.5, age);
-      for (let t = 0; t < model.kt; t++) {
-        const wt = model.nextWeights[bt + t];
-        if (wt === 0) break;
-        const c = rowToCatalog[model.next[bt + t]];
-        if (c >= 0) next[c] += wr * wt;
+      for (let t = 0, m = readGlobalRow(model, 'next', r, row); t < m; t++) {
+        const c = rowToCatalog[row.ids[t]];
+        if (c >= 0) next[c] += wr * row.weights[t];
       }
     }
   }
@@ -120,7 +134,7 @@ export function globalScores(
 
 /** Per-history-item share of a candidate's neighbour score, for "because you watched X" explanations. */
 export function neighbourContributions(
-  model: GlobalModel,
+  model: GlobalAsset,
   rowOf: Map<string, number>,
   candidateId: string,
   sequence: readonly { itemId: string; weight: number }[],
@@ -130,22 +144,38 @@ export function neighbourContributions(
   if (target === undefined) return [];
   const out: { itemId: string; weight: number }[] = [];
   const n = sequence.length;
+  const row = globalRowBuffer(model);
   sequence.forEach(({ itemId, weight }, p) => {
     const r = rowOf.get(itemId);
     if (r === undefined || weight <= 0) return;
     const w = weight * Math.max(config.floor, Math.pow(config.decay, n - 1 - p));
-    for (let t = 0; t < model.k; t++) {
-      const wt = model.weights[r * model.k + t];
-      if (wt === 0) break;
-      if (model.neighbours[r * model.k + t] === target && wt > 0) out.push({ itemId, weight: w * wt });
-    }
+    for (let t = 0, m = readGlobalRow(model, 'neighbours', r, row); t < m; t++)
+      if (row.ids[t] === target) out.push({ itemId, weight: w * row.weights[t] });
   });
   const total = out.reduce((s, x) => s + x.weight, 0);
   return out.sort((a, b) => b.weight - a.weight).map((x) => ({ itemId: x.itemId, weight: total > 0 ? x.weight / total : 0 }));
 }
 
-/** Loads a global model folder (manifest.json, global.bin, items.json, and bought.bin when listed), checking every file's SHA-256. */
-export async function loadGlobalModel(reader: ModelFileReader, where: string): Promise<GlobalModel> {
+/** The model file(s) a global model's manifest lists, in their fixed order: `shards` when the asset was split, else `model`. */
+function modelFiles(manifest: { model: string; files: Record<string, unknown>; shards?: unknown }, where: string): string[] {
+  if (manifest.shards === undefined) return [manifest.model];
+  const shards = manifest.shards;
+  if (!Array.isArray(shards) || shards.length === 0 || !shards.every((f) => typeof f === 'string' && Object.hasOwn(manifest.files, f)))
+    throw new RecommenderError(
+      'model_load_failed',
+      `${where}/manifest.json lists shards that are not a list of the folder's files.`,
+      'Rebuild it with npm run build:global.',
+    );
+  return shards as string[];
+}
+
+/**
+ * Loads a global model folder (manifest.json, items.json, global.bin or its shards in the
+ * manifest's order, and bought.bin when a version 1 folder lists it), checking every file's
+ * SHA-256. Every file is requested, in that fixed order, whoever the visitor is: which
+ * shards hold a visitor's items never shows in what the device fetches.
+ */
+export async function loadGlobalModel(reader: ModelFileReader, where: string): Promise<GlobalAsset> {
   const folder = await openModelFolder(reader, where);
   if (folder.manifest.kind !== 'global-model') {
     throw new RecommenderError(
@@ -154,11 +184,12 @@ export async function loadGlobalModel(reader: ModelFileReader, where: string): P
       'Point globalModel at a folder written by npm run build:global.',
     );
   }
+  const files = modelFiles(folder.manifest, where);
   const hasBought = Object.hasOwn(folder.manifest.files, 'bought.bin');
-  const [bin, items, boughtBin] = await Promise.all([
-    folder.read(folder.manifest.model),
+  const [items, boughtBin, ...parts] = await Promise.all([
     folder.read('items.json'),
     hasBought ? folder.read('bought.bin') : Promise.resolve(null),
+    ...files.map((f) => folder.read(f)),
   ]);
   let ids: unknown;
   try {
@@ -169,6 +200,22 @@ export async function loadGlobalModel(reader: ModelFileReader, where: string): P
   if (!Array.isArray(ids) || !ids.every((x) => typeof x === 'string')) {
     throw new RecommenderError('model_load_failed', `${where}/items.json is not a list of item ids.`, 'Rebuild it with npm run build:global.');
   }
-  const model = decodeGlobalModel(bin, ids);
-  return boughtBin ? { ...model, bought: decodeBoughtTogether(boughtBin, model.rows) } : model;
+  const bin = parts.length === 1 ? parts[0] : concat(parts);
+  const name = files.length === 1 ? `${where}/${files[0]}` : `${where}/${files[0]}...${files[files.length - 1]}`;
+  if (globalModelVersion(bin) === 1) {
+    // a folder from before the compact asset: decoded, then held as the asset would hold it
+    const dense = decodeGlobalModel(bin, ids, name);
+    return toGlobalAsset(boughtBin ? { ...dense, bought: decodeBoughtTogether(boughtBin, dense.rows) } : dense);
+  }
+  return decodeGlobalAsset(bin, ids, name);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
 }
