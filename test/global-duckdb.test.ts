@@ -178,6 +178,55 @@ describe('DuckDB global build: every signal against the hand-computed fixture', 
     assertList(list(m, 'bought', 'A'), [], 'A');
   });
 
+  test("EASE over the top items (--ease-top): B = -P / diag(P) of (G + lambda I)^-1, rescaled to the row's co-visitation maximum", async () => {
+    // X, Y, Z have 3 events each (u1 X Y, u2 X Y, u3 X Z, u4 Y Z, u5 Z). Gram (users who saw both): diagonal 3, XY 2, XZ 1, YZ 1;
+    // lambda 1: G + I = [[4,2,1],[2,4,1],[1,1,4]], det 44, P = adj / 44: P_XX = P_YY = 15/44, P_ZZ = 12/44, P_XY = -7/44, P_XZ = P_YZ = -2/44.
+    // B_XY = 7/15, B_XZ = (2/44)/(12/44) = 1/6; B_ZX = B_ZY = (2/44)/(15/44) = 2/15.
+    // Co-visitation (same second, 1 position apart, views): XY 2, XZ 1, YZ 1; totals X 3, Y 3, Z 2:
+    // X's top is Y at 2/3, Z's top X at 1/sqrt(6) = 0.408248 (tie with Y, by row).
+    // EASE rows rescaled so their best weight equals those maxima: X: Y 2/3, Z (1/6)/(7/15) * 2/3 = 0.238095; Z: X, Y 0.408248 each.
+    const rows = ['u1,X', 'u1,Y', 'u2,X', 'u2,Y', 'u3,X', 'u3,Z', 'u4,Y', 'u4,Z', 'u5,Z'].map((r) => `${r},1600000000,view`);
+    const ease = await buildFromLogs(spec(file('ease.csv', `user,item,timestamp,type\n${rows.join('\n')}\n`)), {
+      ...SETTINGS,
+      easeTop: 3,
+      easeLambda: 1,
+    });
+    assertList(
+      list(ease.model, 'neighbours', 'X'),
+      [
+        ['Y', 2 / 3],
+        ['Z', 0.238095],
+      ],
+      'X',
+    );
+    assertList(
+      list(ease.model, 'neighbours', 'Y'),
+      [
+        ['X', 2 / 3],
+        ['Z', 0.238095],
+      ],
+      'Y',
+    );
+    assertList(
+      list(ease.model, 'neighbours', 'Z'),
+      [
+        ['X', 0.408248],
+        ['Y', 0.408248],
+      ],
+      'Z',
+    );
+    // off: the co-visitation cosine (Z: X and Y at 1/sqrt(6))
+    const covis = await buildFromLogs(spec(join(work, 'ease.csv')), { ...SETTINGS, easeTop: 0 });
+    assertList(
+      list(covis.model, 'neighbours', 'X'),
+      [
+        ['Y', 2 / 3],
+        ['Z', 1 / Math.sqrt(6)],
+      ],
+      'X co-visitation',
+    );
+  });
+
   test("event weights are the engine's (src/vocabulary.ts) for every type with a positive weight", async () => {
     const positive = EVENT_TYPES.filter((t) => EVENTS[t].weight > 0);
     // one event of each type, each on its own item, seconds apart: popularity = weight x 0.5^(seconds / 365 d) / the largest weight

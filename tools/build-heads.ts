@@ -24,7 +24,8 @@ import { DEFAULT_RANKING_CONFIG } from '../src/ranking/score';
 import { movieLensIndex, profileFor } from './data/ml-index';
 import { loadMovieLens, MOVIELENS_DIR } from './data/movielens';
 import { splitLeaveLastOut } from './data/split';
-import { buildGlobalModel, type LoggedInteraction } from './global/build';
+import type { LoggedInteraction } from './global/build';
+import { buildFromInteractions, DEFAULT_BUILD_SETTINGS } from './global/duckdb-build';
 import { buildHeadsGraph, forwardReference, type HeadWeights } from './models/heads-graph';
 
 const arg = (name: string, fallback: string): string => {
@@ -55,7 +56,7 @@ async function makeDataset(): Promise<Dataset> {
   for (const s of splits)
     for (const r of s.train.slice(0, -CUTS)) globalTraining.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
   log(`global model for features from ${globalTraining.length} interactions (before each user's last ${CUTS} training items)`);
-  const global = placeGlobalModel(buildGlobalModel(globalTraining, { log }), index.indexOf);
+  const global = placeGlobalModel(await buildFromInteractions(globalTraining, DEFAULT_BUILD_SETTINGS, { log }), index.indexOf);
   const rows: number[][] = [];
   const click: number[] = [];
   const conversion: number[] = [];

@@ -103,7 +103,11 @@ export function coverageOf(
   return total / Math.max(1, shown.length);
 }
 
-export async function runReplay(dir: string, flags: Set<string>, globalModelFor: (training: LoggedInteraction[]) => GlobalModel): Promise<void> {
+export async function runReplay(
+  dir: string,
+  flags: Set<string>,
+  globalModelFor: (training: LoggedInteraction[]) => Promise<GlobalModel>,
+): Promise<void> {
   const started = Date.now();
   const args = [...flags];
   const num = (name: string, fallback: number): number => {
@@ -135,7 +139,7 @@ export async function runReplay(dir: string, flags: Set<string>, globalModelFor:
   log(
     `${replayUsers.length} ${tune ? 'tuning' : 'replay'} users, global model from ${modelUsers.length} other users (${training.length} interactions)`,
   );
-  const global = placeGlobalModel(globalModelFor(training), index.indexOf);
+  const global = placeGlobalModel(await globalModelFor(training), index.indexOf);
   const sourceHits: Record<Source, number> = { ranked: 0, content: 0, global: 0, trending: 0, explore: 0 };
   let openSlotSteps = 0;
   const config = DEFAULT_RANKING_CONFIG;

@@ -120,7 +120,11 @@ function table(rows: readonly SimilarRow[], title: string): string {
   return lines.join('\n');
 }
 
-export async function runSimilar(dir: string, flags: Set<string>, globalModel: (training: LoggedInteraction[]) => GlobalModel): Promise<void> {
+export async function runSimilar(
+  dir: string,
+  flags: Set<string>,
+  globalModel: (training: LoggedInteraction[]) => Promise<GlobalModel>,
+): Promise<void> {
   const started = Date.now();
   const ml = loadMovieLens(dir);
   const index = await movieLensIndex(ml);
@@ -128,7 +132,7 @@ export async function runSimilar(dir: string, flags: Set<string>, globalModel: (
   // the ranking protocol's global model: every user's training interactions, never a validation or test item
   const training: LoggedInteraction[] = [];
   for (const s of splits) for (const r of s.train) training.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
-  const global = placeGlobalModel(globalModel(training), index.indexOf);
+  const global = placeGlobalModel(await globalModel(training), index.indexOf);
   const { validation, reported } = splitUsers(splits);
   log(`${dir}: ${index.items.length} items, ${validation.length} validation users, ${reported.length} reported users`);
 

@@ -40,7 +40,12 @@ export interface BuildSettings {
   covisitWindow: number;
   /** Co-visitation weight halves with every this many days between the two events. */
   covisitHalfLifeDays: number;
-  /** EASE over the this many most frequent items (0: off); their neighbours replace co-visitation's. */
+  /**
+   * EASE over this many most frequent items (0: off); their neighbours replace co-visitation's, rescaled to
+   * each row's co-visitation maximum. 2000 by default: on MovieLens latest-small it lifts the engine to
+   * test HR@10 0.1328 / NDCG@10 0.0751 from 0.1262 / 0.0711 with co-visitation alone (README); the inverse
+   * is cubic (2000 items: 32 MB, seconds), so the default stays 2000 at any catalog size.
+   */
   easeTop: number;
   easeMinCount: number;
   easeLambda: number;
@@ -54,7 +59,7 @@ export const DEFAULT_BUILD_SETTINGS: BuildSettings = {
   sessionGapSeconds: 1800,
   covisitWindow: 10,
   covisitHalfLifeDays: 30,
-  easeTop: 0,
+  easeTop: 2000,
   easeMinCount: 3,
   easeLambda: 200,
 };

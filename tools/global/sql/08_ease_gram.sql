@@ -1,4 +1,4 @@
--- Optional EASE step (Steck 2019), run only with --ease-top N: the item-item Gram matrix
+-- EASE step (Steck 2019), skipped with --ease-top 0 (default 2000): the item-item Gram matrix
 -- (users who interacted with both, once per user) over the N most frequent items with at
 -- least ease_min_count events. The driver adds lambda to the diagonal, inverts it in
 -- TypeScript (src/math/linalg invertSpd) and writes the neighbours of those items.
