@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeGlobalModel, encodeGlobalModel, type GlobalModel } from '../src/formats/global-model-file';
+import { decodeGlobalModel, encodeGlobalModel, type GlobalAssetOptions, type GlobalModel } from '../src/formats/global-model-file';
 import { applyExclusions } from '../src/catalog/rules';
 import { placeGlobalModel, type GlobalContext } from '../src/global/global-model';
 import { topK } from '../src/math/top-k';
@@ -21,6 +21,7 @@ import { rankForYou } from '../src/ranking/pipeline';
 import { DEFAULT_RANKING_CONFIG, type RankingConfig, type SequenceComponents } from '../src/ranking/score';
 import type { OnnxSequenceModel } from '../src/ranking/sequence-model';
 import { evaluationSequenceModel, sequenceComponentsFor } from './eval/sequence';
+import { pairedBootstrap, type PairedDifference } from './eval/paired';
 import type { CatalogIndex } from '../src/vectors/catalog-index';
 import type { Profile } from '../src/profile/profile';
 import { movieLensIndex, profileFor } from './data/ml-index';
@@ -29,6 +30,7 @@ import { coldItems, hitMetrics, rankOf, splitLeaveLastOut, type UserSplit } from
 import type { LoggedInteraction } from './global/build';
 import { buildFingerprint, buildFromInteractions, DEFAULT_BUILD_SETTINGS } from './global/duckdb-build';
 import { fileReader, MODELS_DIR, nodeOrt } from '../support/node-models';
+import { parseAssetSettings } from './global/write-asset';
 
 const log = (msg: string): void => void process.stderr.write(`[eval] ${msg}\n`);
 
@@ -48,6 +50,8 @@ interface VariantResult {
   hr10: number;
   ndcg10: number;
   ild: number;
+  /** Each user's 0-based rank of the target (null: not in the slate / not ranked), for the paired bootstrap. */
+  ranks: (number | null)[];
 }
 
 async function evaluate(
@@ -93,7 +97,7 @@ async function evaluate(
   }
   return variants.map((v, vi) => {
     const m = hitMetrics(ranks[vi]);
-    return { name: v.name, hr10: round(m.hr), ndcg10: round(m.ndcg), ild: round(ild[vi] / Math.max(1, splits.length)) };
+    return { name: v.name, hr10: round(m.hr), ndcg10: round(m.ndcg), ild: round(ild[vi] / Math.max(1, splits.length)), ranks: ranks[vi] };
   });
 }
 
@@ -179,6 +183,15 @@ export async function cachedGlobalModel(training: LoggedInteraction[]): Promise<
   return model;
 }
 
+/** --asset=k100,kt30,mk12,mt6,l16: the compact asset's settings (tools/global/write-asset.ts parseAssetSettings); none: the defaults. */
+function assetFlag(flags: Set<string>): Partial<GlobalAssetOptions> {
+  const flag = [...flags].find((f) => f.startsWith('--asset='));
+  if (!flag) return {};
+  const options = parseAssetSettings(flag.slice('--asset='.length));
+  log(`global asset encoded with ${JSON.stringify(options)}`);
+  return options;
+}
+
 async function ranking(dir: string, flags: Set<string>): Promise<void> {
   const started = Date.now();
   const ml = loadMovieLens(dir);
@@ -208,7 +221,8 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
     for (const r of s.train) if (!cold.has(r.movieId)) training.push({ user: String(s.userId), item: String(r.movieId), timestamp: r.timestamp });
   log(`building the global model from ${training.length} training interactions`);
   const model = await cachedGlobalModel(training);
-  const global = placeGlobalModel(model, index.indexOf);
+  // scored as a device holds it: encoded and decoded as the compact asset (defaults, or --asset=k100,kt30,mk12,mt6,l16 to measure others)
+  const global = placeGlobalModel(model, index.indexOf, assetFlag(flags));
 
   const d = DEFAULT_RANKING_CONFIG;
   const variants: Variant[] = [
@@ -227,36 +241,7 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   let sequenceModel: OnnxSequenceModel | null = null;
   if (flags.has('--sequence')) {
     sequenceModel = await evaluationSequenceModel(allSplits, index, cold, log);
-    const none = { content: 0, neighbour: 0, next: 0, popularity: 0, coldContent: 0, sequenceConversion: 0 };
-    variants.push(
-      {
-        name: 'behaviour model alone (next-item share)',
-        config: withConfig({ weights: { ...none, sequence: 1 } }),
-        global: true,
-        diversity: false,
-        sequence: true,
-      },
-      ...[0.25, 0.5, 1, 2].map((w) => ({
-        name: `+ behaviour model (sequence ${w})`,
-        config: withConfig({ weights: { sequence: w } }),
-        global: true,
-        diversity: false,
-        sequence: true,
-      })),
-      {
-        name: `+ behaviour model (sequence 1, conversion 0.3)`,
-        config: withConfig({ weights: { sequence: 1, sequenceConversion: 0.3 } }),
-        global: true,
-        diversity: false,
-        sequence: true,
-      },
-      {
-        ...engineVariant(null),
-        name: `+ diversity (MMR), behaviour model (sequence 1)`,
-        config: withConfig({ weights: { sequence: 1 } }),
-        sequence: true,
-      },
-    );
+    variants.push(...sequenceVariants(heads));
   }
   if (flags.has('--tune')) {
     for (const coldContent of [0.25, 0.5, 0.75, 1, 1.5]) {
@@ -274,6 +259,7 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   const main = (test.length ? test : validation).find((r) => r.name.startsWith('+ diversity')) as VariantResult;
   const popularity = (test.length ? test : validation)[0];
   console.log(`\nengine ranking: HR@10 ${main.hr10}, NDCG@10 ${main.ndcg10}; popularity on the same users: HR@10 ${popularity.hr10}; ${seconds} s`);
+  const paired = sequenceModel && test.length ? sequencePaired(validation, test, main) : null;
   if (flags.has('--json')) {
     console.log(
       JSON.stringify({
@@ -284,12 +270,80 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
         hr10: main.hr10,
         ndcg10: main.ndcg10,
         popularity: { hr10: popularity.hr10, ndcg10: popularity.ndcg10 },
-        validation: Object.fromEntries(validation.map((r) => [r.name, r])),
-        ablation: Object.fromEntries(test.map((r) => [r.name, r])),
+        validation: Object.fromEntries(validation.map(({ ranks: _, ...r }) => [r.name, r])),
+        ablation: Object.fromEntries(test.map(({ ranks: _, ...r }) => [r.name, r])),
+        ...(paired ? { sequence: paired } : {}),
         seconds,
       }),
     );
   }
+}
+
+/** Weights of the behaviour model's next-item share the --sequence rows try (the default is chosen among them on the validation target). */
+export const SEQUENCE_WEIGHTS = [0.25, 0.5, 1, 2] as const;
+
+/**
+ * The --sequence rows: the model alone, and the engine's default ranking (heads when shipped, MMR) with the
+ * model's share at each of SEQUENCE_WEIGHTS, with and without the heads, and with the conversion head.
+ */
+function sequenceVariants(heads: RankingHeads | null): Variant[] {
+  const none = { content: 0, neighbour: 0, next: 0, popularity: 0, coldContent: 0, sequenceConversion: 0 };
+  const combined = (w: number, withHeads: boolean, conversion = 0): Variant => ({
+    ...engineVariant(withHeads ? heads : null),
+    name: `engine${withHeads ? '' : ' without heads'} + behaviour model (sequence ${w}${conversion ? `, conversion ${conversion}` : ''})`,
+    config: withConfig({ weights: { sequence: w, sequenceConversion: conversion } }),
+    sequence: true,
+  });
+  return [
+    {
+      name: 'behaviour model alone (next-item share)',
+      config: withConfig({ weights: { ...none, sequence: 1 } }),
+      global: true,
+      diversity: false,
+      sequence: true,
+    },
+    ...SEQUENCE_WEIGHTS.map((w) => combined(w, true)),
+    ...(heads ? SEQUENCE_WEIGHTS.map((w) => combined(w, false)) : []),
+    combined(1, true, 0.3),
+  ];
+}
+
+/** The combined row of SEQUENCE_WEIGHTS (the engine as it ranks by default) with the best validation NDCG@10 (then HR@10). */
+export function chosenSequenceRow(validation: readonly VariantResult[]): VariantResult | undefined {
+  const rows = validation.filter((r) => /^engine \+ behaviour model \(sequence [0-9.]+\)$/.test(r.name));
+  return rows.reduce<VariantResult | undefined>(
+    (best, r) => (!best || r.ndcg10 > best.ndcg10 || (r.ndcg10 === best.ndcg10 && r.hr10 > best.hr10) ? r : best),
+    undefined,
+  );
+}
+
+/**
+ * Prints (and returns) every behaviour-model row's test difference from the engine's default ranking, with a paired
+ * bootstrap interval over users, and the weight the validation target chose.
+ */
+function sequencePaired(
+  validation: readonly VariantResult[],
+  test: readonly VariantResult[],
+  engine: VariantResult,
+): { chosen: string | null; chosenValidationNdcg10: number | null; rows: Record<string, PairedDifference> } {
+  const chosen = chosenSequenceRow(validation);
+  const rows: Record<string, PairedDifference> = {};
+  console.log(`\nTest minus the engine's default ranking (${engine.name}), paired bootstrap over users (1,000 resamples, seed 42):`);
+  console.log('| ranking | HR@10 diff | 95% CI | NDCG@10 diff | 95% CI |\n| --- | --- | --- | --- | --- |');
+  for (const r of test) {
+    if (!r.name.includes('behaviour model')) continue;
+    const d = pairedBootstrap(r.ranks, engine.ranks);
+    rows[r.name] = d;
+    const mark = r.name === chosen?.name ? ' (chosen on validation)' : '';
+    console.log(
+      `| ${r.name}${mark} | ${d.hr10.toFixed(4)} | [${d.hr10Ci[0]}, ${d.hr10Ci[1]}] | ${d.ndcg10.toFixed(4)} | [${d.ndcg10Ci[0]}, ${d.ndcg10Ci[1]}] |`,
+    );
+  }
+  if (chosen)
+    console.log(
+      `chosen on validation (best NDCG@10 of the combined rows): ${chosen.name}, validation NDCG@10 ${chosen.ndcg10}, HR@10 ${chosen.hr10}`,
+    );
+  return { chosen: chosen?.name ?? null, chosenValidationNdcg10: chosen?.ndcg10 ?? null, rows };
 }
 
 async function main(): Promise<void> {
