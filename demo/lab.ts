@@ -117,7 +117,7 @@ export interface Lab {
     exclude?: number[];
   }): Promise<ScoringRun>;
   heads(features: number[], rows: number, backend: 'webgpu' | 'wasm'): Promise<{ backend: Backend; click: number[]; conversion: number[] }>;
-  /** A behaviour model folder given as bytes, on one backend: its user and conversion states for each history. */
+  /** A behaviour model folder given as bytes, on one backend: its user and conversion states for each history, and its leave-one-out rows (one batched run each). */
   sequenceStates(options: {
     files: Record<string, number[]>;
     catalogIds: string[];
@@ -126,7 +126,11 @@ export interface Lab {
     encoderHash: string;
     histories: SequenceEvent[][];
     backend: 'webgpu' | 'wasm';
-  }): Promise<{ backend: Backend; states: { userState: number[]; conversionState: number[] }[] }>;
+  }): Promise<{
+    backend: Backend;
+    states: { userState: number[]; conversionState: number[] }[];
+    attributions: { itemIds: string[]; states: number[] }[];
+  }>;
   /** The bench's peers on the same vectors and queries (demo/bench-peers.ts, loaded on first use). */
   benchPeers(options: PeerOptions): Promise<{ count: number; dims: number; rows: PeerResult }>;
   /** A recommender on a bench catalog, with clicks tracked and one warm-up call (kept as window.labRecs), for the breakdown. */
@@ -385,12 +389,15 @@ const lab: Lab = {
       catalogVectors: { count: catalogIds.length, dims: textDims, data: Float32Array.from(vectors) },
     });
     const states: { userState: number[]; conversionState: number[] }[] = [];
+    const attributions: { itemIds: string[]; states: number[] }[] = [];
     for (const h of histories) {
       const s = await model.state(h);
       states.push({ userState: s ? Array.from(s.userState) : [], conversionState: s ? Array.from(s.conversionState) : [] });
+      const a = await model.attribution(h);
+      attributions.push({ itemIds: a?.itemIds ?? [], states: a ? Array.from(a.states) : [] });
     }
     await model.dispose();
-    return { backend: model.backend, states };
+    return { backend: model.backend, states, attributions };
   },
   async heads(features, rows, backend) {
     const h = await heads(backend);

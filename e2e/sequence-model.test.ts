@@ -24,7 +24,7 @@ let model = '';
 before(() => void (model = trainFixtureModel(dir)));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('behaviour model: WebGPU and WASM in Chromium give PyTorch user and conversion states within 1e-3', async () => {
+test('behaviour model: WebGPU and WASM in Chromium give PyTorch user and conversion states within 1e-3, and the leave-one-out batch Node gives', async () => {
   const reference = JSON.parse(readFileSync(join(model, 'reference.json'), 'utf8')) as Reference[];
   const files = Object.fromEntries(
     readdirSync(model)
@@ -64,6 +64,14 @@ test('behaviour model: WebGPU and WASM in Chromium give PyTorch user and convers
       const top = topK(sequenceLogits(node.items, node.info.itemScale, Float32Array.from(s.userState)), 10);
       assert.deepEqual(top, reference[c].top10, `${backend} history ${c}: top 10`);
     });
+    // the leave-one-out rows ("why this"): one batched run on this backend, the same states as Node's WASM
+    for (const [c, a] of run.attributions.entries()) {
+      const mine = await node.attribution(eventsOf(CHECK[c]));
+      assert.ok(mine && mine.itemIds.length > 1, `history ${c} has several items to leave out`);
+      assert.deepEqual(a.itemIds, mine.itemIds);
+      const d = maxAbsDiff(a.states, mine.states);
+      assert.ok(d <= 1e-3, `${backend} history ${c}: leave-one-out states differ by ${d}`);
+    }
   }
   await page.close();
   await node.dispose();
