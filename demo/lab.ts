@@ -17,7 +17,7 @@ import { scanKernelBuild } from '../src/runtime/backend';
 import { topK } from '../src/math/top-k';
 import type { QuantizedItems, QuantizedQueries } from '../src/candidates/quantized-scoring';
 import { createRecommender } from '../src';
-import type { CatalogReport, EngineEvent, EngineStats, Recommender, RecommenderOptions } from '../src/types';
+import type { CatalogReport, EngineEvent, EngineStats, Recommender, RecommenderOptions, TrackEvent } from '../src/types';
 import type { PeerOptions, PeerResult } from './bench-peers';
 
 export interface RecommendBench {
@@ -137,6 +137,28 @@ export interface Lab {
   openBench(options: { catalogUrl: string; vectorsUrl: string; scoring: 'webgpu' | 'wasm' | 'js'; clicks: string[] }): Promise<EngineStats>;
   /** `runs` recommend() calls on window.labRecs: the page-side time of each. */
   recommendTimes(runs: number): Promise<number[]>;
+  /**
+   * A recommender with `options` on any catalog (kept as window.labRecs): setCatalog(catalogUrl, vectors), then the
+   * first slate of k; times are from the page's navigation start (tools/bench-scale.ts, e2e/scale.test.ts).
+   */
+  openCatalog(o: { options: RecommenderOptions; catalogUrl: string; vectorsUrl?: string; k?: number }): Promise<{
+    report: CatalogReport;
+    stats: EngineStats;
+    events: EngineEvent[];
+    /** Each progress event: its phase, done / total, and when it came (ms from navigation start). */
+    timeline: { phase: string; done: number; total: number; ms: number }[];
+    slate: string[];
+    catalogMs: number;
+    firstSlateMs: number;
+  }>;
+  /**
+   * On window.labRecs, per visitor: their history tracked (timestamps shifted to end a minute ago), recommend({ k }),
+   * whether the target is in it and the call's time; deleteData() before each visitor (the catalog stays loaded).
+   */
+  hitRate(o: {
+    visitors: { history: { item: string; type: string; timestamp: number }[]; target: string }[];
+    k: number;
+  }): Promise<{ hits: number; visitors: number; recommendMs: number[] }>;
   /** What the bench reports about this browser. */
   environment(): Promise<{ userAgent: string; cores: number; crossOriginIsolated: boolean; kernelBuild: string | null; wgslFeatures: string[] }>;
   gpuAdapter(): Promise<{ vendor: string; architecture: string; features: string[] } | null>;
@@ -351,6 +373,38 @@ const lab: Lab = {
     for (const id of clicks) await recs.track({ type: 'click', itemId: id });
     await recs.recommend({ k: 10 });
     return recs.stats();
+  },
+  async openCatalog({ options, catalogUrl, vectorsUrl, k = 10 }) {
+    const events: EngineEvent[] = [];
+    const timeline: { phase: string; done: number; total: number; ms: number }[] = [];
+    const recs = createRecommender(options);
+    recs.on((e) => {
+      events.push(e);
+      if (e.type === 'progress') timeline.push({ ...e.progress, ms: Math.round(performance.now()) });
+    });
+    window.labRecs = recs;
+    window.labEvents = events;
+    const report = await recs.setCatalog(catalogUrl, vectorsUrl === undefined ? undefined : { vectors: vectorsUrl });
+    const catalogMs = performance.now();
+    const slate = (await recs.recommend({ k })).map((r) => r.itemId);
+    const firstSlateMs = performance.now();
+    return { report, stats: await recs.stats(), events, timeline, slate, catalogMs: Math.round(catalogMs), firstSlateMs: Math.round(firstSlateMs) };
+  },
+  async hitRate({ visitors, k }) {
+    const recs = window.labRecs!;
+    let hits = 0;
+    const recommendMs: number[] = [];
+    for (const v of visitors) {
+      await recs.deleteData();
+      const shift = Date.now() - 60_000 - v.history[v.history.length - 1].timestamp * 1000;
+      for (const e of v.history) await recs.track({ type: e.type as TrackEvent['type'], itemId: e.item, timestamp: e.timestamp * 1000 + shift });
+      const t0 = performance.now();
+      const slate = await recs.recommend({ k });
+      recommendMs.push(performance.now() - t0);
+      if (slate.some((r) => r.itemId === v.target)) hits++;
+    }
+    await recs.deleteData();
+    return { hits, visitors: visitors.length, recommendMs };
   },
   async recommendTimes(runs) {
     const recs = window.labRecs!;

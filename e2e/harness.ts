@@ -7,6 +7,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, resolve } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { after, before } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import type { CatalogItem } from '../src/types';
@@ -84,11 +85,21 @@ export { STRICT_CSP } from '../support/csp';
 export async function serveStatic(
   root = DIST,
   extraHeaders: Record<string, string> = {},
-  options: { isolated?: boolean } = {},
+  options: { isolated?: boolean; gzip?: boolean } = {},
 ): Promise<StaticServer> {
   const isolation = options.isolated === false ? {} : { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
   if (!existsSync(join(root, 'index.html'))) throw new Error(`${root}/index.html missing: run "vite build" first (npm run test:e2e does).`);
   const log: StaticServer['log'] = [];
+  /** gzip: each file compressed once (level 6, as a static host precompresses), sent with Content-Encoding to clients that accept it. */
+  const gzipped = new Map<string, { mtimeMs: number; body: Buffer }>();
+  const gzipOf = (file: string): Buffer => {
+    const mtimeMs = statSync(file).mtimeMs;
+    const hit = gzipped.get(file);
+    if (hit?.mtimeMs === mtimeMs) return hit.body;
+    const body = gzipSync(readFileSync(file), { level: 6 });
+    gzipped.set(file, { mtimeMs, body });
+    return body;
+  };
   const server = createServer((req: IncomingMessage, res) => {
     let bodyBytes = 0;
     req.on('data', (c: Buffer) => (bodyBytes += c.length));
@@ -101,12 +112,19 @@ export async function serveStatic(
         res.end('not found');
         return;
       }
-      res.writeHead(200, {
+      const headers = {
         'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
         ...isolation,
         'Cache-Control': 'no-cache',
         ...extraHeaders,
-      });
+      };
+      if (options.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
+        const body = gzipOf(file);
+        res.writeHead(200, { ...headers, 'Content-Encoding': 'gzip', 'Content-Length': body.length, Vary: 'Accept-Encoding' });
+        res.end(body);
+        return;
+      }
+      res.writeHead(200, headers);
       createReadStream(file).pipe(res);
     });
   });
