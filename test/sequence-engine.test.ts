@@ -121,6 +121,8 @@ test("the model's next item joins the ranking: after a walk it ranks higher than
   assert.equal(reason?.kind, 'history');
   assert.equal(reason.itemIds?.[0], catalog[13].id, `the reason: ${reason.text}`);
   assert.match(reason.text, new RegExp(`Because you viewed ${catalog[13].title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+  // explain(id) gives the same cause
+  assert.deepEqual((await e.explain(next))[0].itemIds?.[0], catalog[13].id);
   assert.ok(without.indexOf(next) === -1 || at < without.indexOf(next), `without the model it is at ${without.indexOf(next)}`);
   await e.close();
   await plain.close();

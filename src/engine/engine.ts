@@ -28,7 +28,7 @@ import { forYouCandidates, searchCandidates, similarCandidates } from '../candid
 import { ScoringPaths, type ScorerFactory } from '../candidates/scoring-paths';
 import { dismissedItems, rankForYou, rankSearch, rankSimilar, type RankingInputs } from '../ranking/pipeline';
 import { DEFAULT_RANKING_CONFIG, type RankingConfig } from '../ranking/score';
-import { explainRecommendation, searchReasons, shownRecommendations, similarReason, toRecommendation } from '../slate/explanations';
+import { explainItem, searchReasons, shownRecommendations, similarReason, toRecommendation } from '../slate/explanations';
 import { CatalogSlot, catalogInput, knownItemOf, loadCatalog, requireItem, type LoadedCatalog } from './catalog-loader';
 import { engineStats } from './stats';
 import { EventLog } from './event-log';
@@ -229,8 +229,8 @@ export class Engine {
   async explain(itemId: string): Promise<Reason[]> {
     const full = await this.catalogs.ready();
     const i = requireItem(full, itemId, 'explain()');
-    const { profile } = await this.rankingStart();
-    return explainRecommendation(i, full, profile, full.global);
+    const { profile, config } = await this.rankingStart();
+    return explainItem(i, full, profile, config, () => this.models.sequence.components(full, this.visitor.paused ? [] : this.events.events, null));
   }
 
   async updateItems(updates: unknown): Promise<{ updated: number }> {

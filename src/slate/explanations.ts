@@ -11,7 +11,7 @@ import type { CatalogIndex } from '../vectors/catalog-index';
 import type { Profile } from '../profile/profile';
 import { neighbourContributions, neighboursOf, type GlobalContext } from '../global/global-model';
 import { effectiveSimilarKind } from '../ranking/pipeline';
-import type { RankingConfig, SequenceComponents } from '../ranking/score';
+import { linearScore, scoreComponents, type RankingConfig, type SequenceComponents } from '../ranking/score';
 import type { AttributedSequence, SequenceCause } from '../ranking/sequence-model';
 import { span } from '../runtime/spans';
 
@@ -104,6 +104,27 @@ export function explainRecommendation(
       weights: parts.map((p) => Math.round(p.weight * 1000) / 1000),
     },
   ];
+}
+
+/**
+ * explain(id): the reasons for one catalog item, as a slot of it would get them. When the behaviour model
+ * is loaded (`sequence` resolves with its components), the item's linear score decides whether the model
+ * drove it, and its leave-one-out run names the causes.
+ */
+export async function explainItem(
+  itemIndex: number,
+  index: CatalogIndex & { global: GlobalContext | null },
+  profile: Profile,
+  config: RankingConfig,
+  sequence: () => Promise<AttributedSequence | null>,
+): Promise<Reason[]> {
+  const s = await sequence();
+  let model: ModelShare | null = null;
+  if (s?.attribute) {
+    const score = linearScore(scoreComponents(index, profile, index.global, config, s), index, profile, config)[itemIndex];
+    if (modelDrove(s, config.weights, itemIndex, score)) model = { sequence: s, weights: config.weights, score, because: await s.attribute() };
+  }
+  return explainRecommendation(itemIndex, index, profile, index.global, model);
 }
 
 /** The reason of a slot the exploration bandit filled from a source that explains itself (null: explain it from the history). */
