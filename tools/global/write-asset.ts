@@ -82,6 +82,7 @@ export async function writeGlobalAsset(out: string, model: GlobalModel, info: Gl
     transitionsPerItem: Math.min(model.kt, asset.kt),
     ...(model.bought ? { boughtPerItem: Math.min(model.bought.k, asset.boughtK) } : {}),
     weightLevels: asset.levels,
+    assetOptions: asset,
     build: info.build,
     files,
     hash: await manifestHash(files),
@@ -101,9 +102,9 @@ from aggregate, anonymous interaction logs (${info.source}). For ${model.rows} i
 
 ${info.describe(sizes)}
 
-Encoded as the compact asset (version 2, src/formats/global-model-file.ts): the strongest ${asset.k} item-to-item
-neighbours, ${asset.kt} next items${model.bought ? ` and ${asset.boughtK} co-purchase neighbours` : ''} per item at most, their weights
-in ${asset.levels} log-scale levels, the popularity in 65,535${shards.length > 1 ? `; cut into ${shards.length} shards that every device downloads in full, in order` : ''}.
+Encoded as the compact asset (version 2, src/formats/global-model-file.ts): per item at most ${Math.min(asset.k, model.k)} item-to-item
+neighbours and ${Math.min(asset.kt, model.kt)} next items${model.bought ? ` and ${Math.min(asset.boughtK, model.bought.k)} co-purchases` : ''}, about ${asset.meanK} and ${asset.meanKt}${model.bought ? ` and ${asset.meanBoughtK}` : ''} on average
+(the strongest, more for popular items, at least ${asset.minPerRow}), weights in ${asset.levels} log-scale levels${shards.length > 1 ? `; cut into ${shards.length} shards that every device downloads in full, in order` : ''}.
 
 No user id or per-user sequence is stored. Files: ${Object.entries(sizes)
       .map(([f, n]) => `${f} ${(n / 1e6).toFixed(2)} MB`)
