@@ -284,8 +284,12 @@ describe('DuckDB global build: determinism', () => {
 });
 
 describe('DuckDB global build: input mappings', () => {
-  test('MovieLens ratings.csv: rating >= 4 is a like (weight 3), others a view', async () => {
-    const { model, summary } = await buildFromLogs(spec(join(FIXTURES, 'ratings.csv')), SETTINGS);
+  test('MovieLens ratings.csv: every rating a view, or with --like-threshold 4 a rating >= 4 a like (weight 3)', async () => {
+    const views = await buildFromLogs(spec(join(FIXTURES, 'ratings.csv')), SETTINGS);
+    // all views: 20 has 2 events (popularity 1), 10 and 30 one each (10 is older: 1100 s, 30 at the newest second)
+    assert.deepEqual(views.model.itemIds, ['20', '10', '30']);
+    assert.ok(Math.abs(views.model.popularity[1] - 0.5) < 1e-4 && Math.abs(views.model.popularity[2] - 0.5) < 1e-4, String(views.model.popularity));
+    const { model, summary } = await buildFromLogs(spec(join(FIXTURES, 'ratings.csv'), { likeThreshold: 4 }), SETTINGS);
     assert.equal(summary.format, 'movielens');
     // items: 20 (2 events), then 10, 30. The newest event is at 2100, so ages are at most 1100 s of a 365-day
     // half-life (a factor above 0.99997): 20: 1 (3.0) + 3 (4.0) = 4, the maximum; 10: 3 (5.0) -> 0.75; 30: 1 (3.5) -> 0.25

@@ -39,7 +39,7 @@ import type { GlobalModel } from '../src/formats/global-model-file';
 const USAGE = `usage: npm run build:global -- <logs> <out-dir> [--format ${INPUT_FORMATS.join('|')}] [--catalog catalog.json] [--strict]
          [--memory-limit 1GB] [--temp-dir dir] [--threads n] [--name name]
          [--k 100] [--kt 30] [--bought-k 50] [--covisit-window 10] [--covisit-half-life-days 30]
-         [--popularity-half-life-days 365] [--session-gap-minutes 30] [--ease-top 0] [--ease-lambda 200] [--like-threshold 4]
+         [--popularity-half-life-days 365] [--session-gap-minutes 30] [--ease-top 2000] [--ease-lambda 200] [--like-threshold <rating>]
        npm run build:global -- --from-tables <tables-dir> <out-dir>
        npm run build:global -- <movielens-dir | interactions.csv> <out-dir> --engine js   (the former in-memory build)
 `;

@@ -97,7 +97,10 @@ export interface InputSpec {
   catalog?: ReadonlySet<string>;
   /** Stop at the first bad row with its error (default: count and skip, summary at the end). */
   strict: boolean;
-  /** MovieLens: ratings at or above this are a 'like' (weight 3), others a 'view'. */
+  /**
+   * MovieLens: ratings at or above this are a 'like' (weight 3), others a 'view'. Default: every rating a view
+   * (4 measured on latest-small: validation HR@10 0.1541 / NDCG@10 0.0838 against 0.1557 / 0.0860 with views only).
+   */
   likeThreshold?: number;
   /** Timestamps later than this (unix seconds) plus one day are 'future_timestamp' (default: now). */
   now?: number;
@@ -309,9 +312,9 @@ async function readInput(
     else requireColumns(file, cols, ['user', 'item', 'timestamp'], 'user,item,timestamp[,type][,value]');
   }
   const cols = (await s.rows('DESCRIBE SELECT * FROM raw_file')).map((r) => String(r.column_name));
-  const threshold = input.likeThreshold ?? 4;
+  const threshold = input.likeThreshold === undefined ? 'NULL' : String(input.likeThreshold);
   const csvLine = located ? 'rowid + 2' : 'NULL';
-  if (format === 'movielens') await s.step('map rows', sql('movielens.sql', { like_threshold: String(threshold), line: csvLine }));
+  if (format === 'movielens') await s.step('map rows', sql('movielens.sql', { like_threshold: threshold, line: csvLine }));
   else
     await s.step(
       'map rows',

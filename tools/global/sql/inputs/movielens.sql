@@ -1,5 +1,6 @@
 -- DuckDB only: MovieLens ratings.csv (userId,movieId,rating,timestamp in unix seconds).
--- A rating of {{like_threshold}} or more is a 'like' (weight 3), any other rating a 'view' (weight 1).
+-- With --like-threshold t, a rating of t or more is a 'like' (weight 3), any other a 'view' (weight 1).
+-- Default: every rating is a view (NULL below: the comparison is never true).
 CREATE {{kind}} raw_input AS
 SELECT
   {{line}} AS src_line,
