@@ -22,8 +22,17 @@
  * most lists point to, get small ids and small deltas. The device keeps `data` as it is (plus a
  * u32 offset per row and the popularity as f32) and decodes a row only when a history item needs it.
  *
- * Settings measured at 100,000 items (see README "Global asset" and tools/measure-global-asset.ts):
- * DEFAULT_ASSET_OPTIONS below were chosen by that table.
+ * DEFAULT_ASSET_OPTIONS below were chosen by measurement (README "The global asset on the device",
+ * docs/global-asset.md): gzip / decoded bytes per item at 100,000 synthetic items with full lists
+ * (node --import tsx tools/measure-global-asset.ts), and MovieLens latest-small test HR@10 / NDCG@10
+ * (validation HR@10) by npm run eval -- ranking --asset=..., over one dense model:
+ *   version 1 (dense f32)          1,044 / 1,044 B   0.1262 / 0.0737 (0.1574)
+ *   k100,kt30 no budget, l256        305 / 320 B     0.1262 / 0.0736 (0.1590)
+ *   mk16,mt8,l16                     52 / 61 B       0.1230 / 0.0706 (0.1426)
+ *   mk12,mt6,l16 (default)           40 / 49 B       0.1295 / 0.0745 (0.1344)
+ *   mk12,mt6,l64                     not measured    0.1295 / 0.0763 (0.1344)  (2 more bits per entry)
+ *   mk8,mt4,l16                      28 / 37 B       quality not measured
+ *   a full co-purchase list per item (mb4) adds about 10 B/item gzip.
  *
  * Version 1 (dense, still decoded; the evaluation's build cache uses it): magic "ODRG", u32 version=1,
  *   u32 rows, u32 k, u32 kt, u32 neighbours[rows*k], f32 weights[rows*k], u32 next[rows*kt],
