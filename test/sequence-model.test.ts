@@ -197,6 +197,12 @@ test('a history longer than maxLength uses its last maxLength events; unknown it
 
   assert.equal(await m.state([]), null);
   assert.equal(await m.state([{ itemId: 'unknown', type: 'view' }]), null);
+  // the same graph inputs are answered from memory (the same object), other inputs are run
+  assert.equal(await m.state(plain), await m.state(withUnknown));
+  assert.notEqual(await m.state(plain), await m.state(plain.slice(1)));
+  const liked = await m.state(plain.map((e) => ({ ...e, type: 'like' })));
+  assert.ok(liked && maxAbsDiff(liked.userState, a.userState) > 1e-6, 'the event types are part of the inputs');
+  assert.equal(await m.attribution(long), await m.attribution(long));
   await m.dispose();
 });
 

@@ -115,6 +115,9 @@ export async function benchSequence(
       const attribution: number[] = [];
       // WebGPU here is usually SwiftShader (a CPU): fewer runs keep the bench short
       for (let r = 0; r < (backend === 'webgpu' ? Math.min(10, options.runs) : options.runs); r++) {
+        // one new event per call (the window of 200 slides): the model remembers its last inputs, so an unchanged history runs nothing
+        const next = { type: 'view' as const, itemId: ids[((SEQUENCE_HISTORY + r) * 37) % ids.length] };
+        await page.evaluate((e) => window.labRecs!.track(e), next);
         await page.evaluate(() => window.labRecs!.recommend({ k: 10 }));
         const spans = await worker.evaluate(() => (self as unknown as Debug).__odrDebug.takeSpans());
         if (spans.sequence_model === undefined) throw new Error('the behaviour model did not run in the worker (no sequence_model span)');

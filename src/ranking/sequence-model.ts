@@ -238,8 +238,10 @@ export class OnnxSequenceModel {
   async state(events: readonly SequenceEvent[]): Promise<UserState | null> {
     const input = this.inputs(events);
     if (input.used === 0) return null;
-    const out = await this.run([input]);
-    return { userState: out.user_state, conversionState: out.conversion_state, used: input.used };
+    return this.remembered(`s${windowKey([input])}`, async () => {
+      const out = await this.run([input]);
+      return { userState: out.user_state, conversionState: out.conversion_state, used: input.used };
+    });
   }
 
   /**
@@ -258,8 +260,25 @@ export class OnnxSequenceModel {
       if (!itemIds.includes(id)) itemIds.push(id);
     }
     const windows = itemIds.map((id) => this.inputs(events.filter((e) => e.itemId !== id)));
-    const out = await this.run(windows);
-    return { itemIds, states: out.user_state, emptied: Uint8Array.from(windows, (w) => (w.used === 0 ? 1 : 0)) };
+    return this.remembered(`a${itemIds.join('\u0000')}${windowKey(windows)}`, async () => {
+      const out = await this.run(windows);
+      return { itemIds, states: out.user_state, emptied: Uint8Array.from(windows, (w) => (w.used === 0 ? 1 : 0)) };
+    });
+  }
+
+  /**
+   * The last results by their graph inputs (two: a state and an attribution): another call for the same
+   * history (a second slot, explain(), a page asking twice) runs nothing. The outputs depend on the inputs only.
+   */
+  private readonly memo = new Map<string, Promise<unknown>>();
+  private remembered<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const hit = this.memo.get(key) as Promise<T> | undefined;
+    if (hit) return hit;
+    const result = work();
+    this.memo.set(key, result);
+    result.catch(() => this.memo.delete(key));
+    if (this.memo.size > 2) this.memo.delete(this.memo.keys().next().value as string);
+    return result;
   }
 
   private get ids(): string[] {
@@ -410,4 +429,9 @@ export function sequenceCauses(
     if (drop > 0) out.push({ itemId, drop });
   });
   return out.sort((a, b) => b.drop - a.drop || (a.itemId < b.itemId ? -1 : 1));
+}
+
+/** The graph inputs of a batch as a string (the memo's key). */
+function windowKey(batch: readonly ReturnType<typeof sequenceInputs>[]): string {
+  return batch.map((w) => `${w.items.join(',')}|${w.types.join(',')}`).join(';');
 }
