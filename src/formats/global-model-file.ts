@@ -33,6 +33,8 @@
  *   mk12,mt6,l64                     not measured    0.1295 / 0.0763 (0.1344)  (2 more bits per entry)
  *   mk8,mt4,l16                      28 / 37 B       quality not measured
  *   a full co-purchase list per item (mb4) adds about 10 B/item gzip.
+ * On the DuckDB-built asset of tools/scale/generate.ts's 100,000-item site (with purchases) the default
+ * is 37.4 B per row gzip, 47.4 decoded.
  *
  * Version 1 (dense, still decoded; the evaluation's build cache uses it): magic "ODRG", u32 version=1,
  *   u32 rows, u32 k, u32 kt, u32 neighbours[rows*k], f32 weights[rows*k], u32 next[rows*kt],
