@@ -240,7 +240,10 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   ];
   let sequenceModel: OnnxSequenceModel | null = null;
   if (flags.has('--sequence')) {
-    sequenceModel = await evaluationSequenceModel(allSplits, index, cold, log);
+    // --seed=N: the trainer's seed (42 by default), to see how much the figures move between seeds
+    const seed = [...flags].find((f) => f.startsWith('--seed='))?.slice('--seed='.length) ?? '42';
+    if (!/^\d+$/.test(seed)) throw new Error(`--seed=${seed}: the trainer's seed is a non-negative integer (e.g. --seed=7)`);
+    sequenceModel = await evaluationSequenceModel(allSplits, index, cold, log, seed);
     variants.push(...sequenceVariants(heads));
   }
   if (flags.has('--tune')) {
@@ -364,7 +367,7 @@ async function main(): Promise<void> {
     return runReplay(dir, flags, cachedGlobalModel);
   }
   process.stderr.write(
-    'usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune] [--sequence]\n       npm run eval -- ope <open-bandit-dir> [--campaign <name>] [--json] [--min-evidence-clicks 20] [--learn-from random|random+bts]\n       npm run eval -- replay <movielens-dir> [--json]\n       npm run eval -- similar <movielens-dir> [--json]\n',
+    'usage: npm run eval -- ranking <movielens-dir> [--cold-start] [--json] [--tune] [--sequence [--seed=42]]\n       npm run eval -- ope <open-bandit-dir> [--campaign <name>] [--json] [--min-evidence-clicks 20] [--learn-from random|random+bts]\n       npm run eval -- replay <movielens-dir> [--json]\n       npm run eval -- similar <movielens-dir> [--json]\n',
   );
   process.exit(2);
 }
