@@ -154,6 +154,8 @@ const device = {
   first_recommendation_ms: { cold: 0, warm: 0 },
   catalog_loaded_ms: { cold: 0, warm: 0 },
   report: { cold: {} as Record<string, unknown>, warm: {} as Record<string, unknown> },
+  /** When each loading phase was reached (ms from navigation start): encoder loaded, catalog validated, cache read, embedded, ready. */
+  phases_ms: { cold: {} as Record<string, number>, warm: {} as Record<string, number> },
   scoring: '',
   encoder: '',
   recommend: { p50_ms: 0, p95_ms: 0, calls: 0 },
@@ -197,6 +199,7 @@ try {
   device.first_recommendation_ms.cold = cold.firstSlateMs;
   device.catalog_loaded_ms.cold = cold.catalogMs;
   device.report.cold = { ...cold.report, problems: cold.report.problems.length };
+  device.phases_ms.cold = phasesOf(cold.timeline);
   transfers.length = 0;
   pending.length = 0;
   log(`warm: the same profile reloads the page`);
@@ -207,6 +210,7 @@ try {
   device.first_recommendation_ms.warm = warm.firstSlateMs;
   device.catalog_loaded_ms.warm = warm.catalogMs;
   device.report.warm = { ...warm.report, problems: warm.report.problems.length };
+  device.phases_ms.warm = phasesOf(warm.timeline);
   device.scoring = `${warm.stats.scoring?.path} (${warm.stats.scoring?.reason})`;
   device.encoder = `${warm.stats.encoder?.name} on ${warm.stats.encoder?.backend}`;
   for (const e of [...cold.events, ...warm.events]) if (e.type === 'error') device.errors.push(`${e.code}: ${e.message}`);
@@ -224,6 +228,23 @@ try {
 } finally {
   await browser.close();
   await server.close();
+}
+
+/** The loading timeline as named points: catalog fetch started, encoder loaded, catalog validated, vector cache read, every item embedded, ready. */
+function phasesOf(timeline: { phase: string; done: number; total: number; ms: number }[]): Record<string, number> {
+  const at = (phase: string, last: boolean): number | undefined => {
+    const hits = timeline.filter((t) => t.phase === phase && (last ? t.done === t.total : t.done === 0));
+    return hits.length ? hits[last ? hits.length - 1 : 0].ms : undefined;
+  };
+  const out: Record<string, number | undefined> = {
+    catalog_fetch: at('catalog', false),
+    encoder_loaded: at('model', true),
+    catalog_validated: at('catalog', true),
+    vector_cache_read: at('embed', false),
+    embedded: at('embed', true),
+    ready: at('ready', true),
+  };
+  return Object.fromEntries(Object.entries(out).filter((e): e is [string, number] => e[1] !== undefined));
 }
 
 function folderBytes(dir: string): number {
@@ -258,7 +279,7 @@ const row = (k: string, v: string | number): void => console.log(`| ${k} | ${v} 
 row('build', which);
 row('build wall time', build.skipped ? 'skipped (--skip-build)' : `${build.wall_s} s${build.exit ? ` (failed, exit ${build.exit})` : ''}`);
 row('build peak RSS', build.skipped ? 'n/a' : `${build.peak_rss_mb} MB`);
-row('DuckDB temp', build.duckdb_temp_mb === null ? 'n/a (not a DuckDB build)' : `${build.duckdb_temp_mb} MB`);
+row('DuckDB temp', build.skipped ? 'n/a (--skip-build)' : build.duckdb_temp_mb === null ? 'n/a (not a DuckDB build)' : `${build.duckdb_temp_mb} MB`);
 row('global asset', `${asset.raw_mb} MB raw, ${asset.gzip_mb} MB gzip: ${asset.raw_bytes_per_item} / ${asset.gzip_bytes_per_item} bytes per item`);
 row(
   'visitor bytes before the first recommendation (gzip, catalog excluded)',
@@ -273,5 +294,6 @@ row('recommend() p50 / p95', `${device.recommend.p50_ms} / ${device.recommend.p9
 row(`HR@${K}, engine / popularity`, `${device.hr10.engine} / ${device.hr10.popularity} (${device.hr10.visitors} held-out visitors)`);
 row('load average', result.load_average.join(', '));
 console.log(`visitor bytes by file (KB): ${JSON.stringify(device.visitor_bytes.by_file_kb)}`);
+console.log(`loading phases, ms from navigation start: cold ${JSON.stringify(device.phases_ms.cold)}; warm ${JSON.stringify(device.phases_ms.warm)}`);
 if (device.errors.length) console.log(`errors seen: ${device.errors.join(' | ')}`);
 if (json) console.log(JSON.stringify(result));
