@@ -1,5 +1,5 @@
 -- Co-visitation neighbours: two events of one user at most covisit_window positions apart
--- pair their items (both directions). A pair counts the mean of the two type weights, times
+-- pair their items (summed once per unordered pair, then both directions). A pair counts the mean of the two type weights, times
 -- 1/position gap, times 0.5^(time gap / covisit_half_life_days), in micro-units (integers,
 -- so sums do not depend on order). The score divides the units of a pair by the square root of
 -- the product of the total units of both items (a cosine, so popular items do not neighbour
@@ -21,15 +21,15 @@ pairs AS (
   JOIN sequences b ON b.user_id = a.user_id AND b.pos = a.pos_b
   WHERE b.item_row <> a.item_row
 ),
-both_ways AS (
-  SELECT row_a AS from_row, row_b AS to_row, units FROM pairs
-  UNION ALL
-  SELECT row_b AS from_row, row_a AS to_row, units FROM pairs
+undirected AS (
+  SELECT LEAST(row_a, row_b) AS lo, GREATEST(row_a, row_b) AS hi, SUM(units) AS units
+  FROM pairs
+  GROUP BY LEAST(row_a, row_b), GREATEST(row_a, row_b)
 ),
 summed AS (
-  SELECT from_row, to_row, SUM(units) AS units
-  FROM both_ways
-  GROUP BY from_row, to_row
+  SELECT lo AS from_row, hi AS to_row, units FROM undirected
+  UNION ALL
+  SELECT hi AS from_row, lo AS to_row, units FROM undirected
 ),
 totals AS (
   SELECT from_row, SUM(units) AS total FROM summed GROUP BY from_row
