@@ -35,3 +35,21 @@ test('paired bootstrap: a uniform gain on every user has an interval above 0; de
 test('paired bootstrap: rankings of different users are refused with the reason', () => {
   assert.throws(() => pairedBootstrap([0, 1], [0]), /cover 2 and 1 users; they must be the same users/);
 });
+
+test('the --sequence weight is chosen on validation NDCG@10 among the default pipeline rows only', async () => {
+  const { chosenSequenceRow } = await import('../tools/eval');
+  const row = (name: string, hr10: number, ndcg10: number) => ({ name, hr10, ndcg10, ild: 0, ranks: [] });
+  const validation = [
+    row('+ diversity (MMR, lambda 0.85), with heads', 0.2, 0.1),
+    row('behaviour model alone (next-item share)', 0.3, 0.3),
+    row('engine + behaviour model (sequence 0.25)', 0.15, 0.08),
+    row('engine + behaviour model (sequence 0.5)', 0.14, 0.09),
+    row('engine + behaviour model (sequence 1)', 0.16, 0.09),
+    // better on validation, but not the pipeline the engine runs by default: never chosen
+    row('engine without heads + behaviour model (sequence 2)', 0.3, 0.2),
+    row('engine + behaviour model (sequence 1, conversion 0.3)', 0.3, 0.2),
+  ];
+  // ties on NDCG@10 go to the higher HR@10
+  assert.equal(chosenSequenceRow(validation)?.name, 'engine + behaviour model (sequence 1)');
+  assert.equal(chosenSequenceRow(validation.slice(0, 2)), undefined);
+});
