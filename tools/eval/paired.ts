@@ -16,9 +16,10 @@ export interface PairedDifference {
 
 const gain = (r: number | null, k: number): [number, number] => (r !== null && r < k ? [1, 1 / Math.log2(r + 2)] : [0, 0]);
 
-function ci95(v: number[]): [number, number] {
-  v.sort((x, y) => x - y);
-  const at = (q: number): number => v[Math.min(v.length - 1, Math.max(0, Math.round(q * (v.length - 1))))];
+/** Percentile interval (2.5%, 97.5%) of bootstrap replicates (nearest rank), rounded to 4 digits. */
+export function ci95(v: readonly number[]): [number, number] {
+  const s = [...v].sort((x, y) => x - y);
+  const at = (q: number): number => s[Math.min(s.length - 1, Math.max(0, Math.round(q * (s.length - 1))))];
   return [round(at(0.025)), round(at(0.975))];
 }
 

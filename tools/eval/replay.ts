@@ -28,6 +28,7 @@ import { composeSlate, SlateMixer, sourceLists } from '../../src/exploration/mix
 import { DEFAULT_EXPLORATION, type ExplorationConfig } from '../../src/exploration/config';
 import { placeGlobalModel } from '../../src/global/global-model';
 import { SOURCES, type Source } from '../../src/vocabulary';
+import { ci95 } from './paired';
 import { mulberry32 } from '../../src/math/random';
 import type { GlobalModel } from '../../src/global/global-model';
 import { movieLensIndex, profileFor } from '../data/ml-index';
@@ -57,13 +58,6 @@ export const REPLAY_SETTINGS: { name: string; config: ExplorationConfig }[] = [
   // (the floor only acts where the switch hands a slot to the prior, so it would change nothing here)
   { name: 'contextual (LinTS) without the switch', config: { ...DEFAULT_EXPLORATION, policy: 'contextual', minEvidence: 0, draws: 100 } },
 ];
-
-/** Percentile interval (2.5%, 97.5%) of bootstrap replicates, rounded to 4 digits. */
-function ci95(v: readonly number[]): [number, number] {
-  const s2 = [...v].sort((a, b) => a - b);
-  const at = (q: number): number => s2[Math.min(s2.length - 1, Math.max(0, Math.round(q * (s2.length - 1))))];
-  return [Math.round(at(0.025) * 1e4) / 1e4, Math.round(at(0.975) * 1e4) / 1e4];
-}
 
 /**
  * Bias-corrected percentile interval: coverage counts distinct items, and a resample

@@ -7,7 +7,7 @@
  * tie-breaks and every weight is summed as integers before one division.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -196,6 +196,11 @@ class Session {
     return r.getRowObjects() as Record<string, unknown>[];
   }
 
+  /** Whether a table (or view) of that name exists in the session. */
+  async hasTable(name: string): Promise<boolean> {
+    return (await this.rows(`SELECT 1 FROM information_schema.tables WHERE table_name = ${q(name)}`)).length > 0;
+  }
+
   async scalar(sql: string): Promise<number> {
     const r = await this.rows(sql);
     return Number(Object.values(r[0] ?? {})[0] ?? 0);
@@ -241,7 +246,11 @@ export function detectFormat(path: string): Exclude<InputFormat, 'auto'> {
   if (statSync(path).isDirectory()) return 'movielens';
   const ext = extname(path).toLowerCase();
   if (ext === '.parquet') return 'events';
-  const head = readFileSync(path, { encoding: 'utf8', flag: 'r' }).slice(0, 4096);
+  // only the first line is read: the logs can be many gigabytes
+  const fd = openSync(path, 'r');
+  const buf = Buffer.alloc(4096);
+  const head = buf.toString('utf8', 0, readSync(fd, buf, 0, buf.length, 0));
+  closeSync(fd);
   const first = head.split(/\r?\n/)[0] ?? '';
   if (ext === '.csv' && /^"?userId"?,"?movieId"?/.test(first)) return 'movielens';
   if (/^\s*\{/.test(first) && /"event"\s*:/.test(first) && /"(userId|anonymousId)"\s*:/.test(first)) return 'segment';
@@ -328,7 +337,7 @@ async function readInput(
 
 /** The CSV reader's rejected lines (DuckDB's reject_errors, filled once the file was scanned). */
 async function csvRejects(s: Session): Promise<{ line: number; message: string }[]> {
-  if (!(await s.rows("SELECT 1 FROM information_schema.tables WHERE table_name = 'reject_errors'")).length) return [];
+  if (!(await s.hasTable('reject_errors'))) return [];
   const rows = await s.rows(
     'SELECT line, min(error_type) AS error_type, min(error_message) AS error_message FROM reject_errors GROUP BY line ORDER BY line',
   );
@@ -344,7 +353,7 @@ async function dropInput(s: Session): Promise<void> {
     const o = objects.find((x) => x.name === name);
     if (o) await s.run(`DROP ${o.kind === 'VIEW' ? 'VIEW' : 'TABLE'} ${name}`);
   }
-  if ((await s.rows("SELECT 1 FROM information_schema.tables WHERE table_name = 'reject_errors'")).length) {
+  if (await s.hasTable('reject_errors')) {
     await s.run('DELETE FROM reject_errors');
     await s.run('DELETE FROM reject_scans');
   }
@@ -384,7 +393,7 @@ async function runChecks(s: Session, input: InputSpec): Promise<void> {
 /** Rows with a problem (checked) plus the CSV reader's rejected lines. */
 async function problemCount(s: Session): Promise<number> {
   const bad = await s.scalar('SELECT count(*) FROM checked WHERE problem IS NOT NULL');
-  const hasRejects = (await s.rows("SELECT 1 FROM information_schema.tables WHERE table_name = 'reject_errors'")).length > 0;
+  const hasRejects = await s.hasTable('reject_errors');
   return bad + (hasRejects ? await s.scalar('SELECT count(DISTINCT line) FROM reject_errors') : 0);
 }
 
@@ -434,7 +443,7 @@ async function checkInput(
     summary.skipped[f.problem] = { count: (prev?.count ?? 0) + f.count, first: prev?.first ?? `${f.place}${f.detail ? ` (${f.detail})` : ''}` };
   }
   await s.run('CREATE VIEW input_events AS SELECT user_id, item_id, ts, event_type FROM checked WHERE problem IS NULL');
-  if (existsTable(await s.rows("SELECT table_name FROM duckdb_tables() WHERE table_name = 'ignored_input'")))
+  if (await s.hasTable('ignored_input'))
     for (const r of await s.rows('SELECT what, n FROM ignored_input ORDER BY what')) summary.ignored[String(r.what)] = Number(r.n);
   summary.events = await s.scalar("SELECT count(*) FROM input_events WHERE event_type NOT IN ('search', 'dismiss')");
   summary.purchases = await s.scalar("SELECT count(*) FROM input_events WHERE event_type = 'purchase'");
@@ -445,8 +454,6 @@ async function checkInput(
     );
   }
 }
-
-const existsTable = (rows: unknown[]): boolean => rows.length > 0;
 
 export function describeSkipped(summary: Pick<BuildSummary, 'skipped'>): string {
   return Object.entries(summary.skipped)
