@@ -15,12 +15,14 @@ import { IDBFactory } from 'fake-indexeddb';
 import { itemText } from '../src/catalog/validate';
 import { Engine } from '../src/engine/engine';
 import { RecommenderError } from '../src/errors';
-import type { SequenceModelLoader } from '../src/engine/sequence-state';
+import { SequenceModelSlot, type SequenceModelLoader } from '../src/engine/sequence-state';
+import type { LoadedCatalog } from '../src/engine/catalog-loader';
+import { DEFAULT_RANKING_CONFIG, type RankingConfig } from '../src/ranking/score';
 import { loadGlobalModel } from '../src/global/global-model';
 import { matrixFromRows } from '../src/math/matrix';
 import { OnnxSequenceModel } from '../src/ranking/sequence-model';
 import { openStore } from '../src/store';
-import type { CatalogItem, EngineEvent } from '../src/types';
+import type { CatalogItem, EngineEvent, StoredEvent } from '../src/types';
 import { engineOptions } from '../support/engine-options';
 import { fileReader, loadNodeEncoder, MODELS_DIR, nodeOrt } from '../support/node-models';
 import type { SentenceEncoder } from '../src/encoding/encoder';
@@ -191,4 +193,35 @@ test('the sequenceModel option: a folder name inside modelsUrl, none by default,
     () => engineOptions({ sequenceModel: 3 as unknown as string }),
     (e: unknown) => e instanceof RecommenderError && e.code === 'invalid_options' && /sequenceModel/.test(e.message),
   );
+});
+
+test('the conversion scan runs only for a ranking that weighs conversion; the next-item shares are the same either way', async () => {
+  const enc = encoder();
+  const slot = new SequenceModelSlot(
+    loader(model),
+    async () => enc,
+    () => undefined,
+  );
+  const loaded = { items: catalog, matrix: matrixFromRows(await enc.embed(catalog.map(itemText)), enc.info.dimensions) } as unknown as LoadedCatalog;
+  const history: StoredEvent[] = [10, 11, 12].map((i, k) => ({
+    eventId: `e${k}`,
+    type: 'view',
+    itemId: catalog[i].id,
+    timestamp: 1_700_000_000_000 + k,
+  }));
+  const weighs = (sequenceConversion: number): RankingConfig => ({
+    ...DEFAULT_RANKING_CONFIG,
+    weights: { ...DEFAULT_RANKING_CONFIG.weights, sequenceConversion },
+  });
+  const both = await slot.components(loaded, history, null);
+  const weighed = await slot.components(loaded, history, null, weighs(0.3));
+  const unweighed = await slot.components(loaded, history, null, weighs(0));
+  assert.ok(both && weighed && unweighed);
+  assert.ok(
+    both.conversion.some((v) => v > 0),
+    'without a ranking both components are computed',
+  );
+  assert.deepEqual(weighed.conversion, both.conversion);
+  assert.deepEqual(unweighed.conversion, new Float32Array(catalog.length));
+  assert.deepEqual(unweighed.next, both.next);
 });

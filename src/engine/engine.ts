@@ -171,7 +171,7 @@ export class Engine {
     const k = resolveK(options.k);
     // large catalogs: rank the retrieved candidates only (each gets its exact score)
     const sub = this.scoring.index ? await forYouCandidates(this.scoring, full, full.global, profile, options, config.excludeSeen, config) : null;
-    const sequence = await this.models.sequence.components(full, this.visitor.paused ? [] : this.events.events, sub?.rows ?? null);
+    const sequence = await this.models.sequence.components(full, this.visitor.paused ? [] : this.events.events, sub?.rows ?? null, config);
     const inputs: RankingInputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config, sequence };
     const heads = await this.models.heads();
     const ranking = await rankForYou(inputs, { k, rules: options, heads, taskWeights: this.options.taskWeights, now: this.now() });

@@ -9,6 +9,8 @@
 import type { EngineEvent, StoredEvent } from '../types';
 import type { ItemMatrix } from '../math/matrix';
 import { sequenceCauses, sequenceScores, type AttributedSequence, type OnnxSequenceModel, type SequenceCause } from '../ranking/sequence-model';
+import { chronological } from '../profile/profile';
+import type { RankingConfig } from '../ranking/score';
 import { spanAsync } from '../runtime/spans';
 import { errorEvent } from '../store/errors';
 import type { LoadedCatalog } from './catalog-loader';
@@ -37,7 +39,13 @@ export class SequenceModelSlot {
    * rows when the ranking runs on retrieved candidates). Null without a model or for a cold visitor.
    * `attribute()` names the history items behind each item's score (leave-one-out, one batched run when first asked).
    */
-  async components(catalog: LoadedCatalog, history: readonly StoredEvent[], rows: readonly number[] | null): Promise<AttributedSequence | null> {
+  /** `config`: the ranking that adds them; one weighing conversion by 0 skips the conversion scan (without it, both are computed). */
+  async components(
+    catalog: LoadedCatalog,
+    history: readonly StoredEvent[],
+    rows: readonly number[] | null,
+    config?: Pick<RankingConfig, 'weights'>,
+  ): Promise<AttributedSequence | null> {
     if (!this.load) return null;
     if (this.catalog !== catalog) {
       const previous = this.model;
@@ -47,12 +55,12 @@ export class SequenceModelSlot {
     }
     const model = await this.model;
     if (!model || history.length === 0) return null;
-    const ordered = [...history].sort((a, b) => a.timestamp - b.timestamp || (a.seq ?? 0) - (b.seq ?? 0));
+    const ordered = [...history].sort(chronological);
     const events = ordered.filter((e) => e.itemId !== undefined).map((e) => ({ itemId: e.itemId as string, type: e.type }));
     // the model's own run (what the bench times as sequence_model), then the catalog scan
     const state = await spanAsync('sequence_model', () => model.state(events));
     if (!state) return null;
-    const full = sequenceScores(model, state);
+    const full = sequenceScores(model, state, config?.weights.sequenceConversion !== 0);
     let causes: Promise<(i: number) => SequenceCause[]> | null = null;
     // "why this": the leave-one-out rows run once, when a slot of the slate needs them
     const attribute = (): Promise<(i: number) => SequenceCause[]> =>

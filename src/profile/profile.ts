@@ -59,6 +59,10 @@ export interface Profile {
   sequence: { itemId: string; weight: number }[];
 }
 
+/** The order of a visitor's history: by time, events of the same millisecond in the order they were stored. */
+export const chronological = (a: Pick<StoredEvent, 'timestamp' | 'seq'>, b: Pick<StoredEvent, 'timestamp' | 'seq'>): number =>
+  a.timestamp - b.timestamp || (a.seq ?? 0) - (b.seq ?? 0);
+
 export function eventWeight(e: Pick<StoredEvent, 'type' | 'value'>): number {
   if (e.type === 'dwell') {
     const seconds = typeof e.value === 'number' && Number.isFinite(e.value) ? e.value : 0;
@@ -80,7 +84,7 @@ export function buildProfile(
   const sorted = events
     .filter((e) => e.itemId !== undefined && e.type !== 'search')
     .slice()
-    .sort((a, b) => a.timestamp - b.timestamp || (a.seq ?? 0) - (b.seq ?? 0));
+    .sort(chronological);
   const recent = sorted.slice(-config.recentEvents);
   const byItem = new Map<string, HistoryItem>();
   const seen = new Map<string, EventType>();

@@ -362,12 +362,19 @@ function catalogRows(
  * The model's score components for every catalog item, from the exact integer scan of
  * the int8 rows (the kernel every scoring path computes): `next` = exp(logit - best logit)
  * in (0, 1] (the softmax share relative to the best item), `conversion` = sigmoid of the
- * conversion logit.
+ * conversion logit; all 0 without the second scan when `withConversion` is false (a ranking that
+ * weighs conversion by 0 adds nothing from it).
  */
-export function sequenceScores(model: Pick<OnnxSequenceModel, 'items' | 'info'>, state: UserState): { next: Float32Array; conversion: Float32Array } {
+export function sequenceScores(
+  model: Pick<OnnxSequenceModel, 'items' | 'info'>,
+  state: UserState,
+  withConversion = true,
+): { next: Float32Array; conversion: Float32Array } {
+  const next = nextShares(model, state.userState);
+  if (!withConversion) return { next, conversion: new Float32Array(next.length) };
   const c = scan(model, state.conversionState);
   const conversion = Float32Array.from(c.ints, (v) => 1 / (1 + Math.exp(-(v * c.factor + model.info.conversionBias))));
-  return { next: nextShares(model, state.userState), conversion };
+  return { next, conversion };
 }
 
 /** The exact integer scan of the int8 rows with a state (its unit vector quantized like a query). */
