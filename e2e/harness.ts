@@ -219,13 +219,13 @@ export const PERSONALISED_IN_PAGE = ({ want, ids }: { want: string[]; ids: strin
   );
 };
 
-/** Run inside a page: the ARIA shape of the `<on-device-recs>` element with id `id` (list, heading, region, card tags, labels, status). */
 /** In the page: the index of the focused card inside the element with id 'a' (-1 when none). */
 export const FOCUSED_CARD_IN_PAGE = (): number => {
   const root = document.getElementById('a')!.shadowRoot!;
   return [...root.querySelectorAll('.card')].indexOf(root.activeElement as Element);
 };
 
+/** Run inside a page: the ARIA shape of the `<on-device-recs>` element with id `id` (list, heading, region, card tags, labels, status). */
 export const ELEMENT_ARIA_IN_PAGE = (id: string) => {
   const root = document.getElementById(id)!.shadowRoot!;
   const list = root.querySelector('ul')!;

@@ -140,6 +140,8 @@ export class OnnxSequenceModel {
     readonly modelRow: Int32Array,
     /** item id -> row of the model's item table. */
     private readonly rowOfId: ReadonlyMap<string, number>,
+    /** row of the model's item table -> item id (items.json). */
+    private readonly ids: readonly string[],
     /** The model's int8 item table (items.bin), model order: the graph's input rows are gathered from it. */
     private readonly table: Int8Array,
     private readonly ort: Ort,
@@ -231,7 +233,7 @@ export class OnnxSequenceModel {
       conversionBias: Number(m.conversionBias ?? 0),
       knownItems: known,
     };
-    return new OnnxSequenceModel(info, backend, reason, items, modelRow, modelRows, q, options.ort, session);
+    return new OnnxSequenceModel(info, backend, reason, items, modelRow, modelRows, ids, q, options.ort, session);
   }
 
   /** The user state for a history (oldest first), or null when no event of it is an item the model knows (the cold ranking). */
@@ -280,16 +282,6 @@ export class OnnxSequenceModel {
     if (this.memo.size > 2) this.memo.delete(this.memo.keys().next().value as string);
     return result;
   }
-
-  private get ids(): string[] {
-    this.idList ??= (() => {
-      const list: string[] = [];
-      for (const [id, r] of this.rowOfId) list[r] = id;
-      return list;
-    })();
-    return this.idList;
-  }
-  private idList: string[] | null = null;
 
   private inputs(events: readonly SequenceEvent[]): ReturnType<typeof sequenceInputs> {
     return sequenceInputs(events, (id) => this.rowOfId.get(id), this.info.eventTypes, this.info.maxLength);
