@@ -45,6 +45,7 @@ test('the --sequence weight is chosen on validation NDCG@10 among the default pi
     row('engine + behaviour model (sequence 0.25)', 0.15, 0.08),
     row('engine + behaviour model (sequence 0.5)', 0.14, 0.09),
     row('engine + behaviour model (sequence 1)', 0.16, 0.09),
+    row('engine + behaviour model (sequence 2, temperature 4)', 0.15, 0.085),
     // better on validation, but not the pipeline the engine runs by default: never chosen
     row('engine without heads + behaviour model (sequence 2)', 0.3, 0.2),
     row('engine + behaviour model (sequence 1, conversion 0.3)', 0.3, 0.2),
@@ -52,4 +53,7 @@ test('the --sequence weight is chosen on validation NDCG@10 among the default pi
   // ties on NDCG@10 go to the higher HR@10
   assert.equal(chosenSequenceRow(validation)?.name, 'engine + behaviour model (sequence 1)');
   assert.equal(chosenSequenceRow(validation.slice(0, 2)), undefined);
+  // a temperature row is one of the default pipeline's rows
+  const warmer = [...validation, row('engine + behaviour model (sequence 0.5, temperature 2)', 0.1, 0.095)];
+  assert.equal(chosenSequenceRow(warmer)?.name, 'engine + behaviour model (sequence 0.5, temperature 2)');
 });

@@ -150,6 +150,33 @@ test('leave-one-out attribution: one batched run gives what separate runs withou
   await m.dispose();
 });
 
+test('the share temperature: exp((logit - best) / T) keeps the order, and "why this" drops are measured at the same temperature', async () => {
+  const m = await open();
+  const events: SequenceEvent[] = [3, 4, 5, 6].map((k) => ({ itemId: ids[k], type: TYPES[k % 2] }));
+  const state = await m.state(events);
+  const attribution = await m.attribution(events);
+  assert.ok(state && attribution);
+  const plain = sequenceScores(m, state).next;
+  const warm = sequenceScores(m, state, false, 2).next;
+  assert.equal(topK(warm, 1)[0], topK(plain, 1)[0]);
+  for (let i = 0; i < plain.length; i++) assert.ok(Math.abs(warm[i] - Math.sqrt(plain[i])) <= 1e-5, `share of item ${i} at T = 2`);
+  assert.ok(
+    warm.every((s, i) => s >= plain[i]),
+    'a higher temperature spreads the share: no item loses',
+  );
+  const top = topK(warm, 1)[0];
+  for (const temperature of [2, 1, 2]) {
+    // the cached leave-one-out shares follow the temperature asked for (a cache of the other one would be off)
+    const next = temperature === 1 ? plain : warm;
+    for (const c of sequenceCauses(m, attribution, next, top, temperature)) {
+      const s = await m.state(events.filter((e) => e.itemId !== c.itemId));
+      const without = s ? sequenceScores(m, s, false, temperature).next[top] : 0;
+      assert.ok(Math.abs(c.drop - (next[top] - without)) <= 1e-3, `drop of ${c.itemId} at T = ${temperature}`);
+    }
+  }
+  await m.dispose();
+});
+
 test('the manifest carries the SHA-256 of every file and the training figures', () => {
   const manifest = JSON.parse(readFileSync(join(model, 'manifest.json'), 'utf8')) as {
     kind: string;

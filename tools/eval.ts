@@ -82,7 +82,15 @@ async function evaluate(
         applyExclusions(scores, index, {}, profile.seen, true);
         slate = topK(scores, 10);
       } else {
-        ({ scores, slate } = await rankVariant(v, index, global, heads, profile, 10, v.sequence ? sequence : null));
+        ({ scores, slate } = await rankVariant(
+          v,
+          index,
+          global,
+          heads,
+          profile,
+          10,
+          v.sequence && sequence ? sequence(v.config.sequenceTemperature) : null,
+        ));
       }
       if (v.diversity) {
         const r = targetIndex === undefined ? -1 : slate.indexOf(targetIndex);
@@ -284,17 +292,19 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
 
 /** Weights of the behaviour model's next-item share the --sequence rows try (the default is chosen among them on the validation target). */
 export const SEQUENCE_WEIGHTS = [0.25, 0.5, 1, 2] as const;
+/** Temperatures of the share the --sequence rows try with each weight (RankingConfig.sequenceTemperature; 1: the model's own softmax). */
+export const SEQUENCE_TEMPERATURES = [1, 2, 4] as const;
 
 /**
  * The --sequence rows: the model alone, and the engine's default ranking (heads when shipped, MMR) with the
- * model's share at each of SEQUENCE_WEIGHTS, with and without the heads, and with the conversion head.
+ * model's share at each of SEQUENCE_WEIGHTS and SEQUENCE_TEMPERATURES, without the heads, and with the conversion head.
  */
 function sequenceVariants(heads: RankingHeads | null): Variant[] {
   const none = { content: 0, neighbour: 0, next: 0, popularity: 0, coldContent: 0, sequenceConversion: 0 };
-  const combined = (w: number, withHeads: boolean, conversion = 0): Variant => ({
+  const combined = (w: number, withHeads: boolean, conversion = 0, temperature = 1): Variant => ({
     ...engineVariant(withHeads ? heads : null),
-    name: `engine${withHeads ? '' : ' without heads'} + behaviour model (sequence ${w}${conversion ? `, conversion ${conversion}` : ''})`,
-    config: withConfig({ weights: { sequence: w, sequenceConversion: conversion } }),
+    name: `engine${withHeads ? '' : ' without heads'} + behaviour model (sequence ${w}${temperature !== 1 ? `, temperature ${temperature}` : ''}${conversion ? `, conversion ${conversion}` : ''})`,
+    config: withConfig({ weights: { sequence: w, sequenceConversion: conversion }, sequenceTemperature: temperature }),
     sequence: true,
   });
   return [
@@ -305,15 +315,15 @@ function sequenceVariants(heads: RankingHeads | null): Variant[] {
       diversity: false,
       sequence: true,
     },
-    ...SEQUENCE_WEIGHTS.map((w) => combined(w, true)),
+    ...SEQUENCE_TEMPERATURES.flatMap((t) => SEQUENCE_WEIGHTS.map((w) => combined(w, true, 0, t))),
     ...(heads ? SEQUENCE_WEIGHTS.map((w) => combined(w, false)) : []),
     combined(1, true, 0.3),
   ];
 }
 
-/** The combined row of SEQUENCE_WEIGHTS (the engine as it ranks by default) with the best validation NDCG@10 (then HR@10). */
+/** The combined row of SEQUENCE_WEIGHTS x SEQUENCE_TEMPERATURES (the engine as it ranks by default) with the best validation NDCG@10 (then HR@10). */
 export function chosenSequenceRow(validation: readonly VariantResult[]): VariantResult | undefined {
-  const rows = validation.filter((r) => /^engine \+ behaviour model \(sequence [0-9.]+\)$/.test(r.name));
+  const rows = validation.filter((r) => /^engine \+ behaviour model \(sequence [0-9.]+(, temperature [0-9.]+)?\)$/.test(r.name));
   return rows.reduce<VariantResult | undefined>(
     (best, r) => (!best || r.ndcg10 > best.ndcg10 || (r.ndcg10 === best.ndcg10 && r.hr10 > best.hr10) ? r : best),
     undefined,

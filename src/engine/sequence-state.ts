@@ -10,7 +10,7 @@ import type { EngineEvent, StoredEvent } from '../types';
 import type { ItemMatrix } from '../math/matrix';
 import { sequenceCauses, sequenceScores, type AttributedSequence, type OnnxSequenceModel, type SequenceCause } from '../ranking/sequence-model';
 import { chronological } from '../profile/profile';
-import type { RankingConfig } from '../ranking/score';
+import { DEFAULT_RANKING_CONFIG, type RankingConfig } from '../ranking/score';
 import { spanAsync } from '../runtime/spans';
 import { errorEvent } from '../store/errors';
 import type { LoadedCatalog } from './catalog-loader';
@@ -44,7 +44,7 @@ export class SequenceModelSlot {
     catalog: LoadedCatalog,
     history: readonly StoredEvent[],
     rows: readonly number[] | null,
-    config?: Pick<RankingConfig, 'weights'>,
+    config?: Pick<RankingConfig, 'weights' | 'sequenceTemperature'>,
   ): Promise<AttributedSequence | null> {
     if (!this.load) return null;
     if (this.catalog !== catalog) {
@@ -60,12 +60,13 @@ export class SequenceModelSlot {
     // the model's own run (what the bench times as sequence_model), then the catalog scan
     const state = await spanAsync('sequence_model', () => model.state(events));
     if (!state) return null;
-    const full = sequenceScores(model, state, config?.weights.sequenceConversion !== 0);
+    const temperature = config?.sequenceTemperature ?? DEFAULT_RANKING_CONFIG.sequenceTemperature;
+    const full = sequenceScores(model, state, config?.weights.sequenceConversion !== 0, temperature);
     let causes: Promise<(i: number) => SequenceCause[]> | null = null;
     // "why this": the leave-one-out rows run once, when a slot of the slate needs them
     const attribute = (): Promise<(i: number) => SequenceCause[]> =>
       (causes ??= spanAsync('sequence_attribution', () => model.attribution(events)).then(
-        (a) => (i: number) => (a ? sequenceCauses(model, a, full.next, rows ? rows[i] : i) : []),
+        (a) => (i: number) => (a ? sequenceCauses(model, a, full.next, rows ? rows[i] : i, temperature) : []),
       ));
     if (!rows) return { ...full, attribute };
     return { next: Float32Array.from(rows, (r) => full.next[r]), conversion: Float32Array.from(rows, (r) => full.conversion[r]), attribute };

@@ -29,6 +29,11 @@ export interface RankingConfig {
     sequence: number;
     sequenceConversion: number;
   };
+  /**
+   * Temperature of the behaviour model's next-item share, exp((logit - best) / T): 1 is the model's own softmax,
+   * which puts nearly all of its weight on a few items; above 1 it reaches further down the model's ranking.
+   */
+  sequenceTemperature: number;
   /** Position decay of the history for the global model's scores. */
   sequence: SequenceConfig;
   /** How strongly items like dismissed ones are pushed down. */
@@ -53,6 +58,7 @@ export interface RankingConfig {
 export const DEFAULT_RANKING_CONFIG: RankingConfig = {
   priorWeight: 0.05,
   weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05, coldContent: 1, sequence: 0.5, sequenceConversion: 0 },
+  sequenceTemperature: 1,
   sequence: DEFAULT_SEQUENCE_CONFIG,
   negativeWeight: 0.6,
   mmrLambda: 0.85,

@@ -352,8 +352,9 @@ function catalogRows(
 
 /**
  * The model's score components for every catalog item, from the exact integer scan of
- * the int8 rows (the kernel every scoring path computes): `next` = exp(logit - best logit)
- * in (0, 1] (the softmax share relative to the best item), `conversion` = sigmoid of the
+ * the int8 rows (the kernel every scoring path computes): `next` = exp((logit - best logit) / temperature)
+ * in (0, 1] (the softmax share relative to the best item; a temperature above 1 spreads it over more
+ * items, RankingConfig.sequenceTemperature), `conversion` = sigmoid of the
  * conversion logit; all 0 without the second scan when `withConversion` is false (a ranking that
  * weighs conversion by 0 adds nothing from it).
  */
@@ -361,8 +362,9 @@ export function sequenceScores(
   model: Pick<OnnxSequenceModel, 'items' | 'info'>,
   state: UserState,
   withConversion = true,
+  temperature = 1,
 ): { next: Float32Array; conversion: Float32Array } {
-  const next = nextShares(model, state.userState);
+  const next = nextShares(model, state.userState, temperature);
   if (!withConversion) return { next, conversion: new Float32Array(next.length) };
   const c = scan(model, state.conversionState);
   const conversion = Float32Array.from(c.ints, (v) => 1 / (1 + Math.exp(-(v * c.factor + model.info.conversionBias))));
@@ -381,12 +383,13 @@ function scan({ items, info }: Pick<OnnxSequenceModel, 'items' | 'info'>, v: Flo
   return { ints: scoreQuantized(items, q), factor: (info.itemScale * norm) / 127 };
 }
 
-/** The next-item share of every catalog item for a user state: exp(logit - best logit), in (0, 1]. */
-function nextShares(model: Pick<OnnxSequenceModel, 'items' | 'info'>, userState: Float32Array): Float32Array {
+/** The next-item share of every catalog item for a user state: exp((logit - best logit) / temperature), in (0, 1]. */
+function nextShares(model: Pick<OnnxSequenceModel, 'items' | 'info'>, userState: Float32Array, temperature = 1): Float32Array {
   const n = scan(model, userState);
   let best = -Infinity;
   for (const v of n.ints) if (v > best) best = v;
-  return Float32Array.from(n.ints, (v) => Math.exp((v - best) * n.factor));
+  const f = n.factor / temperature;
+  return Float32Array.from(n.ints, (v) => Math.exp((v - best) * f));
 }
 
 /** The float logits of every catalog row for a state (dequantized table): what the parity test compares with PyTorch. */
@@ -400,31 +403,34 @@ export function sequenceLogits(items: QuantizedItems, scale: number, state: Floa
   return out;
 }
 
-/** The next-item shares of every catalog item without each attributed history item (one scan each, on first use). */
-const sharesWithout = new WeakMap<SequenceAttribution, Float32Array[]>();
+/** The next-item shares of every catalog item without each attributed history item (one scan each, on first use), at a temperature. */
+const sharesWithout = new WeakMap<SequenceAttribution, { temperature: number; shares: Float32Array[] }>();
 
 /**
  * The history items behind catalog item `i`'s model score, strongest first: for each attributed
  * history item, how much the item's next-item share (`next`: the full history's shares, from
- * sequenceScores) falls when that history item is left out; only positive drops (items that raised it).
+ * sequenceScores at the same `temperature`) falls when that history item is left out; only positive drops (items that raised it).
  */
 export function sequenceCauses(
   model: Pick<OnnxSequenceModel, 'items' | 'info'>,
   attribution: SequenceAttribution,
   next: Float32Array,
   i: number,
+  temperature = 1,
 ): SequenceCause[] {
   const { dims } = model.info;
-  let without = sharesWithout.get(attribution);
-  if (!without) {
-    without = attribution.itemIds.map((_, j) =>
-      attribution.emptied[j] ? new Float32Array(next.length) : nextShares(model, attribution.states.subarray(j * dims, (j + 1) * dims)),
+  let cached = sharesWithout.get(attribution);
+  if (cached?.temperature !== temperature) {
+    const shares = attribution.itemIds.map((_, j) =>
+      attribution.emptied[j] ? new Float32Array(next.length) : nextShares(model, attribution.states.subarray(j * dims, (j + 1) * dims), temperature),
     );
-    sharesWithout.set(attribution, without);
+    cached = { temperature, shares };
+    sharesWithout.set(attribution, cached);
   }
+  const without = cached.shares;
   const out: SequenceCause[] = [];
   attribution.itemIds.forEach((itemId, j) => {
-    const drop = next[i] - (without as Float32Array[])[j][i];
+    const drop = next[i] - without[j][i];
     if (drop > 0) out.push({ itemId, drop });
   });
   return out.sort((a, b) => b.drop - a.drop || (a.itemId < b.itemId ? -1 : 1));

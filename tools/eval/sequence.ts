@@ -56,8 +56,20 @@ export async function evaluationSequenceModel(
   });
 }
 
-/** The model's components for a history (null for a history without known items). */
-export async function sequenceComponentsFor(model: OnnxSequenceModel, history: readonly Interaction[]): Promise<SequenceComponents | null> {
+/**
+ * The model's components for a history at a temperature of its next-item share (null for a history without known
+ * items): the model runs once per history, each temperature is one more catalog scan.
+ */
+export async function sequenceComponentsFor(
+  model: OnnxSequenceModel,
+  history: readonly Interaction[],
+): Promise<(temperature: number) => SequenceComponents | null> {
   const state = await model.state(movieLensEvents(history));
-  return state ? sequenceScores(model, state) : null;
+  const byTemperature = new Map<number, SequenceComponents>();
+  return (temperature) => {
+    if (!state) return null;
+    let c = byTemperature.get(temperature);
+    if (!c) byTemperature.set(temperature, (c = sequenceScores(model, state, true, temperature)));
+    return c;
+  };
 }
