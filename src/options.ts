@@ -175,6 +175,8 @@ export interface ResolvedOptions {
   storeName: string;
   taskWeights: { click: number; conversion: number };
   diversity: number;
+  /** RankingConfig.weights.coldSequence. */
+  newItems: number;
   excludeSeen: boolean;
   maxEvents: number;
   maxEventAgeDays: number;
@@ -226,6 +228,7 @@ const OPTION_KEYS = [
   'storeName',
   'taskWeights',
   'diversity',
+  'newItems',
   'excludeSeen',
   'maxEvents',
   'maxEventAgeDays',
@@ -720,6 +723,15 @@ export function resolvePageOptions(options: unknown, pageUrl: string): { resolve
     taskWeights: resolveTaskWeights(o),
     // diversity is 1 - the MMR lambda of the ranking
     diversity: resolveDiversity(o),
+    newItems:
+      optionalNumber(
+        o,
+        'newItems',
+        'newItems',
+        (w) => w >= 0 && w <= 10,
+        'a number from 0 to 10',
+        '{ newItems: 0.5 } (0: content similarity only)',
+      ) ?? DEFAULT_RANKING_CONFIG.weights.coldSequence,
     excludeSeen: optionalBoolean(o, 'excludeSeen', 'excludeSeen') ?? DEFAULT_RANKING_CONFIG.excludeSeen,
     // at least one event: the history is what personalises; a whole number since it counts events
     maxEvents: integer('maxEvents', '5000') ?? DEFAULT_MAX_EVENTS,

@@ -56,4 +56,6 @@ test('the --sequence weight is chosen on validation NDCG@10 among the default pi
   // a temperature row is one of the default pipeline's rows
   const warmer = [...validation, row('engine + behaviour model (sequence 0.5, temperature 2)', 0.1, 0.095)];
   assert.equal(chosenSequenceRow(warmer)?.name, 'engine + behaviour model (sequence 0.5, temperature 2)');
+  const newItems = [...warmer, row('engine + behaviour model (sequence 0.5, temperature 2, new items by its content path 1)', 0.1, 0.1)];
+  assert.equal(chosenSequenceRow(newItems)?.name, 'engine + behaviour model (sequence 0.5, temperature 2, new items by its content path 1)');
 });

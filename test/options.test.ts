@@ -51,6 +51,7 @@ test('defaults: nothing given (or undefined) resolves to the documented defaults
       storeName: 'on-device-recs',
       taskWeights: { ...DEFAULT_TASK_WEIGHTS },
       diversity: 1 - DEFAULT_RANKING_CONFIG.mmrLambda,
+      newItems: 0,
       excludeSeen: true,
       maxEvents: 10_000,
       maxEventAgeDays: 365,
@@ -288,6 +289,13 @@ test('diversity: 1 - the ranking MMR lambda (0.15) by default; from 0 to 1', () 
   assert.equal(resolve({ diversity: 0 }).diversity, 0);
   assert.equal(resolve({ diversity: 1 }).diversity, 1);
   for (const bad of [1.1, -0.1, NaN, '0.2', null]) refused({ diversity: bad }, 'diversity');
+});
+
+test("newItems: the ranking's coldSequence weight (0) by default; from 0 to 10", () => {
+  assert.equal(resolve({}).newItems, DEFAULT_RANKING_CONFIG.weights.coldSequence);
+  assert.equal(resolve({ newItems: 0.5 }).newItems, 0.5);
+  assert.equal(resolve({ newItems: 10 }).newItems, 10);
+  for (const bad of [-0.1, 10.5, NaN, Infinity, '0.5', null]) refused({ newItems: bad }, 'newItems');
 });
 
 test('excludeSeen: true by default; true or false', () => {

@@ -82,9 +82,9 @@ const loader =
       catalogVectors: c.vectors,
     });
 
-function engine(options: { sequence?: string; global?: boolean } = {}): { e: Engine; events: EngineEvent[] } {
+function engine(options: { sequence?: string; global?: boolean; newItems?: number } = {}): { e: Engine; events: EngineEvent[] } {
   const where = join(MODELS_DIR, 'global-movielens');
-  const e = new Engine(engineOptions({ seed: 3, exploration: { policy: 'off' } }), {
+  const e = new Engine(engineOptions({ seed: 3, exploration: { policy: 'off' }, newItems: options.newItems }), {
     store: () => openStore({ indexedDB: new IDBFactory() }),
     encoder: async () => encoder(),
     globalModel: options.global ? () => loadGlobalModel(fileReader(where), where) : undefined,
@@ -128,6 +128,27 @@ test("the model's next item joins the ranking: after a walk it ranks higher than
   assert.ok(without.indexOf(next) === -1 || at < without.indexOf(next), `without the model it is at ${without.indexOf(next)}`);
   await e.close();
   await plain.close();
+});
+
+test('newItems: items neither model has seen are ranked among themselves by the content path; at the top weight the best of them leads', async () => {
+  // five new arrivals (ids neither the global model nor the behaviour model knows, texts of known items): their model rows are the projection of their text
+  const arrivals = [20, 40, 70, 90, 110].map((i) => ({ ...catalog[i], id: `new-${catalog[i].id}` }));
+  const slates: string[][] = [];
+  for (const newItems of [0, 10]) {
+    const { e, events } = engine({ sequence: model, global: true, newItems });
+    await e.setCatalog([...catalog, ...arrivals]);
+    await walk(e, 10, 4);
+    slates.push(ids(await e.recommend({ k: 10 })));
+    assert.deepEqual(
+      events.filter((ev) => ev.type === 'error'),
+      [],
+    );
+    await e.close();
+  }
+  const isNew = (id: string): boolean => id.startsWith('new-');
+  assert.ok(isNew(slates[1][0]), `at newItems 10 a new item leads: ${slates[1].join(', ')}`);
+  assert.ok(slates[1].filter(isNew).length >= slates[0].filter(isNew).length, 'no fewer new items than without');
+  assert.notDeepEqual(slates[0], slates[1]);
 });
 
 test("the export's default weights follow the measured parity: int8 only within 1e-3 of the float weights", () => {

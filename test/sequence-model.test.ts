@@ -347,3 +347,35 @@ test("the pipeline adds the model's components with their named weights, for a v
     linearScore(scoreComponents(index, cold, null, config), index, cold, config),
   );
 });
+
+test('new items by the content path: items the global model does not know get coldSequence times their share relative to the best of them; known items nothing', () => {
+  const index = {
+    items: ids.map((id) => ({ id, title: id })),
+    indexOf: new Map(ids.map((id, i) => [id, i] as const)),
+    matrix: vectors,
+    prior: catalogOrderPrior(ITEMS),
+  };
+  const rand = mulberry32(5);
+  const part = (): Float32Array => Float32Array.from({ length: ITEMS }, () => rand());
+  // the last quarter of the catalog is new to the global model; their best share is item ITEMS - 3's
+  const known = Uint8Array.from({ length: ITEMS }, (_, i) => (i < 0.75 * ITEMS ? 1 : 0));
+  const next = Float32Array.from({ length: ITEMS }, (_, i) => (i < 0.75 * ITEMS ? 0.5 + 0.5 * rand() : 0.01 * rand()));
+  next[ITEMS - 3] = 0.02;
+  const components = { content: part(), neighbour: part(), next: part(), popularity: part(), known, sequence: { next, conversion: part() } };
+  const profile = buildProfile(
+    [{ type: 'view', itemId: 'm1', timestamp: 1, eventId: 'e1', seq: 0 }],
+    (id) => (id === 'm1' ? vectors.data.subarray(TEXT_DIMS, 2 * TEXT_DIMS) : undefined),
+    1,
+  );
+  const at = (coldSequence: number) => {
+    const config = { ...DEFAULT_RANKING_CONFIG, weights: { ...DEFAULT_RANKING_CONFIG.weights, coldSequence } };
+    return linearScore(components, index, profile, config);
+  };
+  const off = at(0);
+  const on = at(0.8);
+  for (let i = 0; i < ITEMS; i++) {
+    const expected = known[i] ? 0 : (0.8 * next[i]) / 0.02;
+    assert.ok(Math.abs(on[i] - off[i] - expected) < 1e-4, `item ${i}: ${on[i] - off[i]} against ${expected}`);
+  }
+  assert.ok(Math.abs(on[ITEMS - 3] - off[ITEMS - 3] - 0.8) < 1e-5, 'the best new item gets the whole weight');
+});

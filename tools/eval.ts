@@ -215,12 +215,22 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   }
 
   let splits = splitLeaveLastOut(ml.ratings);
+  // the users of the test table; with --cold-start the validation table has users of its own (validationSplits)
+  let validationSplits = splits;
   const coldStart = flags.has('--cold-start');
   let cold = new Set<number>();
   if (coldStart) {
-    cold = coldItems(splits);
-    splits = splits.filter((s) => cold.has(s.test.movieId)).map((s) => ({ ...s, train: s.train.filter((r) => !cold.has(r.movieId)) }));
-    log(`cold start: ${cold.size} cold items, ${splits.length} users whose test target is cold`);
+    // two disjoint cold sets, both removed from every training history and asset: the test's (10% of the test targets) and
+    // the validation's (10% of the other validation targets), so the rows are chosen on cold validation targets too
+    const coldTest = coldItems(splits);
+    const coldValidation = coldItems(splits, 43, 'validation', coldTest);
+    cold = new Set([...coldTest, ...coldValidation]);
+    const warmTraining = (s: UserSplit): UserSplit => ({ ...s, train: s.train.filter((r) => !cold.has(r.movieId)) });
+    validationSplits = splits.filter((s) => coldValidation.has(s.validation.movieId)).map(warmTraining);
+    splits = splits.filter((s) => coldTest.has(s.test.movieId)).map(warmTraining);
+    log(
+      `cold start: ${coldTest.size} cold test items, ${splits.length} users whose test target is cold; ${coldValidation.size} cold validation items, ${validationSplits.length} users whose validation target is cold`,
+    );
   }
   // on-device rule: the global asset sees only training interactions (never a validation or test target)
   const allSplits = splitLeaveLastOut(ml.ratings);
@@ -259,11 +269,13 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
       variants.push({ name: `tune coldContent=${coldContent}`, config: withConfig({ weights: { coldContent } }), global: true, diversity: false });
     }
   }
-  const validation = await evaluate(variants, splits, index, global, 'validation', cold, heads, sequenceModel);
+  const validation = await evaluate(variants, validationSplits, index, global, 'validation', cold, heads, sequenceModel);
   const test = flags.has('--tune') ? [] : await evaluate(variants, splits, index, global, 'test', cold, heads, sequenceModel);
   const seconds = Math.round((Date.now() - started) / 100) / 10;
 
-  console.log(table(validation, `\nValidation (${splits.length} users${coldStart ? ', cold-start' : ''})`));
+  console.log(
+    table(validation, `\nValidation (${validationSplits.length} users${coldStart ? ', cold-start: their validation target is cold' : ''})`),
+  );
   if (test.length)
     console.log(table(test, `\nTest (${splits.length} users${coldStart ? ', cold-start' : ''}; validation interaction joins the history)`));
   // the engine's default pipeline: heads when shipped, then MMR diversity
@@ -277,6 +289,7 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
         protocol: coldStart ? 'ranking-cold-start' : 'ranking',
         dataset: dir,
         users: splits.length,
+        validationUsers: validationSplits.length,
         items: index.items.length,
         hr10: main.hr10,
         ndcg10: main.ndcg10,
@@ -301,10 +314,10 @@ export const SEQUENCE_TEMPERATURES = [1, 2, 4] as const;
  */
 function sequenceVariants(heads: RankingHeads | null): Variant[] {
   const none = { content: 0, neighbour: 0, next: 0, popularity: 0, coldContent: 0, sequenceConversion: 0 };
-  const combined = (w: number, withHeads: boolean, conversion = 0, temperature = 1): Variant => ({
+  const combined = (w: number, withHeads: boolean, conversion = 0, temperature = 1, coldSequence = 0): Variant => ({
     ...engineVariant(withHeads ? heads : null),
-    name: `engine${withHeads ? '' : ' without heads'} + behaviour model (sequence ${w}${temperature !== 1 ? `, temperature ${temperature}` : ''}${conversion ? `, conversion ${conversion}` : ''})`,
-    config: withConfig({ weights: { sequence: w, sequenceConversion: conversion }, sequenceTemperature: temperature }),
+    name: `engine${withHeads ? '' : ' without heads'} + behaviour model (sequence ${w}${temperature !== 1 ? `, temperature ${temperature}` : ''}${conversion ? `, conversion ${conversion}` : ''}${coldSequence ? `, new items by its content path ${coldSequence}` : ''})`,
+    config: withConfig({ weights: { sequence: w, sequenceConversion: conversion, coldSequence }, sequenceTemperature: temperature }),
     sequence: true,
   });
   return [
@@ -318,12 +331,19 @@ function sequenceVariants(heads: RankingHeads | null): Variant[] {
     ...SEQUENCE_TEMPERATURES.flatMap((t) => SEQUENCE_WEIGHTS.map((w) => combined(w, true, 0, t))),
     ...(heads ? SEQUENCE_WEIGHTS.map((w) => combined(w, false)) : []),
     combined(1, true, 0.3),
+    // items the global model never saw (the cold-start protocol's targets) ranked among themselves by the model's content path
+    ...[0.25, 0.5, 1, 2].map((c) => combined(0.5, true, 0, 2, c)),
   ];
 }
 
-/** The combined row of SEQUENCE_WEIGHTS x SEQUENCE_TEMPERATURES (the engine as it ranks by default) with the best validation NDCG@10 (then HR@10). */
+/**
+ * The combined row of SEQUENCE_WEIGHTS x SEQUENCE_TEMPERATURES and the new-items rows (the engine as it ranks by default,
+ * heads and MMR included) with the best validation NDCG@10 (then HR@10).
+ */
 export function chosenSequenceRow(validation: readonly VariantResult[]): VariantResult | undefined {
-  const rows = validation.filter((r) => /^engine \+ behaviour model \(sequence [0-9.]+(, temperature [0-9.]+)?\)$/.test(r.name));
+  const rows = validation.filter((r) =>
+    /^engine \+ behaviour model \(sequence [0-9.]+(, temperature [0-9.]+)?(, new items by its content path [0-9.]+)?\)$/.test(r.name),
+  );
   return rows.reduce<VariantResult | undefined>(
     (best, r) => (!best || r.ndcg10 > best.ndcg10 || (r.ndcg10 === best.ndcg10 && r.hr10 > best.hr10) ? r : best),
     undefined,

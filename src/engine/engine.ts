@@ -74,7 +74,8 @@ export class Engine {
   ) {
     const emit = (e: EngineEvent): void => this.emit(e);
     this.now = deps.now ?? Date.now;
-    this.config = { ...DEFAULT_RANKING_CONFIG, mmrLambda: 1 - options.diversity, excludeSeen: options.excludeSeen };
+    const weights = { ...DEFAULT_RANKING_CONFIG.weights, coldSequence: options.newItems };
+    this.config = { ...DEFAULT_RANKING_CONFIG, weights, mmrLambda: 1 - options.diversity, excludeSeen: options.excludeSeen };
     this.models = new EngineModels(deps, emit);
     this.scoring = new ScoringPaths({ path: options.scoring, forced: options.scoringForced, minItems: options.retrievalMinItems }, emit, deps.scorer);
     this.exploration = new ExplorationState(options.exploration, options.seed, () => this.models.store(), emit);

@@ -28,6 +28,11 @@ export interface RankingConfig {
     coldContent: number;
     sequence: number;
     sequenceConversion: number;
+    /**
+     * Items the global model has never seen (new items), by the behaviour model's content path: their next-item
+     * share relative to the best such item's (their rows are the model's projection of their text vector).
+     */
+    coldSequence: number;
   };
   /**
    * Temperature of the behaviour model's next-item share, exp((logit - best) / T): 1 is the model's own softmax,
@@ -57,7 +62,7 @@ export interface RankingConfig {
 
 export const DEFAULT_RANKING_CONFIG: RankingConfig = {
   priorWeight: 0.05,
-  weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05, coldContent: 1, sequence: 0.5, sequenceConversion: 0 },
+  weights: { content: 0.3, neighbour: 1, next: 1, popularity: 0.05, coldContent: 1, sequence: 0.5, sequenceConversion: 0, coldSequence: 0 },
   sequenceTemperature: 1,
   sequence: DEFAULT_SEQUENCE_CONFIG,
   negativeWeight: 0.6,
@@ -172,13 +177,26 @@ export function linearScore(c: ScoreComponents, index: CatalogIndex, profile: Pr
     // items the global model has never seen (new items: cold start) can only be ranked by their content
     if (personal && c.known && !c.known[i]) out[i] += w.coldContent * Math.max(0, c.content[i]);
   }
-  return applyNegative(personal ? withSequence(out, c.sequence, config) : out, index, profile, config);
+  return applyNegative(personal ? withSequence(out, c.sequence, config, c.known) : out, index, profile, config);
 }
 
-/** Adds the behaviour model's weighted components (a cold visitor has none: the ranking stays the cold one). */
-function withSequence(out: Float32Array, s: SequenceComponents | null | undefined, config: RankingConfig): Float32Array {
+/**
+ * Adds the behaviour model's weighted components (a cold visitor has none: the ranking stays the cold one), and
+ * for items the global model does not know (`known` 0) coldSequence times their share relative to the best of them.
+ */
+function withSequence(
+  out: Float32Array,
+  s: SequenceComponents | null | undefined,
+  config: RankingConfig,
+  known: Uint8Array | null = null,
+): Float32Array {
   if (!s) return out;
-  const { sequence, sequenceConversion } = config.weights;
+  const { sequence, sequenceConversion, coldSequence } = config.weights;
   for (let i = 0; i < out.length; i++) out[i] += sequence * s.next[i] + sequenceConversion * s.conversion[i];
+  if (coldSequence > 0 && known) {
+    let best = 0;
+    for (let i = 0; i < out.length; i++) if (!known[i] && s.next[i] > best) best = s.next[i];
+    if (best > 0) for (let i = 0; i < out.length; i++) if (!known[i]) out[i] += (coldSequence * s.next[i]) / best;
+  }
   return out;
 }

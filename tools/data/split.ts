@@ -48,9 +48,17 @@ export function rankOf(scores: Float32Array, target: number): number | null {
   return rank;
 }
 
-/** Items picked for the cold-start variant: 10% of the distinct test targets, seed 42. */
-export function coldItems(splits: readonly UserSplit[], seed = 42): Set<number> {
-  const targets = [...new Set(splits.map((s) => s.test.movieId))].sort((a, b) => a - b);
+/**
+ * Items picked for the cold-start variant: 10% of the distinct test targets, seed 42; with `target` 'validation'
+ * (seed 43) 10% of the distinct validation targets not in `exclude`: the cold items the variant's weights are chosen on.
+ */
+export function coldItems(
+  splits: readonly UserSplit[],
+  seed = 42,
+  target: 'test' | 'validation' = 'test',
+  exclude: ReadonlySet<number> = new Set(),
+): Set<number> {
+  const targets = [...new Set(splits.map((s) => s[target].movieId))].filter((m) => !exclude.has(m)).sort((a, b) => a - b);
   const rand = mulberry32(seed);
   for (let i = targets.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));
