@@ -49,7 +49,14 @@ const measurement: RecommenderOptions['measurement'] =
         variants: [{ name: 'control' }, { name: 'more-exploration', exploration: { rate: 0.4 } }],
       }
     : undefined;
-const recs = createRecommender({ backend, globalModel: 'global-movielens', rankingHeads: 'ranking-heads', measurement });
+// the behaviour model trained on the demo's catalog (npm run build:demo-sequence-model) joins the ranking by default
+const recs = createRecommender({
+  backend,
+  globalModel: 'global-movielens',
+  rankingHeads: 'ranking-heads',
+  sequenceModel: 'sequence-movielens',
+  measurement,
+});
 window.__recs = recs;
 
 /** The catalog as the page sees it, for browsing and for titles in history. */

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import type { Recommender } from '../src/types';
 import { assertSharesClickedGenres, demoFixture, openDemo, PERSONALISED_IN_PAGE, readStoredEvents, recordRequests, useBrowser } from './harness';
 
@@ -43,12 +43,41 @@ async function waitForPersonalised(page: Page, titles: string[], clickedIds: str
   await page.waitForFunction(PERSONALISED_IN_PAGE, { want: titles, ids: clickedIds }, { timeout: 60_000, polling: 250 });
 }
 
+/** Keeps what the demo's page writes with console.warn (the demo logs every engine error event there) in window.__errors. */
+async function recordWarnings(context: BrowserContext): Promise<void> {
+  await context.addInitScript(() => {
+    const errors: string[] = [];
+    (window as unknown as { __errors: string[] }).__errors = errors;
+    const warn = console.warn.bind(console);
+    console.warn = (...args: unknown[]) => {
+      errors.push(args.map(String).join(' '));
+      warn(...args);
+    };
+  });
+}
+
+/** The demo ranks with its behaviour model by default: the worker loaded every file of its folder, and reported no error about it. */
+async function assertBehaviourModelUsed(page: Page): Promise<void> {
+  const files = await page.evaluate(() => window.__recs.loadedFiles());
+  for (const f of ['manifest.json', 'model.onnx', 'items.bin', 'items.json', 'projection.bin'])
+    assert.ok(
+      files.some((u) => u.endsWith(`models/sequence-movielens/${f}`)),
+      `sequence-movielens/${f} was loaded: ${files.filter((u) => u.includes('models/')).join(', ')}`,
+    );
+  const errors = await page.evaluate(() => (window as unknown as { __errors: string[] }).__errors);
+  assert.deepEqual(
+    errors.filter((m) => /behaviour model/i.test(m)),
+    [],
+  );
+}
+
 describe('demo in Chromium with WebGPU (SwiftShader)', () => {
   const env = useBrowser({ webgpu: true });
 
   test('fresh visitor: progress, first recommendations, three horror clicks personalise For you, reload keeps it, export and delete', async () => {
     const context = await env.browser().newContext();
     const requests = recordRequests(context);
+    await recordWarnings(context);
     await context.addInitScript(() => {
       const phases: string[] = [];
       (window as unknown as { __phases: string[] }).__phases = phases;
@@ -87,6 +116,7 @@ describe('demo in Chromium with WebGPU (SwiftShader)', () => {
       'clicked movies are not recommended again',
     );
     assert.equal(await page.locator('#because-viewed').isVisible(), true);
+    await assertBehaviourModelUsed(page);
 
     // reload: history and personalisation survive
     await page.reload();
@@ -168,6 +198,7 @@ describe('demo in Chromium without WebGPU', () => {
 
   test('falls back to WASM and personalises the same way', async () => {
     const context = await env.browser().newContext();
+    await recordWarnings(context);
     const page = await openDemo(context, env.server().url);
     assert.equal(await page.getAttribute('#backend-badge', 'data-backend'), 'wasm');
     for (const m of HORROR) await clickViaSearch(page, m.id, m.query);
@@ -180,6 +211,7 @@ describe('demo in Chromium without WebGPU', () => {
     const recs = (await forYou(page)).slice(0, 10);
     const clickedGenres = new Set(HORROR.flatMap((m) => genresOf(m.id)));
     assert.ok(recs.filter((r) => genresOf(r.id).some((g) => clickedGenres.has(g))).length >= 6);
+    await assertBehaviourModelUsed(page);
     await context.close();
   });
 });

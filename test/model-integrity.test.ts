@@ -17,6 +17,7 @@ import { OnnxSentenceEncoder } from '../src/encoding/encoder';
 import type { ModelFileReader } from '../src/runtime/model-files';
 import { loadGlobalModel } from '../src/global/global-model';
 import { OnnxRankingHeads } from '../src/ranking/heads';
+import { OnnxSequenceModel } from '../src/ranking/sequence-model';
 import { manifestHash, sha256Hex, type ModelManifest } from '../src/formats/manifest';
 import { openStore } from '../src/store';
 import { Engine } from '../src/engine/engine';
@@ -30,6 +31,21 @@ const LOADERS: Record<string, Loader> = {
     OnnxSentenceEncoder.create({ ort: await nodeOrt(), reader, where, backend: 'wasm' }).then((e) => e.dispose()),
   'ranking-heads': async (reader, where) => OnnxRankingHeads.create({ ort: await nodeOrt(), reader, where, backend: 'wasm' }),
   'global-movielens': (reader, where) => loadGlobalModel(reader, where),
+  // the demo's behaviour model, opened for the catalog it was trained on (every row from items.bin: no text vector is read)
+  'sequence-movielens': async (reader, where) => {
+    const items = JSON.parse(readFileSync(join(MODELS_DIR, 'sequence-movielens', 'items.json'), 'utf8')) as string[];
+    const encoder = JSON.parse(readFileSync(join(MODELS_DIR, 'glove-sif-100d', 'manifest.json'), 'utf8')) as { hash: string; dimensions: number };
+    const m = await OnnxSequenceModel.create({
+      ort: await nodeOrt(),
+      reader,
+      where,
+      backend: 'wasm',
+      encoder: { modelHash: encoder.hash, dimensions: encoder.dimensions },
+      catalogIds: items,
+      catalogVectors: { count: items.length, dims: encoder.dimensions, data: new Float32Array(items.length * encoder.dimensions) },
+    });
+    await m.dispose();
+  },
 };
 const DOCS = new Set(['manifest.json', 'MODEL_CARD.md']);
 
