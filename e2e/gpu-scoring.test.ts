@@ -95,12 +95,13 @@ async function recommendAfterClicks(page: Page): Promise<string[]> {
   }, CLICKS);
 }
 
-test('recommend() returns the same slate whichever scoring path runs (webgpu, wasm, js)', async () => {
+test("recommend() returns the same slate whichever scoring path runs (webgpu, wasm, js), with the demo's behaviour model", async () => {
   const slates: Record<string, string[]> = {};
   for (const scoring of ['webgpu', 'wasm', 'js']) {
     const { page, opened } = await openRecs(env.browser(), env.server().url, {
       scoring,
       globalModel: 'global-movielens',
+      sequenceModel: 'sequence-movielens',
       backend: 'wasm',
       exploration: { rate: 0 },
     });
@@ -108,6 +109,13 @@ test('recommend() returns the same slate whichever scoring path runs (webgpu, wa
     if (scoring === 'wasm') assert.match(opened.stats.scoring?.reason ?? '', /WASM SIMD kernel/, 'the WASM path is the SIMD scan kernel');
     if (scoring === 'webgpu') assert.match(opened.stats.scoring?.reason ?? '', /dot4I8Packed/);
     slates[scoring] = await recommendAfterClicks(page);
+    const files = await page.evaluate(() => window.labRecs!.loadedFiles());
+    assert.ok(
+      files.some((f) => f.endsWith('models/sequence-movielens/model.onnx')),
+      `${scoring}: the behaviour model was loaded`,
+    );
+    const errors = await page.evaluate(() => (window.labEvents ?? []).filter((e) => e.type === 'error'));
+    assert.deepEqual(errors, [], `${scoring}: no error event`);
     await page.close();
   }
   assert.equal(slates.webgpu.length, 10);

@@ -323,20 +323,27 @@ test('bad model folders are refused with a code, the folder and the fix', async 
   assert.match(otherCatalog.message, /another catalog/);
 });
 
-test("the pipeline adds the model's components with their named weights, for a visitor with history only", () => {
-  const index = {
-    items: ids.map((id) => ({ id, title: id })),
-    indexOf: new Map(ids.map((id, i) => [id, i] as const)),
-    matrix: vectors,
-    prior: catalogOrderPrior(ITEMS),
-  };
-  const next = Float32Array.from({ length: ITEMS }, (_, i) => i / ITEMS);
-  const conversion = Float32Array.from({ length: ITEMS }, (_, i) => 1 - i / ITEMS);
-  const profile = buildProfile(
+/** The fixture's catalog as a ranking index. */
+const fixtureIndex = () => ({
+  items: ids.map((id) => ({ id, title: id })),
+  indexOf: new Map(ids.map((id, i) => [id, i] as const)),
+  matrix: vectors,
+  prior: catalogOrderPrior(ITEMS),
+});
+
+/** A visitor who viewed m1. */
+const viewedOne = () =>
+  buildProfile(
     [{ type: 'view', itemId: 'm1', timestamp: 1, eventId: 'e1', seq: 0 }],
     (id) => (id === 'm1' ? vectors.data.subarray(TEXT_DIMS, 2 * TEXT_DIMS) : undefined),
     1,
   );
+
+test("the pipeline adds the model's components with their named weights, for a visitor with history only", () => {
+  const index = fixtureIndex();
+  const next = Float32Array.from({ length: ITEMS }, (_, i) => i / ITEMS);
+  const conversion = Float32Array.from({ length: ITEMS }, (_, i) => 1 - i / ITEMS);
+  const profile = viewedOne();
   const config = { ...DEFAULT_RANKING_CONFIG, weights: { ...DEFAULT_RANKING_CONFIG.weights, sequence: 2, sequenceConversion: 0.5 } };
   const base = linearScore(scoreComponents(index, profile, null, config), index, profile, config);
   const withModel = linearScore(scoreComponents(index, profile, null, config, { next, conversion }), index, profile, config);
@@ -349,12 +356,7 @@ test("the pipeline adds the model's components with their named weights, for a v
 });
 
 test('new items by the content path: items the global model does not know get coldSequence times their share relative to the best of them; known items nothing', () => {
-  const index = {
-    items: ids.map((id) => ({ id, title: id })),
-    indexOf: new Map(ids.map((id, i) => [id, i] as const)),
-    matrix: vectors,
-    prior: catalogOrderPrior(ITEMS),
-  };
+  const index = fixtureIndex();
   const rand = mulberry32(5);
   const part = (): Float32Array => Float32Array.from({ length: ITEMS }, () => rand());
   // the last quarter of the catalog is new to the global model; their best share is item ITEMS - 3's
@@ -362,11 +364,7 @@ test('new items by the content path: items the global model does not know get co
   const next = Float32Array.from({ length: ITEMS }, (_, i) => (i < 0.75 * ITEMS ? 0.5 + 0.5 * rand() : 0.01 * rand()));
   next[ITEMS - 3] = 0.02;
   const components = { content: part(), neighbour: part(), next: part(), popularity: part(), known, sequence: { next, conversion: part() } };
-  const profile = buildProfile(
-    [{ type: 'view', itemId: 'm1', timestamp: 1, eventId: 'e1', seq: 0 }],
-    (id) => (id === 'm1' ? vectors.data.subarray(TEXT_DIMS, 2 * TEXT_DIMS) : undefined),
-    1,
-  );
+  const profile = viewedOne();
   const at = (coldSequence: number) => {
     const config = { ...DEFAULT_RANKING_CONFIG, weights: { ...DEFAULT_RANKING_CONFIG.weights, coldSequence } };
     return linearScore(components, index, profile, config);
