@@ -153,7 +153,8 @@ function onEngineEvent(e: EngineEvent): void {
     case 'error':
       // the engine carries on (a cache it skipped, a restarted worker, a lost GPU): the integrator's to read;
       // a call that fails because of it shows the visitor text through its own rejection
-      console.warn(`[on-device-recs demo] ${e.code}: ${e.message} ${e.fix}`.trim());
+      // (an error event's message may already end with its fix)
+      console.warn(`[on-device-recs demo] ${e.code}: ${e.message.endsWith(e.fix) ? e.message : `${e.message} ${e.fix}`}`.trim());
       break;
     case 'measurement':
       showReport(e.report, e.sent);

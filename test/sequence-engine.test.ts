@@ -198,7 +198,12 @@ test('a tampered or missing model file: an error event naming the folder and the
     assert.equal(errors.length, 1, `${name}: one error event`);
     assert.equal(errors[0].code, name === 'tampered' ? 'model_integrity' : 'model_load_failed');
     assert.ok(errors[0].message.includes(folder), `${name}: names the folder: ${errors[0].message}`);
-    assert.match(errors[0].fix, /build:sequence-model|Serve/);
+    assert.match(
+      errors[0].fix,
+      name === 'tampered' ? /npm run build:sequence-model/ : /Serve every file of the folder/,
+      `${name}: the fix: ${errors[0].fix}`,
+    );
+    assert.doesNotMatch(errors[0].message, /build:models/, `${name}: not the encoder's build`);
     // reported once per catalog; the engine keeps serving
     assert.equal((await e.recommend({ k: 5 })).length, 5);
     assert.equal(events.filter((ev) => ev.type === 'error').length, 1);

@@ -118,7 +118,9 @@ function explained(e: unknown, where: string): RecommenderError {
   if (e instanceof RecommenderError) {
     if (e.message.includes(where)) return e;
     const message = e.message.endsWith(e.fix) ? e.message.slice(0, -e.fix.length).trim() : e.message;
-    return new RecommenderError(e.code, `Behaviour model ${where}: ${message}`, e.fix);
+    // the model folders' shared checks name the encoder's build; this folder comes from build:sequence-model
+    const fix = e.code === 'model_integrity' ? INTEGRITY_FIX : e.fix;
+    return new RecommenderError(e.code, `Behaviour model ${where}: ${message}`, fix);
   }
   return refuse(
     where,
@@ -128,6 +130,8 @@ function explained(e: unknown, where: string): RecommenderError {
 }
 
 const REBUILD = 'Rebuild the folder with npm run build:sequence-model for this catalog and encoder, or leave the sequenceModel option out.';
+const INTEGRITY_FIX =
+  'Serve the folder exactly as npm run build:sequence-model wrote it (no re-compression or transformation), rebuild it, or leave the sequenceModel option out.';
 
 export class OnnxSequenceModel {
   private constructor(
