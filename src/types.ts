@@ -312,11 +312,13 @@ export interface RecommenderOptions {
    */
   diversity?: number;
   /**
-   * New items (ones the global model has never seen) by the behaviour model's content path, when a `sequenceModel`
-   * is loaded: each gets `newItems` times its next-item share relative to the best new item's (the model's projection
-   * of its text vector against the visitor's state). 0 (the default) leaves them to content similarity; 0.5 to 1 puts
-   * new arrivals forward for a site where they matter (on MovieLens cold start it lifts HR@10 on cold items several
-   * times over and costs some on the others: README, Measured figures).
+   * New items (ones the global model has never seen) by the behaviour model's content path; needs both a
+   * `globalModel` (which says what is new) and a `sequenceModel` (does nothing without either): each new item gets
+   * `newItems` times its next-item share relative to the best new item's (the model's projection of its text against
+   * the visitor's state). 0 (the default) leaves new items to content similarity. On MovieLens's cold-start variant 2
+   * (chosen on cold validation items) finds the cold item several times as often, and costs much on the whole catalog,
+   * where new items then lead nearly every slate (README, Measured figures). From `retrievalMinItems` items only the
+   * new items retrieval brings (the content-nearest) are considered.
    */
   newItems?: number;
   /** Exclude items the visitor already interacted with (default: purchased and dismissed always; viewed ones too when true). */

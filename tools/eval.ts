@@ -222,7 +222,7 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
   if (coldStart) {
     // two disjoint cold sets, both removed from every training history and asset: the test's (10% of the test targets) and
     // the validation's (10% of the other validation targets), so the rows are chosen on cold validation targets too
-    const coldTest = coldItems(splits);
+    const coldTest = coldItems(splits, 42);
     const coldValidation = coldItems(splits, 43, 'validation', coldTest);
     cold = new Set([...coldTest, ...coldValidation]);
     const warmTraining = (s: UserSplit): UserSplit => ({ ...s, train: s.train.filter((r) => !cold.has(r.movieId)) });
@@ -307,6 +307,8 @@ async function ranking(dir: string, flags: Set<string>): Promise<void> {
 export const SEQUENCE_WEIGHTS = [0.25, 0.5, 1, 2] as const;
 /** Temperatures of the share the --sequence rows try with each weight (RankingConfig.sequenceTemperature; 1: the model's own softmax). */
 export const SEQUENCE_TEMPERATURES = [1, 2, 4] as const;
+/** The `newItems` weights (RankingConfig.weights.coldSequence) the --sequence rows try on top of the default ranking. */
+export const NEW_ITEMS_WEIGHTS = [0.25, 0.5, 1, 2] as const;
 
 /**
  * The --sequence rows: the model alone, and the engine's default ranking (heads when shipped, MMR) with the
@@ -331,8 +333,9 @@ function sequenceVariants(heads: RankingHeads | null): Variant[] {
     ...SEQUENCE_TEMPERATURES.flatMap((t) => SEQUENCE_WEIGHTS.map((w) => combined(w, true, 0, t))),
     ...(heads ? SEQUENCE_WEIGHTS.map((w) => combined(w, false)) : []),
     combined(1, true, 0.3),
-    // items the global model never saw (the cold-start protocol's targets) ranked among themselves by the model's content path
-    ...[0.25, 0.5, 1, 2].map((c) => combined(0.5, true, 0, 2, c)),
+    // items the global model never saw (the cold-start protocol's targets) ranked among themselves by the model's content path,
+    // on top of the default ranking (its weight and temperature: what createRecommender({ newItems }) runs)
+    ...NEW_ITEMS_WEIGHTS.map((c) => combined(DEFAULT_RANKING_CONFIG.weights.sequence, true, 0, DEFAULT_RANKING_CONFIG.sequenceTemperature, c)),
   ];
 }
 

@@ -151,8 +151,13 @@ export class Engine {
   /** Which of these event ids (of a page that closed before they were acknowledged) never reached IndexedDB. */
   readonly unstoredEvents = (eventIds: string[]): Promise<string[]> => this.events.unstored(eventIds);
 
+  /** The history that personalises: none while the visitor paused personalisation. */
+  private get personalHistory(): readonly StoredEvent[] {
+    return this.visitor.paused ? [] : this.events.events;
+  }
+
   private getProfile(): Profile {
-    this.profile ??= profileFromHistory(this.visitor.paused ? [] : this.events.events, this.catalogs.loaded, this.now());
+    this.profile ??= profileFromHistory(this.personalHistory, this.catalogs.loaded, this.now());
     return this.profile;
   }
 
@@ -172,7 +177,7 @@ export class Engine {
     const k = resolveK(options.k);
     // large catalogs: rank the retrieved candidates only (each gets its exact score)
     const sub = this.scoring.index ? await forYouCandidates(this.scoring, full, full.global, profile, options, config.excludeSeen, config) : null;
-    const sequence = await this.models.sequence.components(full, this.visitor.paused ? [] : this.events.events, sub?.rows ?? null, config);
+    const sequence = await this.models.sequence.components(full, this.personalHistory, sub?.rows ?? null, config);
     const inputs: RankingInputs = { catalog: sub ? sub.index : full, global: sub ? sub.global : full.global, profile, config, sequence };
     const heads = await this.models.heads();
     const ranking = await rankForYou(inputs, { k, rules: options, heads, taskWeights: this.options.taskWeights, now: this.now() });
@@ -231,7 +236,7 @@ export class Engine {
     const full = await this.catalogs.ready();
     const i = requireItem(full, itemId, 'explain()');
     const { profile, config } = await this.rankingStart();
-    return explainItem(i, full, profile, config, () => this.models.sequence.components(full, this.visitor.paused ? [] : this.events.events, null));
+    return explainItem(i, full, profile, config, () => this.models.sequence.components(full, this.personalHistory, null, config));
   }
 
   async updateItems(updates: unknown): Promise<{ updated: number }> {

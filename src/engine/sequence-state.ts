@@ -8,7 +8,14 @@
  */
 import type { EngineEvent, StoredEvent } from '../types';
 import type { ItemMatrix } from '../math/matrix';
-import { sequenceCauses, sequenceScores, type AttributedSequence, type OnnxSequenceModel, type SequenceCause } from '../ranking/sequence-model';
+import {
+  REBUILD,
+  sequenceCauses,
+  sequenceScores,
+  type AttributedSequence,
+  type OnnxSequenceModel,
+  type SequenceCause,
+} from '../ranking/sequence-model';
 import { chronological } from '../profile/profile';
 import { DEFAULT_RANKING_CONFIG, type RankingConfig } from '../ranking/score';
 import { spanAsync } from '../runtime/spans';
@@ -80,7 +87,7 @@ export class SequenceModelSlot {
       this.emit(
         errorEvent(e, 'Behaviour model not used', {
           code: 'model_load_failed',
-          fix: 'Rebuild the folder with npm run build:sequence-model for this catalog and encoder, or leave the sequenceModel option out.',
+          fix: REBUILD,
         }),
       );
       return null;

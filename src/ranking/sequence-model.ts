@@ -116,11 +116,11 @@ const refuse = (where: string, message: string, fix: string): RecommenderError =
 /** Every failure names the folder: a file that could not be read (missing) or failed its check keeps its code. */
 function explained(e: unknown, where: string): RecommenderError {
   if (e instanceof RecommenderError) {
-    if (e.message.includes(where)) return e;
+    // the model folders' shared checks (manifest, SHA-256) name the encoder's build; this folder comes from build:sequence-model
+    const fix = /build:models/.test(e.fix) ? (e.code === 'model_integrity' ? INTEGRITY_FIX : REBUILD) : e.fix;
     const message = e.message.endsWith(e.fix) ? e.message.slice(0, -e.fix.length).trim() : e.message;
-    // the model folders' shared checks name the encoder's build; this folder comes from build:sequence-model
-    const fix = e.code === 'model_integrity' ? INTEGRITY_FIX : e.fix;
-    return new RecommenderError(e.code, `Behaviour model ${where}: ${message}`, fix);
+    if (fix === e.fix && message.includes(where)) return e;
+    return new RecommenderError(e.code, message.includes(where) ? message : `Behaviour model ${where}: ${message}`, fix);
   }
   return refuse(
     where,
@@ -129,7 +129,7 @@ function explained(e: unknown, where: string): RecommenderError {
   );
 }
 
-const REBUILD = 'Rebuild the folder with npm run build:sequence-model for this catalog and encoder, or leave the sequenceModel option out.';
+export const REBUILD = 'Rebuild the folder with npm run build:sequence-model for this catalog and encoder, or leave the sequenceModel option out.';
 const INTEGRITY_FIX =
   'Serve the folder exactly as npm run build:sequence-model wrote it (no re-compression or transformation), rebuild it, or leave the sequenceModel option out.';
 

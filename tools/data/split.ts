@@ -49,8 +49,9 @@ export function rankOf(scores: Float32Array, target: number): number | null {
 }
 
 /**
- * Items picked for the cold-start variant: 10% of the distinct test targets, seed 42; with `target` 'validation'
- * (seed 43) 10% of the distinct validation targets not in `exclude`: the cold items the variant's weights are chosen on.
+ * Items picked for the cold-start variant: 10% of the distinct test targets (the evaluation passes seed 42); with
+ * `target` 'validation' 10% of the distinct validation targets not in `exclude` (it passes seed 43 and the test's
+ * cold items): the cold items the variant's rows are chosen on.
  */
 export function coldItems(
   splits: readonly UserSplit[],
