@@ -317,7 +317,7 @@ export interface RecommenderOptions {
    * `newItems` times its next-item share relative to the best new item's (the model's projection of its text against
    * the visitor's state). 0 (the default) leaves new items to content similarity. On MovieLens's cold-start variant 2
    * (chosen on cold validation items) finds the cold item several times as often, and costs much on the whole catalog,
-   * where new items then lead nearly every slate (README, Measured figures). From `retrievalMinItems` items only the
+   * where new items then lead most slates (README, Measured figures). From `retrievalMinItems` items only the
    * new items retrieval brings (the content-nearest) are considered.
    */
   newItems?: number;
