@@ -187,7 +187,10 @@ export interface ResolvedOptions {
 }
 
 /** What an A/B variant sets, resolved like the options it replaces. */
-export type VariantOverrides = Pick<ResolvedOptions, 'exploration' | 'taskWeights' | 'diversity' | 'globalModel' | 'rankingHeads'>;
+export type VariantOverrides = Pick<
+  ResolvedOptions,
+  'exploration' | 'taskWeights' | 'diversity' | 'newItems' | 'globalModel' | 'rankingHeads' | 'sequenceModel'
+>;
 
 /** The measurement option resolved; `variant` is the visitor's, drawn in the worker (0 until then). */
 export interface ResolvedMeasurement extends MeasurementSettings {
@@ -252,8 +255,10 @@ const VARIANT_KEYS = [
   'exploration',
   'taskWeights',
   'diversity',
+  'newItems',
   'globalModel',
   'rankingHeads',
+  'sequenceModel',
 ] as const satisfies readonly (keyof VariantSettings)[];
 const HF_KEYS = ['model', 'localModelPath', 'allowRemoteModels', 'dtype'] as const satisfies readonly (keyof HuggingFaceOptions)[];
 const HF_DTYPES = ['fp32', 'fp16', 'q8', 'int8', 'uint8', 'q4'] as const satisfies readonly HuggingFaceDtype[];
@@ -519,6 +524,13 @@ function resolveExploration(o: Dict): ExplorationConfig {
 }
 
 // diversity is 1 - the MMR lambda of the ranking
+function resolveNewItems(o: Dict): number {
+  return (
+    optionalNumber(o, 'newItems', 'newItems', (w) => w >= 0 && w <= 10, 'a number from 0 to 10', '{ newItems: 0.5 } (0: content similarity only)') ??
+    DEFAULT_RANKING_CONFIG.weights.coldSequence
+  );
+}
+
 function resolveDiversity(o: Dict): number {
   return (
     optionalNumber(o, 'diversity', 'diversity', (d) => d >= 0 && d <= 1, 'a number from 0 to 1', '{ diversity: 0.15 } (0: relevance only)') ??
@@ -549,8 +561,8 @@ function resolveVariant(o: Dict, v: unknown, i: number): { name: string; overrid
     const given = own(v, key);
     if (given !== undefined) merged[key] = isDict(given) && isDict(own(o, key)) ? { ...(own(o, key) as Dict), ...given } : given;
   }
-  if (own(v, 'diversity') !== undefined) merged.diversity = own(v, 'diversity');
-  const model = (key: 'globalModel' | 'rankingHeads', example: string): string | null => {
+  for (const key of ['diversity', 'newItems'] as const) if (own(v, key) !== undefined) merged[key] = own(v, key);
+  const model = (key: 'globalModel' | 'rankingHeads' | 'sequenceModel', example: string): string | null => {
     const given = own(v, key);
     if (given === null) return null;
     if (given === undefined) return optionalString(o, key, key, example) ?? null;
@@ -563,8 +575,10 @@ function resolveVariant(o: Dict, v: unknown, i: number): { name: string; overrid
         exploration: resolveExploration(merged),
         taskWeights: resolveTaskWeights(merged),
         diversity: resolveDiversity(merged),
+        newItems: resolveNewItems(merged),
         globalModel: model('globalModel', "'global-movielens'"),
         rankingHeads: model('rankingHeads', "'ranking-heads'"),
+        sequenceModel: model('sequenceModel', "'sequence-movielens'"),
       },
     };
   } catch (e) {
@@ -723,15 +737,7 @@ export function resolvePageOptions(options: unknown, pageUrl: string): { resolve
     taskWeights: resolveTaskWeights(o),
     // diversity is 1 - the MMR lambda of the ranking
     diversity: resolveDiversity(o),
-    newItems:
-      optionalNumber(
-        o,
-        'newItems',
-        'newItems',
-        (w) => w >= 0 && w <= 10,
-        'a number from 0 to 10',
-        '{ newItems: 0.5 } (0: content similarity only)',
-      ) ?? DEFAULT_RANKING_CONFIG.weights.coldSequence,
+    newItems: resolveNewItems(o),
     excludeSeen: optionalBoolean(o, 'excludeSeen', 'excludeSeen') ?? DEFAULT_RANKING_CONFIG.excludeSeen,
     // at least one event: the history is what personalises; a whole number since it counts events
     maxEvents: integer('maxEvents', '5000') ?? DEFAULT_MAX_EVENTS,

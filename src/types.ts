@@ -369,10 +369,14 @@ export interface VariantSettings {
   exploration?: RecommenderOptions['exploration'];
   taskWeights?: RecommenderOptions['taskWeights'];
   diversity?: number;
+  /** The `newItems` weight of this variant (new items by the behaviour model's content path). */
+  newItems?: number;
   /** A global model folder for this variant, or null for none (model off). */
   globalModel?: string | null;
   /** Ranking heads for this variant, or null for none (heads off). */
   rankingHeads?: string | null;
+  /** A behaviour model folder for this variant, or null for none (model off). */
+  sequenceModel?: string | null;
 }
 
 /** Options of {@link RecommenderOptions.measurement}. */

@@ -427,6 +427,19 @@ test('measurement.variants: none by default; 2 to 8 named variants resolved like
   assert.equal(m.variants[1].overrides.diversity, 0.6);
   assert.equal(m.variants[1].overrides.globalModel, null, 'model off');
   assert.deepEqual(m.variants[1].overrides.taskWeights, { click: 1, conversion: 1 });
+  // the behaviour model and its new-items weight: off, on, or the base's
+  const n = measured(
+    { variants: [{ name: 'control' }, { name: 'new', newItems: 2, sequenceModel: null }, { name: 'other', sequenceModel: 's2' }] },
+    { sequenceModel: 's', newItems: 0.5 },
+  );
+  assert.deepEqual(
+    n.variants.map((v) => [v.overrides.newItems, v.overrides.sequenceModel]),
+    [
+      [0.5, 's'],
+      [2, null],
+      [0.5, 's2'],
+    ],
+  );
   const applied = withVariant(resolve({ ...base, measurement: { ...M, variants: [{ name: 'a' }, { name: 'b', diversity: 0.6 }] } }), 1);
   assert.equal(applied.diversity, 0.6);
   assert.equal(applied.measurement?.variant, 1);
@@ -435,6 +448,7 @@ test('measurement.variants: none by default; 2 to 8 named variants resolved like
   refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'a' }] } }, 'measurement.variants', /distinct/);
   refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'b c' }] } }, 'measurement.variants[1].name');
   refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'b', diversity: 2 }] } }, 'measurement.variants[1].diversity');
+  refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'b', newItems: -1 }] } }, 'measurement.variants[1].newItems');
   refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'b', exploration: { rate: 3 } }] } }, 'measurement.variants[1].exploration.rate');
   refused({ measurement: { ...M, variants: [{ name: 'a' }, { name: 'b', seed: 1 }] } }, 'measurement.variants[1].seed');
 });
