@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -378,6 +378,21 @@ describe('DuckDB global build: input mappings', () => {
     db.closeSync();
     const fromTables = await modelFromTables(tables, SETTINGS);
     assert.deepEqual(fromTables, (await buildFromLogs(spec(join(FIXTURES, 'events.csv')), SETTINGS)).model);
+    // Spark writes a table as a folder of part files: Parquet parts, or CSV parts with a header
+    const folders = join(work, 'table-folders');
+    for (const t of ['items', 'popularity', 'covisitation', 'bought']) {
+      mkdirSync(join(folders, `${t}.parquet`), { recursive: true });
+      cpSync(join(tables, `${t}.parquet`), join(folders, `${t}.parquet`, 'part-00000.parquet'));
+    }
+    const csv = await DuckDBInstance.create(':memory:');
+    const cc = await csv.connect();
+    mkdirSync(join(folders, 'transitions'), { recursive: true });
+    await cc.run(
+      `COPY (SELECT * FROM read_parquet('${join(tables, 'transitions.parquet')}')) TO '${join(folders, 'transitions', 'part-00000.csv')}' (HEADER)`,
+    );
+    cc.closeSync();
+    csv.closeSync();
+    assert.deepEqual(await modelFromTables(folders, SETTINGS), fromTables, 'folders of part files give the same model');
   });
 });
 

@@ -311,16 +311,14 @@ async function readInput(
     return { file, place: 'row', rejects: [] };
   }
   if (parquet) {
-    const cols = await parquetColumns(s, file);
-    requireColumns(file, cols, ['user', 'item', 'timestamp'], 'user,item,timestamp[,type][,value]');
+    requireColumns(file, await parquetColumns(s, file), ['user', 'item', 'timestamp'], 'user,item,timestamp[,type][,value]');
     await s.step('read Parquet', sql('events-parquet.sql'));
-  } else {
-    await s.step('read CSV', sql('events-csv.sql'));
-    const cols = (await s.rows('DESCRIBE SELECT * FROM raw_file')).map((r) => String(r.column_name));
+  } else await s.step('read CSV', sql('events-csv.sql'));
+  const cols = (await s.rows('DESCRIBE SELECT * FROM raw_file')).map((r) => String(r.column_name));
+  if (!parquet) {
     if (format === 'movielens') requireColumns(file, cols, ['userId', 'movieId', 'rating', 'timestamp'], 'userId,movieId,rating,timestamp');
     else requireColumns(file, cols, ['user', 'item', 'timestamp'], 'user,item,timestamp[,type][,value]');
   }
-  const cols = (await s.rows('DESCRIBE SELECT * FROM raw_file')).map((r) => String(r.column_name));
   const threshold = input.likeThreshold === undefined ? 'NULL' : String(input.likeThreshold);
   const csvLine = located ? 'rowid + 2' : 'NULL';
   if (format === 'movielens') await s.step('map rows', sql('movielens.sql', { like_threshold: threshold, line: csvLine }));
@@ -693,11 +691,11 @@ export async function modelFromTables(
           `${base}.parquet (or .csv) not found. Fix: export the ${table} table of the SQL build (columns ${cols.join(', ')}) into ${dir}.`,
         );
       }
-      const glob = statSync(found).isDirectory() ? join(found, '*') : found;
-      const parquet = found.endsWith('.parquet') || (statSync(found).isDirectory() && readdirSync(found).some((f) => f.endsWith('.parquet')));
-      const reader = parquet
-        ? `read_parquet(${q(statSync(found).isDirectory() ? join(found, '*.parquet') : glob)})`
-        : `read_csv(${q(statSync(found).isDirectory() ? join(found, '*.csv') : glob)}, header = true)`;
+      // a file, or a folder of part files (what Spark writes)
+      const folder = statSync(found).isDirectory();
+      const parquet = found.endsWith('.parquet') || (folder && readdirSync(found).some((f) => f.endsWith('.parquet')));
+      const files = folder ? join(found, parquet ? '*.parquet' : '*.csv') : found;
+      const reader = parquet ? `read_parquet(${q(files)})` : `read_csv(${q(files)}, header = true)`;
       const have = (await s.rows(`DESCRIBE SELECT * FROM ${reader}`)).map((r) => String(r.column_name));
       requireColumns(found, have, cols, cols.join(', '));
       await s.run(`CREATE TABLE ${table} AS SELECT ${cols.join(', ')} FROM ${reader}`);
