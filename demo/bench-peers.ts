@@ -13,6 +13,7 @@ import voyWasmUrl from 'voy-search/voy_search_bg.wasm?url';
 import { KernelScorer } from '../src/candidates/kernel-scoring';
 import { quantizeItems, quantizeQueries } from '../src/candidates/quantized-scoring';
 import { mulberry32 } from '../src/math/random';
+import { percentile } from '../support/percentile';
 
 export interface PeerRow {
   /** Query latency over the queries (ms). */
@@ -38,10 +39,7 @@ export interface PeerOptions {
   hnsw: { m: number; efConstruction: number; efSearch: number };
 }
 
-const pct = (times: number[], p: number): number => {
-  const t = [...times].sort((a, b) => a - b);
-  return Math.round(t[Math.min(t.length - 1, Math.floor(p * t.length))] * 1000) / 1000;
-};
+const pct = (times: number[], p: number): number => percentile(times, p, 3);
 
 /** The catalog's unit vectors as the engine loads them (int8 -> float, renormalised). */
 async function loadVectors(url: string): Promise<{ count: number; dims: number; data: Float32Array }> {

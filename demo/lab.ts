@@ -9,6 +9,7 @@ import type { Backend } from '../src/types';
 import { OnnxRankingHeads } from '../src/ranking/heads';
 import { OnnxSequenceModel, type SequenceEvent } from '../src/ranking/sequence-model';
 import { randomUnitRows } from '../support/unit-rows';
+import { percentile } from '../support/percentile';
 import { quantizeItems, quantizeQueries, scoreQuantized } from '../src/candidates/quantized-scoring';
 import { GPU_MAX_K, WebGpuScorer } from '../src/candidates/webgpu-scoring';
 import { WasmScorer } from '../src/candidates/wasm-scoring';
@@ -170,11 +171,6 @@ export interface Lab {
   ): Promise<{ backend: Backend; items: number; seconds: number; itemsPerSecond: number }>;
 }
 
-const pct = (times: number[], p: number): number => {
-  const t = [...times].sort((a, b) => a - b);
-  return Math.round(t[Math.min(t.length - 1, Math.floor(p * t.length))] * 100) / 100;
-};
-
 const lab: Lab = {
   async open(options) {
     const events: EngineEvent[] = [];
@@ -253,9 +249,9 @@ const lab: Lab = {
       path: scoring,
       stats,
       loadMs: Math.round(loadMs),
-      p50_ms: pct(times, 0.5),
-      p95_ms: pct(times, 0.95),
-      similar_p50_ms: pct(simTimes, 0.5),
+      p50_ms: percentile(times, 0.5),
+      p95_ms: percentile(times, 0.95),
+      similar_p50_ms: percentile(simTimes, 0.5),
       mainThreadMaxMs: Math.round(mainMax * 100) / 100,
       eventLoopMaxGapMs: Math.round(gapMax * 100) / 100,
       memoryMb,
@@ -329,9 +325,7 @@ const lab: Lab = {
         await fn();
         times.push(performance.now() - t0);
       }
-      times.sort((a, b) => a - b);
-      const at = (p: number): number => Math.round(times[Math.min(times.length - 1, Math.floor(p * times.length))] * 100) / 100;
-      return { p50_ms: at(0.5), p95_ms: at(0.95) };
+      return { p50_ms: percentile(times, 0.5), p95_ms: percentile(times, 0.95) };
     };
     const out: Record<string, { p50_ms: number; p95_ms: number } | null> = {};
     out.js = await stats(async () => topK(scoreQuantized(qItems, qQueries), k, excluded));

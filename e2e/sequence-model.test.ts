@@ -11,11 +11,9 @@ import { after, before, test } from 'node:test';
 import { CHECK, ENCODER, eventsOf, ids, maxAbsDiff, TEXT_DIMS, trainFixtureModel, vectors, type Reference } from '../support/sequence-fixture';
 import { topK } from '../src/math/top-k';
 import { OnnxSequenceModel, sequenceLogits } from '../src/ranking/sequence-model';
-import { itemText } from '../src/catalog/validate';
-import { matrixFromRows } from '../src/math/matrix';
 import type { CatalogItem } from '../src/types';
 import { fileReader, loadNodeEncoder, nodeOrt } from '../support/node-models';
-import { runTrainer, writeTrainerInput } from '../tools/sequence-model';
+import { runTrainer, writeCatalogTrainerInput } from '../tools/sequence-model';
 import { DIST, useBrowser } from './harness';
 
 const env = useBrowser({ webgpu: true });
@@ -79,22 +77,15 @@ test('behaviour model: WebGPU and WASM in Chromium give PyTorch user and convers
 
 test('behaviour model in the worker (sequenceModel): it loads without an error; a tampered folder gives an error event naming it, and recommendations keep coming', async () => {
   const catalog = (JSON.parse(readFileSync(join(DIST, 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 3000);
-  const encoder = await loadNodeEncoder();
-  const text = matrixFromRows(await encoder.embed(catalog.map(itemText)), encoder.info.dimensions);
-  await encoder.dispose();
   // users walk the first 60 items in order: enough for a model of this catalog and encoder
   const users = Array.from({ length: 80 }, (_, u) => {
     const items = Array.from({ length: 8 }, (_, k) => (u + k) % 60);
     return { items: items.slice(0, -1), types: items.slice(0, -1).map(() => 1), validation: { item: items[7], type: 1 } };
   });
   const input = join(dir, 'demo-input');
-  writeTrainerInput(input, {
-    items: catalog.map((it) => it.id),
-    vectors: text,
-    encoder: { name: encoder.info.name, modelHash: encoder.info.modelHash },
-    typeNames: ['view', 'like'],
-    users,
-  });
+  const encoder = await loadNodeEncoder();
+  await writeCatalogTrainerInput(input, catalog, encoder, users);
+  await encoder.dispose();
   const name = `e2e-sequence-${process.pid}`;
   const good = join(DIST, 'models', name);
   const bad = join(DIST, 'models', `${name}-tampered`);

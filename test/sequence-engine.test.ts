@@ -28,7 +28,7 @@ import { fileReader, loadNodeEncoder, MODELS_DIR, nodeOrt } from '../support/nod
 import type { SentenceEncoder } from '../src/encoding/encoder';
 
 import { mulberry32 } from '../src/math/random';
-import { runTrainer, writeTrainerInput } from '../tools/sequence-model';
+import { runTrainer, writeCatalogTrainerInput } from '../tools/sequence-model';
 
 const catalog = (JSON.parse(readFileSync(join(MODELS_DIR, '..', 'catalog', 'movielens-demo.json'), 'utf8')) as CatalogItem[]).slice(0, 120);
 const WALK = 60; // users walk items 0..59 in order; items 60..119 never occur
@@ -43,8 +43,6 @@ const encoder = (): SentenceEncoder => {
 
 before(async () => {
   shared = await loadNodeEncoder();
-  const enc = encoder();
-  const vectors = matrixFromRows(await enc.embed(catalog.map(itemText)), enc.info.dimensions);
   const rand = mulberry32(5);
   const users = Array.from({ length: 120 }, () => {
     const start = Math.floor(rand() * WALK);
@@ -52,13 +50,7 @@ before(async () => {
     const items = Array.from({ length }, (_, k) => (start + k) % WALK);
     return { items: items.slice(0, -1), types: items.slice(0, -1).map(() => 1), validation: { item: items[length - 1], type: 1 } };
   });
-  writeTrainerInput(join(dir, 'input'), {
-    items: catalog.map((it) => it.id),
-    vectors,
-    encoder: { name: enc.info.name, modelHash: enc.info.modelHash },
-    typeNames: ['view', 'like'],
-    users,
-  });
+  await writeCatalogTrainerInput(join(dir, 'input'), catalog, encoder(), users);
   runTrainer(join(dir, 'input'), model, [
     ...['--dims', '16', '--max-len', '10', '--epochs', '80', '--patience', '8', '--lr', '0.01'],
     ...['--negatives', '0', '--batch', '32'],

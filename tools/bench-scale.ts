@@ -25,6 +25,7 @@ import { createInterface } from 'node:readline';
 import { gzipSync } from 'node:zlib';
 import type { Request } from 'playwright-core';
 import { launch, serveStatic } from '../e2e/harness';
+import { percentile } from '../support/percentile';
 import { generateScaleSite, SCALE_LARGE, type HoldoutVisitor, type ScaleSiteOptions } from './scale/generate';
 import { SCALE_DATA, SCALE_GLOBAL_MODEL, scaleSiteRoot } from './scale/site';
 
@@ -216,9 +217,7 @@ try {
   for (const e of [...cold.events, ...warm.events]) if (e.type === 'error') device.errors.push(`${e.code}: ${e.message}`);
   log(`HR@${K} on ${holdout.length} held-out visitors (their history tracked, recommend(), deleteData())`);
   const hr = await page.evaluate((o) => window.lab.hitRate(o), { visitors: holdout, k: K });
-  const t = [...hr.recommendMs].sort((a, b) => a - b);
-  const pct = (p: number): number => Math.round(t[Math.min(t.length - 1, Math.floor(p * t.length))] * 100) / 100;
-  device.recommend = { p50_ms: pct(0.5), p95_ms: pct(0.95), calls: t.length };
+  device.recommend = { p50_ms: percentile(hr.recommendMs, 0.5), p95_ms: percentile(hr.recommendMs, 0.95), calls: hr.recommendMs.length };
   device.hr10 = {
     engine: Math.round((hr.hits / hr.visitors) * 1000) / 1000,
     popularity: Math.round((popularityHits / holdout.length) * 1000) / 1000,

@@ -14,14 +14,13 @@ import { cpSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
-import { itemText } from '../src/catalog/validate';
-import { matrixFromRows } from '../src/math/matrix';
 import { mulberry32 } from '../src/math/random';
 import { ATTRIBUTION_ITEMS } from '../src/ranking/sequence-model';
 import type { CatalogItem } from '../src/types';
 import { loadNodeEncoder } from '../support/node-models';
+import { percentile } from '../support/percentile';
 import { openLab } from './bench-side-by-side';
-import { runTrainer, TRAINER, writeTrainerInput } from './sequence-model';
+import { runTrainer, TRAINER, writeCatalogTrainerInput } from './sequence-model';
 
 export const SEQUENCE_HISTORY = 200;
 const TRAINING = [
@@ -42,7 +41,6 @@ export interface SequenceBench {
 }
 
 const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
-const pct = (sorted: number[], p: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] * 100) / 100;
 
 /** Trains (or takes from the cache) the bench model for the 10k-item catalog in `cache`/10000; returns its folder. */
 async function benchModel(cache: string): Promise<string> {
@@ -52,8 +50,6 @@ async function benchModel(cache: string): Promise<string> {
   if (existsSync(join(out, 'manifest.json'))) return out;
   const catalog = JSON.parse(readFileSync(join(cache, '10000', 'catalog.json'), 'utf8')) as CatalogItem[];
   log(`training the bench behaviour model on synthetic walks over ${catalog.length} items (cached in ${dir})`);
-  const encoder = await loadNodeEncoder();
-  const vectors = matrixFromRows(await encoder.embed(catalog.map(itemText)), encoder.info.dimensions);
   const rand = mulberry32(17);
   const users = Array.from({ length: 200 }, () => {
     let at = Math.floor(rand() * catalog.length);
@@ -61,13 +57,8 @@ async function benchModel(cache: string): Promise<string> {
     const types = items.map(() => 1 + Math.floor(rand() * 2));
     return { items: items.slice(0, -1), types: types.slice(0, -1), validation: { item: items[items.length - 1], type: types[types.length - 1] } };
   });
-  writeTrainerInput(join(dir, 'input'), {
-    items: catalog.map((it) => it.id),
-    vectors,
-    encoder: { name: encoder.info.name, modelHash: encoder.info.modelHash },
-    typeNames: ['view', 'like'],
-    users,
-  });
+  const encoder = await loadNodeEncoder();
+  await writeCatalogTrainerInput(join(dir, 'input'), catalog, encoder, users);
   await encoder.dispose();
   runTrainer(join(dir, 'input'), out, TRAINING);
   return out;
@@ -128,13 +119,13 @@ export async function benchSequence(
       const events = await page.evaluate(() =>
         (window.labEvents ?? []).filter((e) => e.type === 'error').map((e) => (e as { message?: string }).message),
       );
-      times.sort((a, b) => a - b);
-      attribution.sort((a, b) => a - b);
       result[backend] = {
-        p50_ms: pct(times, 0.5),
-        p95_ms: pct(times, 0.95),
+        p50_ms: percentile(times, 0.5),
+        p95_ms: percentile(times, 0.95),
         backend: loaded,
-        attribution: attribution.length ? { p50_ms: pct(attribution, 0.5), p95_ms: pct(attribution, 0.95), runs: attribution.length } : null,
+        attribution: attribution.length
+          ? { p50_ms: percentile(attribution, 0.5), p95_ms: percentile(attribution, 0.95), runs: attribution.length }
+          : null,
       };
       log(
         `  behaviour model (${SEQUENCE_HISTORY} events) on ${backend} (encoder ran on ${loaded}): p50 ${result[backend].p50_ms} / p95 ${result[backend].p95_ms} ms; attribution ${JSON.stringify(result[backend].attribution)}; errors seen: ${events.length}`,

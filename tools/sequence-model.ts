@@ -11,7 +11,9 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { ItemMatrix } from '../src/math/matrix';
+import { itemText } from '../src/catalog/validate';
+import type { SentenceEncoder } from '../src/encoding/encoder';
+import { matrixFromRows, type ItemMatrix } from '../src/math/matrix';
 import type { CatalogItem } from '../src/types';
 import type { CatalogIndex } from '../src/vectors/catalog-index';
 import type { Interaction } from './data/movielens';
@@ -74,6 +76,22 @@ export function writeTrainerInput(dir: string, input: TrainerInput): void {
       check: input.check ?? [],
     }),
   );
+}
+
+/** The trainer's input for a catalog: its items' text vectors from `encoder` (the shipped one), event types view / like. */
+export async function writeCatalogTrainerInput(
+  dir: string,
+  catalog: readonly CatalogItem[],
+  encoder: SentenceEncoder,
+  users: TrainerUser[],
+): Promise<void> {
+  writeTrainerInput(dir, {
+    items: catalog.map((it) => it.id),
+    vectors: matrixFromRows(await encoder.embed(catalog.map(itemText)), encoder.info.dimensions),
+    encoder: { name: encoder.info.name, modelHash: encoder.info.modelHash },
+    typeNames: MOVIELENS_TYPES,
+    users,
+  });
 }
 
 /** Runs the trainer (one torch thread). `verbose`: its log goes to this process's stderr as it trains. Throws with its output when it fails. */
