@@ -58,7 +58,7 @@ export async function evaluationSequenceModel(
 
 /**
  * The model's components for a history at a temperature of its next-item share (null for a history without known
- * items): the model runs once per history, each temperature is one more catalog scan.
+ * items): the model runs once per history and the conversion scan once; each temperature is one more next-item scan.
  */
 export async function sequenceComponentsFor(
   model: OnnxSequenceModel,
@@ -66,10 +66,16 @@ export async function sequenceComponentsFor(
 ): Promise<(temperature: number) => SequenceComponents | null> {
   const state = await model.state(movieLensEvents(history));
   const byTemperature = new Map<number, SequenceComponents>();
+  // the conversion scan does not depend on the temperature: the first one computes it
+  let conversion: Float32Array | null = null;
   return (temperature) => {
     if (!state) return null;
     let c = byTemperature.get(temperature);
-    if (!c) byTemperature.set(temperature, (c = sequenceScores(model, state, true, temperature)));
+    if (!c) {
+      const s = sequenceScores(model, state, conversion === null, temperature);
+      conversion ??= s.conversion;
+      byTemperature.set(temperature, (c = { next: s.next, conversion }));
+    }
     return c;
   };
 }
